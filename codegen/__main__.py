@@ -1,0 +1,83 @@
+"""`python -m codegen [--check] [--spec PATH] [--out DIR]`: generate, or verify freshness."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from pathlib import Path
+
+from .models import build_models
+from .naming import load_naming
+from .overrides import load_overrides
+from .render import render_all
+from .shapes import infer_all
+from .spec import find_spec, load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED_DIR = "tmdb_async/_generated"
+
+
+def generate(spec_path: Path) -> dict[str, str]:
+    """Everything the generator writes, as {relative path: text}."""
+    spec_hash, ops = load_spec(spec_path)
+    overrides = load_overrides()
+    naming = load_naming()
+    if missing := sorted({op.operation_id for op in ops} - naming.operations.keys()):
+        raise SystemExit(f"naming.toml has no entry for operations {missing}")
+    roots = infer_all(((op.operation_id, op.response_schema, op.response_example) for op in ops), overrides)
+    model = build_models(roots, naming)
+    return render_all(ops, naming, model, overrides, spec_hash)
+
+
+def stale_files(files: dict[str, str], root: Path) -> list[str]:
+    """Describe every file that differs from `files` (or is extra) under `root`."""
+    problems = []
+    for rel, text in files.items():
+        path = root / rel
+        current = path.read_text() if path.exists() else ""
+        if current != text:
+            diff = difflib.unified_diff(current.splitlines(), text.splitlines(), rel, rel, lineterm="", n=0)
+            first = next((line for line in diff if line[:1] in "+-" and line[:3] not in ("---", "+++")), "")
+            problems.append(f"{rel}: differs, first change: {first[:200]}")
+    extra = sorted(
+        str(p.relative_to(root)) for p in (root / GENERATED_DIR).glob("*.py") if str(p.relative_to(root)) not in files
+    )
+    problems += [f"{rel}: not generated any more" for rel in extra]
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the committed output is stale")
+    parser.add_argument("--spec", type=Path, default=None, help="OpenAPI spec (default: $TMDB_OPENAPI_SPEC or ../shared)")
+    parser.add_argument("--out", type=Path, default=ROOT, help="project root to write into")
+    args = parser.parse_args(argv)
+    spec = args.spec or find_spec()
+    if not spec.exists():
+        print(f"TMDB OpenAPI spec not found at {spec} (set TMDB_OPENAPI_SPEC)", file=sys.stderr)
+        return 2
+    files = generate(spec)
+    if args.check:
+        problems = stale_files(files, args.out)
+        for line in problems:
+            print(line, file=sys.stderr)
+        if problems:
+            print("generated code is stale: run `nox -s generate`", file=sys.stderr)
+            return 1
+        print(f"{len(files)} generated files are fresh")
+        return 0
+    for rel in stale_files(files, args.out):
+        if rel.endswith("not generated any more"):
+            (args.out / rel.split(":")[0]).unlink()
+    for rel, text in files.items():
+        path = args.out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    print(f"wrote {len(files)} files")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

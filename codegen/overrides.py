@@ -1,0 +1,57 @@
+"""The committed corrections to TMDB's spec (`overrides.toml`): data, each with a reason."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["OVERRIDES_PATH", "Overrides", "load_overrides"]
+
+OVERRIDES_PATH = Path(__file__).with_name("overrides.toml")
+
+
+@dataclass
+class Overrides:
+    float_fields: frozenset[str] = frozenset()
+    types: dict[str, str] = field(default_factory=dict)
+    maps: frozenset[str] = frozenset()
+    unions: dict[str, dict[str, str]] = field(default_factory=dict)
+    bool_or_fields: frozenset[str] = frozenset()
+    refs: dict[str, str] = field(default_factory=dict)
+    param_kinds: dict[str, str] = field(default_factory=dict)
+    required_params: frozenset[str] = frozenset()
+    body_choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def type_at(self, loc: str) -> str | None:
+        return self.types.get(loc)
+
+
+def _require_reason(section: str, entry: dict[str, Any]) -> None:
+    if not str(entry.get("reason", "")).strip():
+        raise ValueError(f"overrides.toml [{section}] {entry} has no reason")
+
+
+def load_overrides(path: Path = OVERRIDES_PATH) -> Overrides:
+    """Read and check the overrides file."""
+    data = tomllib.loads(path.read_text())
+    for section, entries in data.items():
+        for entry in entries:
+            _require_reason(section, entry)
+    return Overrides(
+        float_fields=frozenset(f for e in data.get("float", []) for f in e["fields"]),
+        types={e["at"]: e["type"] for e in data.get("type", [])},
+        maps=frozenset(e["at"] for e in data.get("map", [])),
+        unions={e["at"]: dict(e["variants"]) for e in data.get("union", [])},
+        refs={e["at"]: e["struct"] for e in data.get("ref", [])},
+        param_kinds={n: e["kind"] for e in data.get("param_kind", []) for n in e["names"]},
+        required_params=frozenset(n for e in data.get("required", []) for n in e["names"]),
+        body_choices={e["field"]: tuple(e["choices"]) for e in data.get("body_choices", [])},
+        bool_or_fields=frozenset(f for e in data.get("bool_or", []) for f in e["fields"]),
+    )

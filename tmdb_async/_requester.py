@@ -1,0 +1,90 @@
+"""The one thing generated code depends on: operation metadata and the Requester protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Generic, Literal, Protocol, TypeVar
+
+from ._cache._policy import CacheClass
+
+__all__ = [
+    "BodyParam",
+    "CacheClass",
+    "Operation",
+    "ParamKind",
+    "PathParam",
+    "QueryParam",
+    "Requester",
+]
+
+T = TypeVar("T")
+
+HttpMethod = Literal["GET", "POST", "DELETE"]
+ParamKind = Literal["str", "int", "float", "bool", "str_list", "int_list"]
+
+
+@dataclass(frozen=True, slots=True)
+class PathParam:
+    """A `{placeholder}` of the path template, passed positionally."""
+
+    name: str
+    kind: ParamKind
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueryParam:
+    """A query parameter: TMDB's wire `name` and the keyword `python_name` that carries it."""
+
+    name: str
+    python_name: str
+    kind: ParamKind
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BodyParam:
+    """A field of a JSON request body, passed as a keyword argument."""
+
+    name: str
+    kind: ParamKind
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[T]):
+    """Static metadata of one TMDB operation (one row of `tmdb_async.ENDPOINTS`)."""
+
+    operation_id: str
+    http_method: HttpMethod
+    path: str
+    namespace: str
+    name: str
+    summary: str
+    response_type: type[T]
+    cache_class: CacheClass
+    path_params: tuple[PathParam, ...] = ()
+    query_params: tuple[QueryParam, ...] = ()
+    body_params: tuple[BodyParam, ...] = ()
+    append_parts: tuple[str, ...] = ()
+
+    @property
+    def docs_url(self) -> str:
+        """TMDB's reference page for this operation."""
+        return f"https://developer.themoviedb.org/reference/{self.operation_id}"
+
+
+class Requester(Protocol):
+    """What a generated namespace needs: one coroutine that performs an operation."""
+
+    async def request(
+        self,
+        operation: Operation[T],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None = None,
+    ) -> T:
+        """Send `operation` with these arguments and return the decoded response."""
+        ...

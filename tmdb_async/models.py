@@ -1,0 +1,4 @@
+"""TMDB's responses as msgspec Structs (generated; see `tmdb_async._generated.models`)."""
+
+from ._generated.models import *  # noqa: F403
+from ._generated.models import __all__ as __all__
