@@ -25,7 +25,9 @@ def generate(spec_path: Path) -> dict[str, str]:
     naming = load_naming()
     if missing := sorted({op.operation_id for op in ops} - naming.operations.keys()):
         raise SystemExit(f"naming.toml has no entry for operations {missing}")
-    roots = infer_all(((op.operation_id, op.response_schema, op.response_example) for op in ops), overrides)
+    roots = infer_all(
+        ((op.operation_id, op.response_schema, op.response_example) for op in ops), overrides
+    )
     model = build_models(roots, naming)
     return render_all(ops, naming, model, overrides, spec_hash)
 
@@ -37,11 +39,17 @@ def stale_files(files: dict[str, str], root: Path) -> list[str]:
         path = root / rel
         current = path.read_text() if path.exists() else ""
         if current != text:
-            diff = difflib.unified_diff(current.splitlines(), text.splitlines(), rel, rel, lineterm="", n=0)
-            first = next((line for line in diff if line[:1] in "+-" and line[:3] not in ("---", "+++")), "")
+            diff = difflib.unified_diff(
+                current.splitlines(), text.splitlines(), rel, rel, lineterm="", n=0
+            )
+            first = next(
+                (line for line in diff if line[:1] in "+-" and line[:3] not in ("---", "+++")), ""
+            )
             problems.append(f"{rel}: differs, first change: {first[:200]}")
     extra = sorted(
-        str(p.relative_to(root)) for p in (root / GENERATED_DIR).glob("*.py") if str(p.relative_to(root)) not in files
+        str(p.relative_to(root))
+        for p in (root / GENERATED_DIR).glob("*.py")
+        if str(p.relative_to(root)) not in files
     )
     problems += [f"{rel}: not generated any more" for rel in extra]
     return problems
@@ -49,8 +57,15 @@ def stale_files(files: dict[str, str], root: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if the committed output is stale")
-    parser.add_argument("--spec", type=Path, default=None, help="OpenAPI spec (default: $TMDB_OPENAPI_SPEC or ../shared)")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if the committed output is stale"
+    )
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        default=None,
+        help="OpenAPI spec (default: $TMDB_OPENAPI_SPEC or ../shared)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT, help="project root to write into")
     args = parser.parse_args(argv)
     spec = args.spec or find_spec()

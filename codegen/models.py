@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from .naming import Naming
 from .shapes import Arr, BoolOr, MapOf, Node, Obj, Prim, Ref, Union, iter_objects, signature
 
-__all__ = ["Model", "ModelError", "StructDef", "StructField", "TypeExpr", "build_models", "render_type"]
+__all__ = [
+    "Model",
+    "ModelError",
+    "StructDef",
+    "StructField",
+    "TypeExpr",
+    "build_models",
+    "render_type",
+]
 
 PAGE_KEYS = frozenset({"page", "results", "total_pages", "total_results"})
 IDENTITY = "id"
@@ -87,7 +95,7 @@ def _merge_expr(a: TypeExpr, b: TypeExpr, where: str) -> TypeExpr:
 
 
 def _is_page(obj: Obj) -> bool:
-    return PAGE_KEYS <= obj.fields.keys() and isinstance(obj.fields["results"], Arr)
+    return obj.fields.keys() >= PAGE_KEYS and isinstance(obj.fields["results"], Arr)
 
 
 def _python_name(wire: str) -> str:
@@ -136,7 +144,9 @@ class _Builder:
         if isinstance(node, BoolOr):
             return ("boolor", self.struct(node.obj))
         if isinstance(node, Ref):
-            self.structs.setdefault(node.name, StructDef(node.name, self.naming.descriptions.get(node.name, "")))
+            self.structs.setdefault(
+                node.name, StructDef(node.name, self.naming.descriptions.get(node.name, ""))
+            )
             return ("ref", node.name)
         if isinstance(node, Union):
             for tag, obj in node.seen.items():
@@ -158,13 +168,17 @@ class _Builder:
         return name
 
     def tag(self, name: str, tag: str, where: str) -> None:
-        struct = self.structs.setdefault(name, StructDef(name, self.naming.descriptions.get(name, "")))
+        struct = self.structs.setdefault(
+            name, StructDef(name, self.naming.descriptions.get(name, ""))
+        )
         if struct.tag not in (None, tag):
             raise ModelError(f"{where}: {name} tagged both {struct.tag!r} and {tag!r}")
         struct.tag = tag
 
     def add(self, obj: Obj, name: str, tag: str | None) -> None:
-        struct = self.structs.setdefault(name, StructDef(name, self.naming.descriptions.get(name, "")))
+        struct = self.structs.setdefault(
+            name, StructDef(name, self.naming.descriptions.get(name, ""))
+        )
         if tag is not None:
             self.tag(name, tag, obj.locations[0])
         struct.locations.extend(loc for loc in obj.locations if loc not in struct.locations)

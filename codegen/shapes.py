@@ -12,7 +12,19 @@ from typing import Any
 
 from .overrides import Overrides
 
-__all__ = ["Arr", "BoolOr", "MapOf", "Node", "Obj", "Prim", "Ref", "Union", "infer_all", "iter_objects", "signature"]
+__all__ = [
+    "Arr",
+    "BoolOr",
+    "MapOf",
+    "Node",
+    "Obj",
+    "Prim",
+    "Ref",
+    "Union",
+    "infer_all",
+    "iter_objects",
+    "signature",
+]
 
 MISSING: Any = object()
 
@@ -144,9 +156,9 @@ class _Inferrer:
         if loc.rsplit(".", 1)[-1] in self.overrides.bool_or_fields:
             return BoolOr(self._object(schema, value if isinstance(value, dict) else {}, loc))
         kind = schema.get("type")
-        if isinstance(value, dict) or (value is MISSING or value is None) and kind == "object":
+        if isinstance(value, dict) or ((value is MISSING or value is None) and kind == "object"):
             return self._object(schema, value if isinstance(value, dict) else {}, loc)
-        if isinstance(value, list) or (value is MISSING or value is None) and kind == "array":
+        if isinstance(value, list) or ((value is MISSING or value is None) and kind == "array"):
             return self._array(schema, value if isinstance(value, list) else [], loc)
         if value is MISSING or value is None:
             observed = SCHEMA_KINDS.get(kind or "", "any") if value is MISSING else "null"
@@ -202,7 +214,9 @@ def infer_all(
 ) -> dict[str, Node]:
     """Infer each (operationId, schema, example); fail on an override that matches nothing."""
     inferrer = _Inferrer(overrides)
-    roots = {op_id: inferrer.infer(schema, example, f"{op_id}:$") for op_id, schema, example in responses}
+    roots = {
+        op_id: inferrer.infer(schema, example, f"{op_id}:$") for op_id, schema, example in responses
+    }
     pointers = [*overrides.types, *overrides.maps, *overrides.unions, *overrides.refs]
     if stale := sorted(set(pointers) - inferrer.visited):
         raise ValueError(f"overrides.toml entries match no location: {stale}")

@@ -86,7 +86,11 @@ def _lost(original: Any, encoded: Any, path: str = "$") -> list[str]:
     if isinstance(original, list):
         if not isinstance(encoded, list) or len(encoded) != len(original):
             return [f"{path}: list changed"]
-        return [x for i, (a, b) in enumerate(zip(original, encoded)) for x in _lost(a, b, f"{path}[{i}]")]
+        return [
+            x
+            for i, (a, b) in enumerate(zip(original, encoded, strict=True))
+            for x in _lost(a, b, f"{path}[{i}]")
+        ]
     if original != encoded:
         return [f"{path}: {original!r} became {encoded!r}"]
     return []

@@ -1,0 +1,1 @@
+"""tmdb-async benchmarks: `python -m benchmarks [suite ...] [--json]` (or `nox -s bench`)."""

@@ -1,0 +1,107 @@
+"""Generated coroutines: path params positional in path order, query and body params
+keyword-only and typed, unknown keywords refused before any request."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from tmdb_async import ENDPOINTS
+from tmdb_async._generated import NAMESPACES, Namespaces
+from tmdb_async._requester import Operation
+
+DESIGN_NAMESPACES = {
+    *"account authentication certifications changes collections companies configuration".split(),
+    *"credits discover find genres guest_sessions keywords lists movie_lists movies".split(),
+    *"networks people people_lists reviews search trending tv_series_lists tv_series".split(),
+    *"tv_seasons tv_episodes tv_episode_groups watch_providers".split(),
+}
+
+
+class RecordingRequester:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Operation[Any], tuple[object, ...], Mapping[str, object], Any]] = []
+
+    async def request(
+        self,
+        operation: Operation[Any],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None = None,
+    ) -> Any:
+        self.calls.append((operation, path_args, query, body))
+        return operation
+
+
+class Facade(Namespaces):
+    def __init__(self, requester: RecordingRequester) -> None:
+        self._requester = requester
+
+
+def test_namespaces_are_the_designed_sections() -> None:
+    assert set(NAMESPACES) == DESIGN_NAMESPACES
+    assert len(ENDPOINTS) == 152
+    assert len({(op.namespace, op.name) for op in ENDPOINTS}) == 152
+
+
+def test_design_examples_exist() -> None:
+    examples = (
+        "movies.details movies.watch_providers movies.add_rating movie_lists.popular people.images"
+        " tv_series.aggregate_credits tv_seasons.details search.multi trending.movies"
+        " configuration.details"
+    )
+    for dotted in examples.split():
+        namespace, name = dotted.split(".")
+        assert any(op.namespace == namespace and op.name == name for op in ENDPOINTS), dotted
+
+
+@pytest.mark.parametrize("op", ENDPOINTS, ids=lambda op: f"{op.namespace}.{op.name}")
+def test_signature_follows_the_operation(op: Operation[Any]) -> None:
+    method = getattr(NAMESPACES[op.namespace], op.name)
+    params = list(inspect.signature(method).parameters.values())[1:]
+    positional = [p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_ONLY]
+    assert positional == re.findall(r"{(\w+)}", op.path)
+    keyword = {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    expected = {q.python_name for q in op.query_params} | {b.name for b in op.body_params}
+    assert keyword == expected
+    assert all(p.annotation is not inspect.Parameter.empty for p in params)
+    assert method.__doc__
+    assert op.path in method.__doc__
+    assert op.docs_url in method.__doc__
+    assert op.cache_class.value in method.__doc__
+
+
+async def test_call_passes_wire_names_and_path_order() -> None:
+    requester = RecordingRequester()
+    tmdb = Facade(requester)
+    await tmdb.tv_episodes.details(1399, 1, 2, append_to_response=["credits"], language="de-DE")
+    await tmdb.discover.movie(vote_average_gte=7.5, with_genres="28")
+    await tmdb.movies.add_rating(550, value=8.5, session_id="s")
+    (episode, discover, rating) = requester.calls
+    assert episode[0].path == "/3/tv/{series_id}/season/{season_number}/episode/{episode_number}"
+    assert episode[1] == (1399, 1, 2)
+    assert episode[2]["append_to_response"] == ["credits"]
+    assert discover[2]["vote_average.gte"] == 7.5
+    assert rating[3] == {"value": 8.5}
+    assert rating[2]["session_id"] == "s"
+
+
+async def test_unknown_keyword_is_a_type_error_before_any_request() -> None:
+    requester = RecordingRequester()
+    tmdb = Facade(requester)
+    with pytest.raises(TypeError, match="langauge"):
+        await tmdb.movies.details(550, langauge="de")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        await tmdb.movies.details(movie_id=550)  # type: ignore[call-arg]
+    assert requester.calls == []
+
+
+def test_namespaces_are_lazy_and_cached() -> None:
+    tmdb = Facade(RecordingRequester())
+    assert "movies" not in vars(tmdb)
+    assert tmdb.movies is tmdb.movies
+    assert tmdb.movies._requester is tmdb._requester

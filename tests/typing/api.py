@@ -1,0 +1,40 @@
+"""Static checks of the public API's types: `mypy --strict tests/typing` (never executed)."""
+
+from __future__ import annotations
+
+from typing_extensions import assert_type
+
+from tmdb_async import TMDB, Page
+from tmdb_async.models import (
+    Credits,
+    Images,
+    MovieDetails,
+    MovieSummary,
+    PersonSummary,
+    TvSeriesSummary,
+    UnknownMedia,
+    WatchProviders,
+)
+
+
+async def details_and_appended_parts(tmdb: TMDB) -> None:
+    movie = await tmdb.movies.details(550, append_to_response=["credits", "watch/providers"])
+    assert_type(movie, MovieDetails)
+    assert_type(movie.credits, Credits | None)
+    assert_type(movie.watch_providers, WatchProviders | None)
+    assert_type(movie.id, int)
+    assert_type(movie.title, str | None)
+    await tmdb.movies.details(550, append_to_response=["credit"])  # type: ignore[list-item]
+
+
+async def lists_and_unions(tmdb: TMDB) -> None:
+    assert_type(await tmdb.movie_lists.popular(page=2), Page[MovieSummary])
+    assert_type(await tmdb.people.images(976), Images)
+    multi = await tmdb.search.multi(query="alien")
+    assert_type(multi.results[0], MovieSummary | TvSeriesSummary | PersonSummary | UnknownMedia)
+
+
+async def keywords_are_checked(tmdb: TMDB) -> None:
+    await tmdb.movies.details(550, langauge="de-DE")  # type: ignore[call-arg]
+    await tmdb.movies.details("550")  # type: ignore[arg-type]
+    await tmdb.trending.movies("month")  # type: ignore[arg-type]

@@ -1,0 +1,104 @@
+"""Option resolution: environment, precedence, validation before any I/O."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from tmdb_async._cache._policy import CacheClass
+from tmdb_async._constants import DEFAULT_BASE_URL, MAX_TTL
+from tmdb_async._errors import ParameterError
+from tmdb_async._options import resolve_options
+
+TOKEN = "TOKEN-SECRET-123"
+KEY = "KEY-SECRET-456"
+
+
+def test_defaults_from_environment() -> None:
+    options = resolve_options(environ={"TMDB_ACCESS_TOKEN": TOKEN, "TMDB_API_KEY": KEY})
+    assert options.credentials.scheme == "bearer"
+    assert options.base_url == DEFAULT_BASE_URL
+    assert options.rate_limit == 35
+    assert options.max_connections == 20
+    assert options.cache_ttl[CacheClass.NEVER] == 0
+    assert options.timeout.total == 30
+
+
+def test_explicit_credential_ignores_environment() -> None:
+    options = resolve_options(api_key=KEY, environ={"TMDB_ACCESS_TOKEN": TOKEN})
+    assert options.credentials.scheme == "api_key"
+    assert options.credentials.access_token is None
+
+
+def test_api_key_from_environment() -> None:
+    assert resolve_options(environ={"TMDB_API_KEY": KEY}).credentials.query() == {"api_key": KEY}
+
+
+def test_missing_credentials_names_both_variables() -> None:
+    with pytest.raises(ParameterError, match=r"TMDB_ACCESS_TOKEN.*TMDB_API_KEY"):
+        resolve_options(environ={"TMDB_ACCESS_TOKEN": ""})
+
+
+@pytest.mark.parametrize("environ", [{"TMDB_BASE_URL": "http://127.0.0.1:8080/"}, {}])
+def test_no_credentials_needed_for_another_host(environ: dict[str, str]) -> None:
+    base_url = None if environ else "http://localhost:1234/tmdb/"
+    options = resolve_options(base_url=base_url, environ=environ)
+    assert not options.credentials
+    assert options.base_url in {"http://127.0.0.1:8080", "http://localhost:1234/tmdb"}
+
+
+def test_repr_never_shows_secrets() -> None:
+    options = resolve_options(
+        access_token=TOKEN, api_key=KEY, cache="redis://:REDISPASS@localhost/0", environ={}
+    )
+    text = repr(options)
+    for secret in (TOKEN, KEY, "REDISPASS"):
+        assert secret not in text
+
+
+def test_cache_ttl_merged_and_capped() -> None:
+    options = resolve_options(
+        api_key=KEY, cache_ttl={"detail": 60, CacheClass.STATIC: 10 * MAX_TTL}, environ={}
+    )
+    assert options.cache_ttl[CacheClass.DETAIL] == 60
+    assert options.cache_ttl[CacheClass.STATIC] == MAX_TTL
+    assert options.cache_ttl[CacheClass.LISTING] == 600
+
+
+def test_timeout_number_or_client_timeout() -> None:
+    assert resolve_options(api_key=KEY, timeout=5, environ={}).timeout.connect == 5
+    custom = aiohttp.ClientTimeout(total=None, sock_read=3)
+    assert resolve_options(api_key=KEY, timeout=custom, environ={}).timeout is custom
+
+
+def test_rate_limit_off() -> None:
+    assert resolve_options(api_key=KEY, rate_limit=None, environ={}).rate_limit is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"base_url": "ftp://example.com"}, "http"),
+        ({"base_url": "https://"}, "http"),
+        ({"base_url": "https://api.themoviedb.org?x=1"}, "query"),
+        ({"rate_limit": 0}, "rate_limit must be > 0"),
+        ({"rate_limit": -1.5}, "rate_limit"),
+        ({"rate_limit": float("inf")}, "rate_limit"),
+        ({"max_connections": 0}, "max_connections must be >= 1"),
+        ({"max_connections": True}, "max_connections must be an int"),
+        ({"max_retries": -1}, "max_retries must be >= 0"),
+        ({"timeout": 0}, "timeout must be > 0"),
+        ({"timeout": "30"}, "timeout must be a number"),
+        ({"cache_ttl": {"forever": 1}}, "cache_ttl key"),
+        ({"cache_ttl": {"detail": -1}}, "cache_ttl"),
+        ({"cache": "memcached://x"}, "cache must be"),
+        ({"language": ""}, "language"),
+        ({"region": "U S"}, "region"),
+        ({"session": object()}, "session must be an aiohttp.ClientSession"),
+        ({"api_key": ""}, "api_key must be a non-empty string"),
+    ],
+)
+def test_invalid_options(kwargs: dict[str, object], match: str) -> None:
+    kwargs.setdefault("api_key", KEY)
+    with pytest.raises(ParameterError, match=match):
+        resolve_options(environ={}, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,35 @@
+"""tmdb-async: an async-first, typed client for The Movie Database (TMDB) API."""
+
+from __future__ import annotations
+
+from ._client import TMDB
+from ._errors import (
+    AuthenticationError,
+    DecodeError,
+    NotFoundError,
+    ParameterError,
+    RateLimitError,
+    RequestError,
+    ServerError,
+    TMDBError,
+    TransportError,
+)
+from ._generated.operations import ENDPOINTS
+from ._version import __version__
+from .models import Page
+
+__all__ = [
+    "ENDPOINTS",
+    "TMDB",
+    "AuthenticationError",
+    "DecodeError",
+    "NotFoundError",
+    "Page",
+    "ParameterError",
+    "RateLimitError",
+    "RequestError",
+    "ServerError",
+    "TMDBError",
+    "TransportError",
+    "__version__",
+]

@@ -1,0 +1,87 @@
+"""Credentials: a bearer access token (preferred) or a v3 api_key, never shown in clear."""
+
+from __future__ import annotations
+
+import re
+
+from yarl import URL
+
+from ._constants import SECRET_QUERY_PARAMS
+
+__all__ = ["MASK", "Credentials", "redact_params"]
+
+MASK = "***"
+
+_SECRET_PARAM = re.compile(
+    r"(?P<key>\b(?:" + "|".join(sorted(SECRET_QUERY_PARAMS)) + r"))=(?P<value>[^&#\s'\"]*)"
+)
+
+
+def redact_params(text: str | URL) -> str:
+    """Replace the value of every credential query parameter found in `text` with `***`."""
+    return _SECRET_PARAM.sub(lambda m: f"{m['key']}={MASK}" if m["value"] else m[0], str(text))
+
+
+class Credentials:
+    """Secrets of a request: `access_token` as a bearer header, else `api_key` in the query."""
+
+    __slots__ = ("_access_token", "_api_key")
+
+    def __init__(self, access_token: str | None = None, api_key: str | None = None) -> None:
+        self._access_token = access_token or None
+        self._api_key = api_key or None
+
+    @property
+    def access_token(self) -> str | None:
+        """The v4 read access token, sent as `Authorization: Bearer ...`."""
+        return self._access_token
+
+    @property
+    def api_key(self) -> str | None:
+        """The v3 API key, sent as the `api_key` query parameter when there is no token."""
+        return self._api_key
+
+    @property
+    def scheme(self) -> str:
+        """How requests authenticate: `"bearer"`, `"api_key"` or `"none"`."""
+        if self._access_token:
+            return "bearer"
+        return "api_key" if self._api_key else "none"
+
+    def __bool__(self) -> bool:
+        return self.scheme != "none"
+
+    def headers(self) -> dict[str, str]:
+        """Headers to add to a request."""
+        if self._access_token:
+            return {"Authorization": f"Bearer {self._access_token}"}
+        return {}
+
+    def query(self) -> dict[str, str]:
+        """Query parameters to add to a request."""
+        if not self._access_token and self._api_key:
+            return {"api_key": self._api_key}
+        return {}
+
+    def redact(self, text: str | URL) -> str:
+        """Return `text` with credential parameters and every occurrence of our secrets masked."""
+        out = redact_params(text)
+        for secret in (self._access_token, self._api_key):
+            if secret:
+                out = out.replace(secret, MASK)
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return (self._access_token, self._api_key) == (other._access_token, other._api_key)
+
+    def __hash__(self) -> int:
+        return hash((self._access_token, self._api_key))
+
+    def __repr__(self) -> str:
+        token = MASK if self._access_token else None
+        key = MASK if self._api_key else None
+        return f"Credentials(access_token={token!r}, api_key={key!r})"
+
+    __str__ = __repr__

@@ -1,0 +1,233 @@
+"""The exception tree. Every error raised by the client is a `TMDBError`::
+
+    TMDBError                      http_status, status_code, status_message, url (redacted)
+    ├── ParameterError             also a ValueError: bad arguments, raised before any I/O
+    ├── AuthenticationError        401: missing, invalid or suspended credentials
+    ├── NotFoundError              404: no such resource (TMDB code 34, 6, 37)
+    ├── RateLimitError             429 after retries; retry_after
+    ├── RequestError               400, 405, 406, 422 and any other 4xx: TMDB refused the parameters
+    ├── ServerError                5xx after retries (including HTML error pages)
+    ├── TransportError             connection error or timeout after retries
+    └── DecodeError                body not JSON, or not fitting the model; json_path
+
+TMDB's status codes: https://developer.themoviedb.org/docs/errors
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from ._credentials import redact_params
+
+__all__ = [
+    "SUCCESS_CODES",
+    "AuthenticationError",
+    "DecodeError",
+    "NotFoundError",
+    "ParameterError",
+    "RateLimitError",
+    "RequestError",
+    "ServerError",
+    "TMDBError",
+    "TransportError",
+    "error_from_response",
+    "is_success",
+]
+
+SUCCESS_CODES = frozenset({1, 12, 13, 21, 40})
+"""TMDB codes that arrive with HTTP 200/201 and mean success (created, updated, deleted...)."""
+
+
+class TMDBError(Exception):
+    """Base class of every error raised by tmdb_async."""
+
+    http_status: int | None
+    status_code: int | None
+    status_message: str | None
+    url: str | None
+    method: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        status_code: int | None = None,
+        status_message: str | None = None,
+        url: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        super().__init__(redact_params(message))
+        self.http_status = http_status
+        self.status_code = status_code
+        self.status_message = status_message
+        self.url = redact_params(url) if url is not None else None
+        self.method = method
+
+
+class ParameterError(TMDBError, ValueError):
+    """An argument is invalid; raised before any request is sent."""
+
+
+class AuthenticationError(TMDBError):
+    """HTTP 401: the access token or API key is missing, invalid or lacks permission."""
+
+    http_status: Literal[401]
+
+
+class NotFoundError(TMDBError):
+    """HTTP 404: the resource does not exist."""
+
+    http_status: Literal[404]
+
+
+class RateLimitError(TMDBError):
+    """HTTP 429, still returned after the retries were spent."""
+
+    http_status: Literal[429]
+    retry_after: float | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        http_status: int | None = 429,
+        status_code: int | None = None,
+        status_message: str | None = None,
+        url: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            http_status=http_status,
+            status_code=status_code,
+            status_message=status_message,
+            url=url,
+            method=method,
+        )
+        self.retry_after = retry_after
+
+
+class RequestError(TMDBError):
+    """HTTP 400, 405, 406, 422 or another 4xx: TMDB refused the request as sent."""
+
+
+class ServerError(TMDBError):
+    """HTTP 5xx, still returned after the retries were spent."""
+
+
+class TransportError(TMDBError):
+    """The connection failed or timed out (after retries); no HTTP status."""
+
+
+class DecodeError(TMDBError):
+    """The body is not JSON or does not fit the response model."""
+
+    json_path: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        json_path: str | None = None,
+        http_status: int | None = None,
+        url: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        super().__init__(message, http_status=http_status, url=url, method=method)
+        self.json_path = json_path
+
+
+class _StatusBody(msgspec.Struct):
+    status_code: int | None = None
+    status_message: str | None = None
+
+
+_status_body_decoder = msgspec.json.Decoder(_StatusBody)
+_MESSAGE_MAX = 200
+
+
+def _parse_status_body(body: bytes) -> _StatusBody | None:
+    try:
+        return _status_body_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def is_success(http_status: int, body: bytes) -> bool:
+    """Tell whether a response is a success, accepting TMDB's success codes 1, 12, 13, 21, 40."""
+    if not 200 <= http_status < 300:
+        return False
+    parsed = _parse_status_body(body) if body[:1] == b"{" else None
+    return parsed is None or parsed.status_code is None or parsed.status_code in SUCCESS_CODES
+
+
+def _error_class(http_status: int) -> type[TMDBError]:
+    if http_status == 401:
+        return AuthenticationError
+    if http_status == 404:
+        return NotFoundError
+    if http_status == 429:
+        return RateLimitError
+    if http_status >= 500:
+        return ServerError
+    return RequestError
+
+
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def error_from_response(
+    http_status: int,
+    body: bytes,
+    url: str | None,
+    *,
+    method: str | None = None,
+    retry_after: float | None = None,
+) -> TMDBError:
+    """Build the error for a non-2xx response from TMDB's `{status_code, status_message}` body.
+
+    A body that is not TMDB's JSON (an HTML 502 page, an empty body) falls back on the HTTP status.
+    `url` must not carry credentials; credential query parameters are masked again anyway.
+    """
+    parsed = _parse_status_body(body) if body.lstrip()[:1] == b"{" else None
+    status_code = parsed.status_code if parsed else None
+    status_message = parsed.status_message if parsed else None
+    safe_url = redact_params(url) if url is not None else None
+
+    parts = [str(http_status)]
+    if status_code is not None:
+        parts.append(f"(TMDB {status_code})")
+    text = status_message or _REASONS.get(http_status, "HTTP error")
+    parts.append(text if len(text) <= _MESSAGE_MAX else text[:_MESSAGE_MAX] + "...")
+    if safe_url is not None:
+        parts.append(f"{method} {safe_url}" if method else safe_url)
+    message = " ".join(parts)
+
+    error = _error_class(http_status)(
+        message,
+        http_status=http_status,
+        status_code=status_code,
+        status_message=status_message,
+        url=safe_url,
+        method=method,
+    )
+    if isinstance(error, RateLimitError):
+        error.retry_after = retry_after
+    return error

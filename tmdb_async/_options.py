@@ -1,0 +1,181 @@
+"""Client options, resolved once from keyword arguments and the environment, checked before I/O."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from ._cache._policy import CacheClass
+from ._constants import (
+    ACCESS_TOKEN_ENV,
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    CONNECT_TIMEOUT,
+    DEFAULT_BASE_URL,
+    DEFAULT_CACHE,
+    DEFAULT_TTLS,
+    MAX_CONNECTIONS,
+    MAX_RETRIES,
+    MAX_TTL,
+    RATE_LIMIT,
+    TMDB_HOST,
+    TOTAL_TIMEOUT,
+)
+from ._credentials import Credentials
+from ._errors import ParameterError
+
+__all__ = ["ClientOptions", "resolve_options"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """The resolved, validated configuration of one client (its repr never shows a secret)."""
+
+    credentials: Credentials
+    base_url: str
+    cache: object = field(repr=False)  # a redis:// URL may hold a password
+    cache_ttl: Mapping[CacheClass, float]
+    rate_limit: float | None
+    max_connections: int
+    max_retries: int
+    timeout: aiohttp.ClientTimeout
+    language: str | None
+    region: str | None
+    session: aiohttp.ClientSession | None
+
+
+def _number(name: str, value: object, *, minimum: float, strict: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParameterError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+        raise ParameterError(f"{name} must be {bound}, got {value!r}")
+    return float(value)
+
+
+def _integer(name: str, value: object, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ParameterError(f"{name} must be >= {minimum}, got {value!r}")
+    return value
+
+
+def _text(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or value != value.strip() or " " in value:
+        raise ParameterError(f"{name} must be a non-empty string without spaces, got {value!r}")
+    return value
+
+
+def _base_url(value: str) -> str:
+    try:
+        url = URL(value)
+    except (TypeError, ValueError) as err:
+        raise ParameterError(f"base_url is not a URL: {value!r}") from err
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise ParameterError(f"base_url must be an http(s) URL with a host, got {value!r}")
+    if url.query_string or url.fragment or url.user or url.password:
+        raise ParameterError("base_url must not carry a query, a fragment or credentials")
+    return str(url).rstrip("/")
+
+
+def _timeout(value: object) -> aiohttp.ClientTimeout:
+    if isinstance(value, aiohttp.ClientTimeout):
+        return value
+    total = _number("timeout", value, minimum=0, strict=True)
+    return aiohttp.ClientTimeout(total=total, connect=min(CONNECT_TIMEOUT, total))
+
+
+def _cache_ttl(value: Mapping[CacheClass | str, float] | None) -> Mapping[CacheClass, float]:
+    ttls = dict(DEFAULT_TTLS)
+    for key, seconds in (value or {}).items():
+        try:
+            cache_class = CacheClass(key)
+        except ValueError:
+            choices = ", ".join(c.value for c in CacheClass)
+            raise ParameterError(f"cache_ttl key must be one of {choices}, got {key!r}") from None
+        ttl = _number(f"cache_ttl[{cache_class.value!r}]", seconds, minimum=0, strict=False)
+        # TMDB's terms forbid keeping content longer than six months.
+        ttls[cache_class] = min(ttl, MAX_TTL)
+    return MappingProxyType(ttls)
+
+
+def _cache(value: object) -> object:
+    if (
+        isinstance(value, str)
+        and value != "memory"
+        and URL(value).scheme not in {"redis", "rediss", "unix"}
+    ):
+        raise ParameterError(
+            f'cache must be "memory", a redis:// URL, None or a cache object; got {value!r}'
+        )
+    return value
+
+
+def resolve_options(
+    *,
+    access_token: str | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    cache: Any = DEFAULT_CACHE,
+    cache_ttl: Mapping[CacheClass | str, float] | None = None,
+    rate_limit: float | None = RATE_LIMIT,
+    max_connections: int = MAX_CONNECTIONS,
+    max_retries: int = MAX_RETRIES,
+    timeout: float | aiohttp.ClientTimeout = TOTAL_TIMEOUT,
+    language: str | None = None,
+    region: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ClientOptions:
+    """Resolve and validate the options of a client; raise ParameterError before any I/O.
+
+    Credentials: `access_token`/`api_key` if either is given, else the environment
+    (`TMDB_ACCESS_TOKEN`, then `TMDB_API_KEY`); the bearer token wins when both exist.
+    The base URL comes from `base_url`, else `TMDB_BASE_URL`, else TMDB's API. Credentials
+    are required for TMDB's own host only: a proxy or a fake server may not need them.
+    """
+    env = os.environ if environ is None else environ
+    for name, secret in (("access_token", access_token), ("api_key", api_key)):
+        if secret is not None and (not isinstance(secret, str) or not secret.strip()):
+            raise ParameterError(f"{name} must be a non-empty string")
+    if access_token is None and api_key is None:
+        access_token = env.get(ACCESS_TOKEN_ENV) or None
+        api_key = env.get(API_KEY_ENV) or None
+    credentials = Credentials(access_token, api_key)
+
+    resolved_url = _base_url(base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+    if not credentials and URL(resolved_url).host == TMDB_HOST:
+        raise ParameterError(
+            f"no TMDB credentials: pass access_token= or api_key=, or set {ACCESS_TOKEN_ENV} "
+            f"(preferred) or {API_KEY_ENV}"
+        )
+    if session is not None and not isinstance(session, aiohttp.ClientSession):
+        raise ParameterError(
+            f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
+        )
+
+    return ClientOptions(
+        credentials=credentials,
+        base_url=resolved_url,
+        cache=_cache(cache),
+        cache_ttl=_cache_ttl(cache_ttl),
+        rate_limit=None
+        if rate_limit is None
+        else _number("rate_limit", rate_limit, minimum=0, strict=True),
+        max_connections=_integer("max_connections", max_connections, minimum=1),
+        max_retries=_integer("max_retries", max_retries, minimum=0),
+        timeout=_timeout(timeout),
+        language=_text("language", language),
+        region=_text("region", region),
+        session=session,
+    )

@@ -1,0 +1,270 @@
+"""Pure request building: argument validation, yarl URLs, query normalisation, cache keys."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+from yarl import URL
+
+from ._constants import MAX_APPEND_PARTS, SECRET_QUERY_PARAMS
+from ._credentials import MASK, redact_params
+from ._errors import ParameterError
+from ._requester import BodyParam, Operation, ParamKind
+
+__all__ = ["APPEND_TO_RESPONSE", "PreparedRequest", "build_request", "cache_key", "format_float"]
+
+APPEND_TO_RESPONSE = "append_to_response"
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_LIST_KINDS: dict[ParamKind, ParamKind] = {"str_list": "str", "int_list": "int"}
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """A validated request, ready to send: no credentials in it yet."""
+
+    method: str
+    url: URL
+    body: bytes | None = None
+    secret_segments: tuple[str, ...] = ()
+    """Encoded path segments that are secrets (a guest session id), masked by `redacted_url`."""
+
+    def redacted_url(self) -> str:
+        """The URL for logs and errors: secret query values and path segments masked."""
+        text = redact_params(self.url)
+        for segment in self.secret_segments:
+            text = text.replace(f"/{segment}", f"/{MASK}")
+        return text
+
+
+def format_float(value: float) -> str:
+    """Render a float positionally, without trailing zeros: `7.0 -> "7"`, `1e-05 -> "0.00001"`."""
+    text = format(Decimal(repr(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _unwrap(value: object) -> object:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _scalar(value: object, kind: ParamKind, where: str) -> str:
+    value = _unwrap(value)
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    elif kind == "float":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ParameterError(f"{where} must be a finite number, got {value!r}")
+            return format_float(float(value))
+    elif kind == "bool":
+        if isinstance(value, bool):
+            return "true" if value else "false"
+    elif kind == "str":
+        if isinstance(value, str):
+            return value
+    else:
+        raise ParameterError(f"{where}: unsupported parameter kind {kind!r}")
+    raise ParameterError(f"{where} must be {kind}, got {type(value).__name__} {value!r}")
+
+
+def _items(value: object, where: str) -> list[object]:
+    value = _unwrap(value)
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+        return list(value)
+    raise ParameterError(f"{where} must be a list, got {type(value).__name__} {value!r}")
+
+
+def _check_choice(text: str, choices: tuple[str, ...], where: str) -> None:
+    if choices and text not in choices:
+        raise ParameterError(f"{where} must be one of {', '.join(choices)}; got {text!r}")
+
+
+@functools.lru_cache(maxsize=256)
+def _append_pattern(parts: tuple[str, ...]) -> re.Pattern[str]:
+    # A template part such as "season/{season_number}" accepts any number in the placeholder.
+    alternatives = [
+        "".join(
+            r"\d+" if i % 2 else re.escape(piece) for i, piece in enumerate(_PLACEHOLDER.split(p))
+        )
+        for p in parts
+    ]
+    return re.compile("|".join(alternatives) or r"(?!)")
+
+
+def _where(operation: Operation[Any], name: str) -> str:
+    return f"{operation.namespace}.{operation.name}(): {name}"
+
+
+def _append_parts(operation: Operation[Any], value: object) -> str | None:
+    where = _where(operation, APPEND_TO_RESPONSE)
+    names: list[str] = []
+    for item in _items(value, where):
+        text = _scalar(item, "str", f"{where} item").strip()
+        if text and text not in names:
+            names.append(text)
+    if not names:
+        return None
+    allowed = _append_pattern(operation.append_parts)
+    unknown = [name for name in names if not allowed.fullmatch(name)]
+    if unknown:
+        accepted = ", ".join(operation.append_parts) or "none"
+        raise ParameterError(
+            f"{where}: unknown part(s) {', '.join(map(repr, unknown))}; accepted: {accepted}"
+        )
+    if len(names) > MAX_APPEND_PARTS:
+        raise ParameterError(f"{where}: at most {MAX_APPEND_PARTS} parts, got {len(names)}")
+    return ",".join(sorted(names))
+
+
+def _path_segment(value: object, kind: ParamKind, choices: tuple[str, ...], where: str) -> str:
+    if value is None:
+        raise ParameterError(f"{where} is required, got None")
+    text = _scalar(value, kind, where)
+    if not text.strip():
+        raise ParameterError(f"{where} must not be empty")
+    if text in {".", ".."}:
+        raise ParameterError(f"{where} cannot be {text!r}")
+    _check_choice(text, choices, where)
+    return quote(text, safe="")
+
+
+def _build_path(
+    operation: Operation[Any], path_args: Sequence[object]
+) -> tuple[str, tuple[str, ...]]:
+    params = operation.path_params
+    if len(path_args) != len(params):
+        raise ParameterError(
+            f"{operation.namespace}.{operation.name}() takes {len(params)} path argument(s) "
+            f"({', '.join(p.name for p in params)}), got {len(path_args)}"
+        )
+    segments = {
+        param.name: _path_segment(arg, param.kind, param.choices, _where(operation, param.name))
+        for param, arg in zip(params, path_args, strict=True)
+    }
+
+    def substitute(match: re.Match[str]) -> str:
+        try:
+            return segments[match[1]]
+        except KeyError:
+            raise ParameterError(
+                f"{operation.operation_id}: path {operation.path} has no parameter {match[1]!r}"
+            ) from None
+
+    secrets = tuple(segments[p.name] for p in params if p.name in SECRET_QUERY_PARAMS)
+    return _PLACEHOLDER.sub(substitute, operation.path), secrets
+
+
+def _build_query(operation: Operation[Any], query: Mapping[str, object]) -> list[tuple[str, str]]:
+    params = {param.name: param for param in operation.query_params}
+    items: list[tuple[str, str]] = []
+    for name, value in query.items():
+        if value is None:
+            continue
+        where = _where(operation, name)
+        param = params.get(name)
+        if param is None:
+            raise ParameterError(f"{where} is not a query parameter of {operation.path}")
+        text: str | None
+        if name == APPEND_TO_RESPONSE:
+            text = _append_parts(operation, value)
+        elif param.kind in _LIST_KINDS:
+            rendered = [
+                _scalar(item, _LIST_KINDS[param.kind], f"{where} item")
+                for item in _items(value, where)
+            ]
+            for item in rendered:
+                _check_choice(item, param.choices, where)
+            text = ",".join(rendered) or None
+        else:
+            text = _scalar(value, param.kind, where)
+            _check_choice(text, param.choices, where)
+        if text is not None:
+            items.append((name, text))
+    items.sort()
+    return items
+
+
+def _check_body_value(value: object, param: BodyParam, where: str) -> None:
+    if param.kind in _LIST_KINDS:
+        for item in _items(value, where):
+            _check_choice(
+                _scalar(item, _LIST_KINDS[param.kind], f"{where} item"), param.choices, where
+            )
+    else:
+        _check_choice(_scalar(value, param.kind, where), param.choices, where)
+
+
+def _build_body(operation: Operation[Any], body: Mapping[str, object] | None) -> bytes | None:
+    present = {name: value for name, value in (body or {}).items() if value is not None}
+    if not operation.body_params:
+        if present:
+            raise ParameterError(f"{operation.namespace}.{operation.name}() takes no request body")
+        return None
+    params = {param.name: param for param in operation.body_params}
+    for name, value in present.items():
+        where = _where(operation, name)
+        param = params.get(name)
+        if param is None:
+            raise ParameterError(f"{where} is not a body field of {operation.path}")
+        _check_body_value(value, param, where)
+    missing = [
+        param.name
+        for param in operation.body_params
+        if param.required and param.name not in present
+    ]
+    if missing:
+        raise ParameterError(
+            _where(operation, f"missing required body field(s) {', '.join(missing)}")
+        )
+    return msgspec.json.encode(present)
+
+
+def build_request(
+    base_url: str | URL,
+    operation: Operation[Any],
+    path_args: Sequence[object],
+    query: Mapping[str, object],
+    body: Mapping[str, object] | None = None,
+) -> PreparedRequest:
+    """Validate the arguments of `operation` and build its request (ParameterError before I/O)."""
+    base = base_url if isinstance(base_url, URL) else URL(base_url)
+    path, secrets = _build_path(operation, path_args)
+    url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
+    url = url.with_query(_build_query(operation, query) or None)
+    return PreparedRequest(operation.http_method, url, _build_body(operation, body), secrets)
+
+
+def _normalise_append(value: str) -> str:
+    return ",".join(sorted({part for part in value.split(",") if part}))
+
+
+def cache_key(method: str, url: str | URL) -> str:
+    """Return the cache key of a request: method and normalised URL, without any credential.
+
+    Query parameters are sorted (and `append_to_response` parts too), so their order never matters;
+    `api_key`, `access_token`, `session_id`, `guest_session_id` and `request_token` are removed.
+    """
+    parsed = url if isinstance(url, URL) else URL(url)
+    items = sorted(
+        (name, _normalise_append(value) if name == APPEND_TO_RESPONSE else value)
+        for name, value in parsed.query.items()
+        if name not in SECRET_QUERY_PARAMS
+    )
+    clean = parsed.with_user(None).with_fragment(None).with_query(items or None)
+    return f"{method.upper()} {clean}"
