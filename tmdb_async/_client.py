@@ -12,6 +12,7 @@ from ._cache._policy import CacheClass
 from ._constants import DEFAULT_CACHE, MAX_CONNECTIONS, MAX_RETRIES, RATE_LIMIT, TOTAL_TIMEOUT
 from ._generated import Namespaces
 from ._options import ClientOptions, resolve_options
+from ._stats import Stats
 from ._transport import Transport
 
 __all__ = ["TMDB"]
@@ -63,6 +64,11 @@ class TMDB(Namespaces):
     def options(self) -> ClientOptions:
         """The resolved options of this client."""
         return self._options
+
+    @property
+    def stats(self) -> Stats:
+        """Counters: requests sent, retries, 429s, coalesced calls, cache hits, errors."""
+        return self._transport.stats
 
     @property
     def closed(self) -> bool:

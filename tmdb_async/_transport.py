@@ -16,6 +16,7 @@ from ._decode import decode
 from ._errors import TransportError, error_from_response
 from ._options import ClientOptions
 from ._requester import Operation
+from ._stats import Stats
 from ._urls import PreparedRequest, build_request
 
 __all__ = ["Response", "Transport"]
@@ -51,6 +52,7 @@ class Transport:
         self._owns_session = options.session is None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self.stats = Stats()
         self._headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,

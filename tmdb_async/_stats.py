@@ -1,0 +1,43 @@
+"""Counters of what a client did, for logs, dashboards and the CLI summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+__all__ = ["Stats"]
+
+
+@dataclass
+class Stats:
+    """Live counters of one client (shared by clients derived with `with_options`)."""
+
+    requests: int = 0
+    """HTTP requests sent to the network (each retry counts)."""
+    retries: int = 0
+    """Requests that were attempts after the first."""
+    rate_limited: int = 0
+    """429 responses seen."""
+    coalesced: int = 0
+    """Calls answered by an identical request already in flight."""
+    cache_hits: int = 0
+    cache_misses: int = 0
+    cache_errors: int = 0
+    revalidated: int = 0
+    """Stale cache entries refreshed by a 304."""
+    errors: Counter[str] = field(default_factory=Counter)
+    """Errors raised to callers, by class name."""
+
+    def as_dict(self) -> dict[str, object]:
+        """A plain snapshot, e.g. for JSON logs."""
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "coalesced": self.coalesced,
+            "cache_hits": self.cache_hits,
+            "cache_misses": self.cache_misses,
+            "cache_errors": self.cache_errors,
+            "revalidated": self.revalidated,
+            "errors": dict(self.errors),
+        }
