@@ -69,6 +69,8 @@ def render_type(expr: TypeExpr) -> str:
         return f"list[{render_type(expr[1])}]"  # type: ignore[arg-type]
     if kind == "map":
         return f"dict[str, {render_type(expr[1])}]"  # type: ignore[arg-type]
+    if kind == "intmap":
+        return f"dict[int, {render_type(expr[1])}]"  # type: ignore[arg-type]
     if kind == "ref":
         return str(expr[1])
     if kind == "boolor":
@@ -248,13 +250,26 @@ def build_models(roots: dict[str, Node], naming: Naming) -> Model:
             part_type = responses[part_op]
             if part_type[0] == "ref":
                 builder.structs[str(part_type[1])].appendable = True
-            details.fields[part] = StructField(_python_name(part), part, part_type, False)
+            if "{" in part:
+                # `season/{season_number}`: TMDB answers under `season/1`, `season/2`...; the
+                # transport gathers them into one int-keyed field (see templated_field()).
+                field_name = templated_field(part)
+                details.fields[field_name] = StructField(
+                    field_name, field_name, ("intmap", part_type), False
+                )
+            else:
+                details.fields[part] = StructField(_python_name(part), part, part_type, False)
     for struct in builder.structs.values():
         if struct.appendable and IDENTITY in struct.fields:
             struct.fields[IDENTITY].required = False
         if struct.tag is not None:
             struct.fields.pop("media_type", None)
     return Model(dict(sorted(builder.structs.items())), responses)
+
+
+def templated_field(part: str) -> str:
+    """The field gathering a templated part: `season/{season_number}` -> `appended_seasons`."""
+    return f"appended_{part.split('/')[0]}s"
 
 
 def _parse_override(text: str) -> TypeExpr:

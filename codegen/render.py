@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import UNKNOWN_MEDIA, Model, StructDef, render_type
+from .models import UNKNOWN_MEDIA, Model, StructDef, render_type, templated_field
 from .naming import Naming
 from .overrides import Overrides
 from .spec import SpecOperation
@@ -62,6 +62,37 @@ class OperationView:
     @property
     def append_alias(self) -> str:
         return f"{self.response}Part"
+
+    @property
+    def fixed_parts(self) -> tuple[str, ...]:
+        return tuple(p for p in self.append_parts if "{" not in p)
+
+    @property
+    def templated_parts(self) -> tuple[str, ...]:
+        return tuple(p for p in self.append_parts if "{" in p)
+
+
+def part_type_name(template: str) -> str:
+    """`season/{season_number}` -> `SeasonPart` (a NewType of str)."""
+    return camel(template.split("/")[0]) + "Part"
+
+
+def part_function(template: str) -> str:
+    """`season/{season_number}` -> the function that builds `season/3` from 3."""
+    return template.split("/")[0] + "_part"
+
+
+def _render_part_builder(template: str) -> str:
+    prefix, placeholder = template.split("/")
+    arg = placeholder.strip("{}")
+    name = part_type_name(template)
+    return f'''{name} = NewType("{name}", str)
+
+
+def {part_function(template)}({arg}: int) -> {name}:
+    """append_to_response part `{prefix}/<{arg}>`, gathered into `{templated_field(template)}`."""
+    return {name}(f"{prefix}/{{{arg}}}")
+'''
 
 
 def _param_kind(spec_type: str, name: str, overrides: Overrides) -> str:
@@ -158,10 +189,12 @@ def render_models(model: Model, views: list[OperationView], spec_hash: str) -> s
     plain = [s for s in model.structs.values() if s.page_item is None]
     pages = [s for s in model.structs.values() if s.page_item is not None]
     aliases = [
-        f"{v.append_alias} = Literal[{', '.join(repr(p) for p in v.append_parts)}]"
+        f"{v.append_alias} = Literal[{', '.join(repr(p) for p in v.fixed_parts)}]"
         for v in views
         if v.append_parts
     ]
+    templates = sorted({t for v in views for t in v.templated_parts})
+    aliases += [_render_part_builder(t) for t in templates]
     names = sorted(
         [
             STRUCT_BASE,
@@ -169,6 +202,8 @@ def render_models(model: Model, views: list[OperationView], spec_hash: str) -> s
             UNKNOWN_MEDIA,
             *model.structs,
             *(v.append_alias for v in views if v.append_parts),
+            *(part_type_name(t) for t in templates),
+            *(part_function(t) for t in templates),
         ]
     )
     body = "\n\n\n".join(_render_struct(s) for s in plain + pages)
@@ -180,7 +215,7 @@ and new fields never break decoding (unknown fields are ignored).
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, NewType, TypeVar
 
 import msgspec
 
@@ -223,7 +258,8 @@ class {UNKNOWN_MEDIA}(
 
 def _py_type(p: Param, view: OperationView) -> str:
     if p.wire == APPEND and view.append_parts:
-        return f"Sequence[{view.append_alias}]"
+        parts = [view.append_alias, *(part_type_name(t) for t in view.templated_parts)]
+        return f"Sequence[{' | '.join(parts)}]"
     if p.choices:
         return f"Literal[{', '.join(repr(c) for c in p.choices)}]"
     return p.kind
@@ -274,6 +310,7 @@ def render_namespace(namespace: str, views: list[OperationView], spec_hash: str)
         used.update(re.findall(r"\b[A-Z]\w+\b", v.response))
         if v.append_parts:
             used.add(v.append_alias)
+            used.update(part_type_name(t) for t in v.templated_parts)
     used.discard("Page") if not any("Page[" in v.response for v in views) else None
     typing = sorted(
         {"Literal"}
@@ -334,7 +371,9 @@ def _params_tuple(cls: str, params: list[Param], python: bool) -> str:
     return "(" + "".join(f"{i}, " for i in items) + ")"
 
 
-def render_operations(views: list[OperationView], spec_hash: str) -> str:
+def render_operations(
+    views: list[OperationView], model: Model, naming: Naming, spec_hash: str
+) -> str:
     used = sorted({n for v in views for n in re.findall(r"\b[A-Z]\w+\b", v.response)})
     blocks = []
     for v in views:
@@ -357,6 +396,16 @@ def render_operations(views: list[OperationView], spec_hash: str) -> str:
             fields.append(f"body_params={_params_tuple('BodyParam', v.body_params, False)}")
         if v.append_parts:
             fields.append(f"append_parts={v.append_parts!r}")
+        if v.templated_parts:
+            item_types = {
+                t: render_type(model.responses[naming.operations[v.spec.operation_id].append[t]])
+                for t in v.templated_parts
+            }
+            templates = "".join(
+                f"AppendTemplate({t!r}, {templated_field(t)!r}, {item}), "
+                for t, item in item_types.items()
+            )
+            fields.append(f"append_templates=({templates})")
         blocks.append(f"{v.const}: Final[Operation[{v.response}]] = Operation({', '.join(fields)})")
     endpoints = "".join(f"    {v.const},\n" for v in views)
     return f'''{header(spec_hash)}"""The operation table: one `Operation` per TMDB v3 operation."""
@@ -365,7 +414,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .._requester import BodyParam, CacheClass, Operation, PathParam, QueryParam
+from .._requester import (
+    AppendTemplate,
+    BodyParam,
+    CacheClass,
+    Operation,
+    PathParam,
+    QueryParam,
+)
 from .models import {", ".join(used)}
 
 __all__ = {sorted(["ENDPOINTS", *(v.const for v in views)])!r}
@@ -447,7 +503,7 @@ def render_all(
     namespaces = sorted(dict.fromkeys(v.namespace for v in views))
     files = {
         "tmdb_async/_generated/models.py": render_models(model, views, spec_hash),
-        "tmdb_async/_generated/operations.py": render_operations(views, spec_hash),
+        "tmdb_async/_generated/operations.py": render_operations(views, model, naming, spec_hash),
         "tmdb_async/_generated/__init__.py": render_init(namespaces, spec_hash),
     }
     for ns in namespaces:

@@ -9,13 +9,22 @@ so one new media type never breaks a whole page.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import msgspec
 
 from ._errors import DecodeError
+from ._requester import AppendTemplate
 
-__all__ = ["UNKNOWN_TAG", "decode", "decoder_for", "json_path", "replace_unknown_tags"]
+__all__ = [
+    "UNKNOWN_TAG",
+    "decode",
+    "decoder_for",
+    "gather_templated_parts",
+    "json_path",
+    "replace_unknown_tags",
+]
 
 T = TypeVar("T")
 
@@ -164,3 +173,38 @@ def decode(body: bytes, type_: type[T], *, url: str | None = None, method: str |
             return _fallback(body, decoder, err)
     except msgspec.DecodeError as err:
         raise _error(err, url, method) from err
+
+
+def gather_templated_parts(
+    result: T,
+    body: bytes,
+    templates: Sequence[AppendTemplate],
+    requested: str | None,
+    *,
+    url: str | None = None,
+    method: str | None = None,
+) -> T:
+    """Fill each template's field from the numbered parts asked for (`season/1,season/3`).
+
+    TMDB answers `season/N` under its own key, which no Struct field can name in advance;
+    only requests that asked for such parts pay for this second look at the body.
+    """
+    wanted: dict[AppendTemplate, list[tuple[int, str]]] = {}
+    for template in templates:
+        prefix = template.pattern.split("{", 1)[0]
+        for part in (requested or "").split(","):
+            number = part[len(prefix) :]
+            if part.startswith(prefix) and number.isdigit():
+                wanted.setdefault(template, []).append((int(number), part))
+    if not wanted:
+        return result
+    raw = decode(body, dict[str, msgspec.Raw], url=url, method=method)
+    updates = {
+        template.field: {
+            number: decode(raw[key], template.item_type, url=url, method=method)
+            for number, key in parts
+            if key in raw
+        }
+        for template, parts in wanted.items()
+    }
+    return msgspec.structs.replace(result, **updates)

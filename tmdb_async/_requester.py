@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from ._cache._policy import CacheClass
 
@@ -54,6 +54,16 @@ class BodyParam:
 
 
 @dataclass(frozen=True, slots=True)
+class AppendTemplate:
+    """A numbered append_to_response part (`season/{season_number}`): TMDB answers each
+    `season/N` under its own key; they are gathered into `field` as `{N: item_type}`."""
+
+    pattern: str
+    field: str
+    item_type: type[Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Operation(Generic[T]):
     """Static metadata of one TMDB operation (one row of `tmdb_async.ENDPOINTS`)."""
 
@@ -69,6 +79,7 @@ class Operation(Generic[T]):
     query_params: tuple[QueryParam, ...] = ()
     body_params: tuple[BodyParam, ...] = ()
     append_parts: tuple[str, ...] = ()
+    append_templates: tuple[AppendTemplate, ...] = ()
 
     @property
     def docs_url(self) -> str:

@@ -12,12 +12,12 @@ import aiohttp
 from yarl import URL
 
 from ._constants import LOGGER_NAME, USER_AGENT
-from ._decode import decode
+from ._decode import decode, gather_templated_parts
 from ._errors import TransportError, error_from_response
 from ._options import ClientOptions
 from ._requester import Operation
 from ._stats import Stats
-from ._urls import PreparedRequest, build_request
+from ._urls import APPEND_TO_RESPONSE, PreparedRequest, build_request
 
 __all__ = ["Response", "Transport"]
 
@@ -169,7 +169,17 @@ class Transport:
 
     def _decode(self, payload: bytes, operation: Operation[T], prepared: PreparedRequest) -> T:
         url = prepared.redacted_url()
-        return decode(payload, operation.response_type, url=url, method=prepared.method)
+        result = decode(payload, operation.response_type, url=url, method=prepared.method)
+        if operation.append_templates:
+            result = gather_templated_parts(
+                result,
+                payload,
+                operation.append_templates,
+                prepared.url.query.get(APPEND_TO_RESPONSE),
+                url=url,
+                method=prepared.method,
+            )
+        return result
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()

@@ -7,7 +7,7 @@ and new fields never break decoding (unknown fields are ignored).
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, NewType, TypeVar
 
 import msgspec
 
@@ -101,6 +101,7 @@ __all__ = [
     "ScreenedTheatrically",
     "SeasonAccountStates",
     "SeasonEpisode",
+    "SeasonPart",
     "SeasonSummary",
     "Session",
     "SessionToken",
@@ -129,6 +130,7 @@ __all__ = [
     "WatchProvider",
     "WatchProviders",
     "WatchRegions",
+    "season_part",
 ]
 
 T = TypeVar("T")
@@ -1245,13 +1247,13 @@ class TvEpisodeDetails(TMDBStruct, kw_only=True, frozen=True):
 class TvSeasonDetails(TMDBStruct, kw_only=True, frozen=True):
     """Seen in `tv-season-details:$`."""
 
-    id: int
     id_: str | None = msgspec.field(default=None, name="_id")
     air_date: str | None = None
     episodes: list[SeasonEpisode] | None = None
     name: str | None = None
     networks: list[Network] | None = None
     overview: str | None = None
+    id: int | None = None
     poster_path: str | None = None
     season_number: int | None = None
     vote_average: float | None = None
@@ -1315,6 +1317,7 @@ class TvSeriesDetails(TMDBStruct, kw_only=True, frozen=True):
     recommendations: Page[TvSeriesSummary] | None = None
     reviews: Reviews | None = None
     screened_theatrically: ScreenedTheatrically | None = None
+    appended_seasons: dict[int, TvSeasonDetails] | None = None
     similar: Page[TvSeriesSummary] | None = None
     translations: Translations | None = None
     videos: Videos | None = None
@@ -1476,3 +1479,9 @@ TvSeasonDetailsPart = Literal[
 TvEpisodeDetailsPart = Literal[
     "account_states", "changes", "credits", "external_ids", "images", "translations", "videos"
 ]
+SeasonPart = NewType("SeasonPart", str)
+
+
+def season_part(season_number: int) -> SeasonPart:
+    """append_to_response part `season/<season_number>`, gathered into `appended_seasons`."""
+    return SeasonPart(f"season/{season_number}")

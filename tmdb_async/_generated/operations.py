@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .._requester import BodyParam, CacheClass, Operation, PathParam, QueryParam
+from .._requester import (
+    AppendTemplate,
+    BodyParam,
+    CacheClass,
+    Operation,
+    PathParam,
+    QueryParam,
+)
 from .models import (
     AccountDetails,
     AccountStates,
@@ -1828,10 +1835,14 @@ TV_SERIES_DETAILS: Final[Operation[TvSeriesDetails]] = Operation(
         "recommendations",
         "reviews",
         "screened_theatrically",
+        "season/{season_number}",
         "similar",
         "translations",
         "videos",
         "watch/providers",
+    ),
+    append_templates=(
+        AppendTemplate("season/{season_number}", "appended_seasons", TvSeasonDetails),
     ),
 )
 TV_SERIES_ACCOUNT_STATES: Final[Operation[AccountStates]] = Operation(

@@ -22,6 +22,7 @@ from .models import (
     Page,
     Reviews,
     ScreenedTheatrically,
+    SeasonPart,
     StatusResponse,
     Translations,
     TvSeriesDetails,
@@ -47,7 +48,7 @@ class TvSeriesApi:
         series_id: int,
         /,
         *,
-        append_to_response: Sequence[TvSeriesDetailsPart] | None = None,
+        append_to_response: Sequence[TvSeriesDetailsPart | SeasonPart] | None = None,
         language: str | None = None,
     ) -> TvSeriesDetails:
         """Details: get the details of a TV show.
