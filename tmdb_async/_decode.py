@@ -207,4 +207,5 @@ def gather_templated_parts(
         }
         for template, parts in wanted.items()
     }
-    return msgspec.structs.replace(result, **updates)
+    replaced: T = msgspec.structs.replace(result, **updates)  # type: ignore[type-var]
+    return replaced
