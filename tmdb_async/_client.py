@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Concatenate, TypeVar
 
 import aiohttp
 
 from ._cache._policy import CacheClass
-from ._constants import DEFAULT_CACHE, MAX_CONNECTIONS, MAX_RETRIES, RATE_LIMIT, TOTAL_TIMEOUT
+from ._constants import (
+    DEFAULT_CACHE,
+    FETCH_MANY_CONCURRENCY,
+    MAX_CONNECTIONS,
+    MAX_RETRIES,
+    PAGINATE_CONCURRENCY,
+    RATE_LIMIT,
+    TOTAL_TIMEOUT,
+)
+from ._errors import TMDBError
 from ._generated import Namespaces
+from ._images import ImageKind, ImageUrls
 from ._options import ClientOptions, resolve_options
+from ._pagination import fetch_many, paginate
 from ._stats import Stats
 from ._transport import Transport
+from .models import Page
 
 __all__ = ["TMDB"]
 
 _Self = TypeVar("_Self", bound="TMDB")
+K = TypeVar("K")
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 class TMDB(Namespaces):
@@ -59,6 +74,7 @@ class TMDB(Namespaces):
         )
         self._transport = Transport(self._options)
         self._requester = self._transport
+        self._images = ImageUrls()
 
     @property
     def options(self) -> ClientOptions:
@@ -78,6 +94,81 @@ class TMDB(Namespaces):
     async def aclose(self) -> None:
         """Close the HTTP session if this client opened it; idempotent."""
         await self._transport.aclose()
+
+    def fetch_many(
+        self,
+        method: Callable[Concatenate[K, ...], Awaitable[R]],
+        ids: Iterable[K],
+        *,
+        concurrency: int | None = None,
+        ordered: bool = False,
+        **params: Any,
+    ) -> AsyncIterator[tuple[K, R | TMDBError]]:
+        """Call `method(id, **params)` for every id through a sliding window of `concurrency`.
+
+        Yields `(id, result)` or `(id, TMDBError)` as each finishes (input order with
+        `ordered=True`); one failing id never stops the run. Default window: `max_connections`.
+        """
+        default = min(self._options.max_connections, FETCH_MANY_CONCURRENCY)
+        window = default if concurrency is None else concurrency
+        return fetch_many(method, ids, concurrency=window, ordered=ordered, **params)
+
+    def paginate(
+        self,
+        method: Callable[..., Awaitable[Page[T]]],
+        *args: Any,
+        max_pages: int | None = None,
+        max_items: int | None = None,
+        **params: Any,
+    ) -> AsyncIterator[T]:
+        """Yield every item of every page of `method(*args, **params)`, in order.
+
+        Page 1 first, then the rest a few at a time; stops at TMDB's 500-page cap, at
+        `max_pages` and at `max_items`.
+        """
+        return paginate(
+            method,
+            *args,
+            max_pages=max_pages,
+            max_items=max_items,
+            concurrency=PAGINATE_CONCURRENCY,
+            **params,
+        )
+
+    def image_url(
+        self, file_path: str | None, size: str, kind: ImageKind | None = None
+    ) -> str | None:
+        """The URL of an image (`None` for a missing path); `size` is checked for `kind`."""
+        return self._images.url(file_path, size, kind)
+
+    def poster_url(self, file_path: str | None, size: str = "w500") -> str | None:
+        """A poster URL; sizes w92 ... w780, original."""
+        return self._images.url(file_path, size, "poster")
+
+    def backdrop_url(self, file_path: str | None, size: str = "w1280") -> str | None:
+        """A backdrop URL; sizes w300, w780, w1280, original."""
+        return self._images.url(file_path, size, "backdrop")
+
+    def profile_url(self, file_path: str | None, size: str = "w185") -> str | None:
+        """A profile (person) URL; sizes w45, w185, h632, original."""
+        return self._images.url(file_path, size, "profile")
+
+    def still_url(self, file_path: str | None, size: str = "w300") -> str | None:
+        """An episode still URL; sizes w92, w185, w300, original."""
+        return self._images.url(file_path, size, "still")
+
+    def logo_url(self, file_path: str | None, size: str = "w185") -> str | None:
+        """A logo URL; sizes w45 ... w500, original (SVG logos always at original)."""
+        return self._images.url(file_path, size, "logo")
+
+    async def refresh_image_config(self) -> None:
+        """Load image base URL and sizes from `configuration.details` (cached as static).
+
+        Until then the documented defaults are used, so image URLs work offline.
+        """
+        configuration = await self.configuration.details()
+        if configuration.images is not None:
+            self._images = ImageUrls(configuration.images)
 
     async def __aenter__(self: _Self) -> _Self:
         return self

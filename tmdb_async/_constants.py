@@ -10,8 +10,18 @@ from ._version import __version__
 
 __all__ = [
     "ACCESS_TOKEN_ENV",
+    "ADAPTIVE_COOLDOWN",
+    "ADAPTIVE_DECREASE",
+    "ADAPTIVE_INCREASE",
+    "ADAPTIVE_MIN_RATE",
     "API_KEY_ENV",
     "BASE_URL_ENV",
+    "CACHE_FORMAT_VERSION",
+    "CACHE_NAMESPACE",
+    "CACHE_NEGATIVE_TTL",
+    "CACHE_RETRY_MAX",
+    "CACHE_RETRY_MIN",
+    "CACHE_STALE_KEEP_MAX",
     "CONNECT_TIMEOUT",
     "DEFAULT_BASE_URL",
     "DEFAULT_CACHE",
@@ -21,7 +31,14 @@ __all__ = [
     "MAX_CONNECTIONS",
     "MAX_RETRIES",
     "MAX_TTL",
+    "MEMORY_CACHE_ENTRY_OVERHEAD",
+    "MEMORY_CACHE_MAX_BYTES",
+    "MEMORY_CACHE_MAX_ENTRIES",
     "RATE_LIMIT",
+    "RATE_LIMIT_BURST",
+    "REDIS_CLEAR_BATCH",
+    "REDIS_CONNECT_TIMEOUT",
+    "REDIS_SOCKET_TIMEOUT",
     "RETRY_AFTER_MAX",
     "RETRY_BASE_DELAY",
     "RETRY_MAX_DELAY",
@@ -63,6 +80,17 @@ RETRY_AFTER_MAX: Final = 60.0
 RETRY_TOTAL_TIME: Final = 120.0
 """Upper bound, in seconds, of all attempts and waits of one request."""
 
+RATE_LIMIT_BURST: Final = 4
+"""Tokens the bucket holds: at most RATE_LIMIT + 4 = 39 requests in any second, under 40."""
+ADAPTIVE_DECREASE: Final = 0.5
+"""On a 429 the effective rate is multiplied by this (at most once per ADAPTIVE_COOLDOWN)."""
+ADAPTIVE_COOLDOWN: Final = 1.0
+"""Seconds: the 429s of one burst count as one congestion signal, not as twenty."""
+ADAPTIVE_INCREASE: Final = 0.1
+"""Requests/s added back to the effective rate by each response that is not a 429."""
+ADAPTIVE_MIN_RATE: Final = 1.0
+"""Requests/s: the adaptive rate never drops below this."""
+
 MAX_APPEND_PARTS: Final = 20
 """TMDB answers 400 (code 27) beyond 20 `append_to_response` parts."""
 
@@ -84,3 +112,30 @@ SECRET_QUERY_PARAMS: Final = frozenset(
     {"api_key", "access_token", "session_id", "guest_session_id", "request_token"}
 )
 """Query parameters that are secrets: redacted from logs and errors, absent from cache keys."""
+
+# Pagination: TMDB serves pages 1..500 whatever total_pages says.
+MAX_PAGE = 500
+PAGINATE_CONCURRENCY = 4
+FETCH_MANY_CONCURRENCY = 20
+
+# Cache (docs/caching.md). Keys are "tmdb:v<CACHE_FORMAT_VERSION>:<method> <normalised URL>":
+# bump the version whenever the stored format or its meaning changes, so old entries are never read.
+CACHE_NAMESPACE: Final = "tmdb"
+CACHE_FORMAT_VERSION: Final = 1
+CACHE_STALE_KEEP_MAX: Final = 24 * 3600.0
+"""Seconds a stale entry with an ETag is kept past its freshness (at most its TTL again) so it
+can be revalidated with If-None-Match; never beyond MAX_TTL in total."""
+CACHE_NEGATIVE_TTL: Final = 60.0
+"""Seconds a 404 (TMDB code 34) is remembered, so a deleted id costs one request per minute."""
+CACHE_RETRY_MIN: Final = 1.0
+"""Seconds a failed cache backend is left alone before one probe; doubles up to CACHE_RETRY_MAX."""
+CACHE_RETRY_MAX: Final = 60.0
+MEMORY_CACHE_MAX_ENTRIES: Final = 10_000
+MEMORY_CACHE_MAX_BYTES: Final = 128 * 1024 * 1024
+MEMORY_CACHE_ENTRY_OVERHEAD: Final = 200
+"""Bytes counted per memory entry on top of its key, body and ETag (objects, dict slot)."""
+REDIS_SOCKET_TIMEOUT: Final = 1.0
+"""Seconds one Redis command may take before the cache counts as failed (then: the network)."""
+REDIS_CONNECT_TIMEOUT: Final = 1.0
+REDIS_CLEAR_BATCH: Final = 500
+"""Keys per SCAN/UNLINK round of `cache_clear()`."""

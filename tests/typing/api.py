@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
-from tmdb_async import TMDB, Page
+from tmdb_async import TMDB, Page, TMDBError
 from tmdb_async.models import (
     Credits,
     Images,
@@ -38,3 +38,16 @@ async def keywords_are_checked(tmdb: TMDB) -> None:
     await tmdb.movies.details(550, langauge="de-DE")  # type: ignore[call-arg]
     await tmdb.movies.details("550")  # type: ignore[arg-type]
     await tmdb.trending.movies("month")  # type: ignore[arg-type]
+
+
+async def bulk_helpers(tmdb: TMDB) -> None:
+    async for movie_id, result in tmdb.fetch_many(tmdb.movies.details, [550, 551], language="de"):
+        assert_type(movie_id, int)
+        assert_type(result, MovieDetails | TMDBError)
+    async for item in tmdb.paginate(tmdb.movie_lists.popular, max_pages=5):
+        assert_type(item, MovieSummary)
+    async for person in tmdb.paginate(tmdb.search.person, query="x"):
+        assert_type(person, PersonSummary)
+    async for _ in tmdb.fetch_many(tmdb.movies.details, ["550"]):  # type: ignore[arg-type]
+        pass
+    assert_type(tmdb.image_url("/a.jpg", "w185"), str | None)
