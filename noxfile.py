@@ -35,6 +35,7 @@ def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[dev,redis,cli]")
     session.run("mypy", "--strict", "tmdb_async")
     session.run("mypy", "--strict", "tests/typing")
+    session.run("mypy", "--strict", "codegen", "benchmarks")
 
 
 @nox.session

@@ -239,7 +239,10 @@ def build_models(roots: dict[str, Node], naming: Naming) -> Model:
     responses: dict[str, TypeExpr] = {}
     for op_id, entry in naming.operations.items():
         root = roots.get(op_id)
-        responses[op_id] = builder.expr(root, op_id) if root else _parse_override(entry.response)
+        if root is not None:
+            responses[op_id] = builder.expr(root, op_id)
+        elif entry.response is not None:
+            responses[op_id] = _parse_override(entry.response)
     for op_id, entry in naming.operations.items():
         if not entry.append:
             continue

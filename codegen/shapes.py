@@ -256,7 +256,3 @@ def signature(node: Node) -> str:
         return "<" + ",".join(f"{t}={n}" for t, n in sorted(node.variants.items())) + ">"
     inner = ",".join(f"{k}:{signature(v)}" for k, v in sorted(node.fields.items()))
     return "{" + inner + "}"
-
-
-def unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
