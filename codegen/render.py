@@ -162,14 +162,22 @@ def operation_views(
 # ---------------------------------------------------------------- models.py
 
 
-def _render_struct(struct: StructDef) -> str:
+def _struct_doc(struct: StructDef, methods: dict[str, str]) -> str:
+    if struct.doc:
+        return struct.doc
+    where = sorted({methods[loc.split(":")[0]] for loc in struct.locations})
+    shown = ", ".join(f"`{m}`" for m in where[:4]) + (" ..." if len(where) > 4 else "")
+    return f"Returned within {shown}." if shown else struct.name
+
+
+def _render_struct(struct: StructDef, methods: dict[str, str]) -> str:
     base = f"Page[{render_type(struct.page_item)}]" if struct.page_item else STRUCT_BASE
     options = ", kw_only=True, frozen=True" + (
         f', tag_field="media_type", tag="{struct.tag}"' if struct.tag else ""
     )
     lines = [f"class {struct.name}({base}{options}):"]
-    doc = struct.doc or f"Seen in `{struct.locations[0]}`." if struct.locations else struct.doc
-    lines.append(f'    """{doc or struct.name}"""')
+    doc = _struct_doc(struct, methods)
+    lines.append(f'    """{doc}"""')
     lines.append("")
     fields = sorted(struct.fields.values(), key=lambda f: not f.required)
     for f in fields:
@@ -206,7 +214,8 @@ def render_models(model: Model, views: list[OperationView], spec_hash: str) -> s
             *(part_function(t) for t in templates),
         ]
     )
-    body = "\n\n\n".join(_render_struct(s) for s in plain + pages)
+    methods = {v.spec.operation_id: f"{v.namespace}.{v.method}" for v in views}
+    body = "\n\n\n".join(_render_struct(s, methods) for s in plain + pages)
     return f'''{header(spec_hash)}"""TMDB's responses as msgspec Structs.
 
 Every field but `id` is optional: TMDB sends null or leaves out far more than its spec says,

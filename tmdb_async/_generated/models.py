@@ -157,7 +157,7 @@ class UnknownMedia(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
 
 
 class AccountDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `account-details:$`."""
+    """Returned within `account.details`."""
 
     id: int
     avatar: Avatar | None = None
@@ -169,7 +169,7 @@ class AccountDetails(TMDBStruct, kw_only=True, frozen=True):
 
 
 class AccountStates(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-account-states:$`."""
+    """Returned within `movies.account_states`, `tv_episodes.account_states`, `tv_series.account_states`."""
 
     id: int | None = None
     favorite: bool | None = None
@@ -178,7 +178,7 @@ class AccountStates(TMDBStruct, kw_only=True, frozen=True):
 
 
 class AggregateCastMember(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-aggregate-credits:$.cast[]`."""
+    """Returned within `tv_seasons.aggregate_credits`, `tv_series.aggregate_credits`."""
 
     id: int
     adult: bool | None = None
@@ -194,7 +194,7 @@ class AggregateCastMember(TMDBStruct, kw_only=True, frozen=True):
 
 
 class AggregateCredits(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-aggregate-credits:$`."""
+    """Returned within `tv_seasons.aggregate_credits`, `tv_series.aggregate_credits`."""
 
     cast: list[AggregateCastMember] | None = None
     crew: list[AggregateCrewMember] | None = None
@@ -202,7 +202,7 @@ class AggregateCredits(TMDBStruct, kw_only=True, frozen=True):
 
 
 class AggregateCrewMember(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-aggregate-credits:$.crew[]`."""
+    """Returned within `tv_seasons.aggregate_credits`, `tv_series.aggregate_credits`."""
 
     id: int
     adult: bool | None = None
@@ -218,21 +218,21 @@ class AggregateCrewMember(TMDBStruct, kw_only=True, frozen=True):
 
 
 class AlternativeName(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `company-alternative-names:$.results[]`."""
+    """Returned within `companies.alternative_names`, `networks.alternative_names`."""
 
     name: str | None = None
     type: str | None = None
 
 
 class AlternativeNames(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `company-alternative-names:$`."""
+    """Returned within `companies.alternative_names`, `networks.alternative_names`."""
 
     id: int
     results: list[AlternativeName] | None = None
 
 
 class AlternativeTitle(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-alternative-titles:$.titles[]`."""
+    """Returned within `movies.alternative_titles`, `tv_series.alternative_titles`."""
 
     iso_3166_1: str | None = None
     title: str | None = None
@@ -240,7 +240,7 @@ class AlternativeTitle(TMDBStruct, kw_only=True, frozen=True):
 
 
 class AlternativeTitles(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-alternative-titles:$`."""
+    """Returned within `movies.alternative_titles`, `tv_series.alternative_titles`."""
 
     id: int | None = None
     titles: list[AlternativeTitle] | None = None
@@ -248,14 +248,14 @@ class AlternativeTitles(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Avatar(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `account-details:$.avatar`."""
+    """Returned within `account.details`."""
 
     gravatar: Gravatar | None = None
     tmdb: TmdbAvatar | None = None
 
 
 class CastMember(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-credits:$.cast[]`."""
+    """Returned within `movies.credits`, `tv_episodes.credits`, `tv_episodes.details`, `tv_seasons.credits` ...."""
 
     id: int
     adult: bool | None = None
@@ -272,7 +272,7 @@ class CastMember(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Certification(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `certification-movie-list:$.certifications{}[]`."""
+    """Returned within `certifications.movie_certifications`, `certifications.tv_certifications`."""
 
     certification: str | None = None
     meaning: str | None = None
@@ -286,14 +286,14 @@ class Certifications(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Change(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-changes:$.changes[]`."""
+    """Returned within `movies.changes`, `people.changes`, `tv_episodes.changes`, `tv_seasons.changes` ...."""
 
     key: str | None = None
     items: list[ChangeItem] | None = None
 
 
 class ChangeItem(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-changes:$.changes[].items[]`."""
+    """Returned within `movies.changes`, `people.changes`, `tv_episodes.changes`, `tv_seasons.changes` ...."""
 
     id: str
     action: str | None = None
@@ -312,13 +312,13 @@ class ChangedId(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Changes(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-changes:$`."""
+    """Returned within `movies.changes`, `people.changes`, `tv_episodes.changes`, `tv_seasons.changes` ...."""
 
     changes: list[Change] | None = None
 
 
 class CollectionDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `collection-details:$`."""
+    """Returned within `collections.details`."""
 
     id: int
     name: str | None = None
@@ -351,7 +351,7 @@ class CollectionPart(TMDBStruct, kw_only=True, frozen=True):
 
 
 class CollectionSummary(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-details:$.belongs_to_collection`."""
+    """Returned within `movies.details`, `search.collection`."""
 
     id: int
     name: str | None = None
@@ -364,7 +364,7 @@ class CollectionSummary(TMDBStruct, kw_only=True, frozen=True):
 
 
 class CombinedCredits(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `person-combined-credits:$`."""
+    """Returned within `people.combined_credits`."""
 
     cast: list[MovieCastCredit | TvCastCredit | UnknownMedia] | None = None
     crew: list[MovieCrewCredit | TvCrewCredit | UnknownMedia] | None = None
@@ -372,7 +372,7 @@ class CombinedCredits(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Company(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-details:$.production_companies[]`."""
+    """Returned within `movies.details`, `search.company`, `tv_series.details`."""
 
     id: int
     logo_path: str | None = None
@@ -381,7 +381,7 @@ class Company(TMDBStruct, kw_only=True, frozen=True):
 
 
 class CompanyDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `company-details:$`."""
+    """Returned within `companies.details`."""
 
     id: int
     description: str | None = None
@@ -394,14 +394,14 @@ class CompanyDetails(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Configuration(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `configuration-details:$`."""
+    """Returned within `configuration.details`."""
 
     images: ImageConfiguration | None = None
     change_keys: list[str] | None = None
 
 
 class ContentRating(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-content-ratings:$.results[]`."""
+    """Returned within `tv_series.content_ratings`."""
 
     descriptors: list[str] | None = None
     iso_3166_1: str | None = None
@@ -409,14 +409,14 @@ class ContentRating(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ContentRatings(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-content-ratings:$`."""
+    """Returned within `tv_series.content_ratings`."""
 
     results: list[ContentRating] | None = None
     id: int | None = None
 
 
 class Country(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `configuration-countries:$[]`."""
+    """Returned within `configuration.countries`, `watch_providers.available_regions`."""
 
     iso_3166_1: str | None = None
     english_name: str | None = None
@@ -424,14 +424,14 @@ class Country(TMDBStruct, kw_only=True, frozen=True):
 
 
 class CountryReleaseDates(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-release-dates:$.results[]`."""
+    """Returned within `movies.release_dates`."""
 
     iso_3166_1: str | None = None
     release_dates: list[ReleaseDate] | None = None
 
 
 class CountryWatchProviders(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-watch-providers:$.results{}`."""
+    """Returned within `movies.watch_providers`, `tv_seasons.watch_providers`, `tv_series.watch_providers`."""
 
     link: str | None = None
     flatrate: list[WatchProvider] | None = None
@@ -442,7 +442,7 @@ class CountryWatchProviders(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Creator(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-details:$.created_by[]`."""
+    """Returned within `tv_series.details`."""
 
     id: int
     credit_id: str | None = None
@@ -452,7 +452,7 @@ class Creator(TMDBStruct, kw_only=True, frozen=True):
 
 
 class CreditDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `credit-details:$`."""
+    """Returned within `credits.details`."""
 
     id: str
     credit_type: str | None = None
@@ -496,7 +496,7 @@ class Credits(TMDBStruct, kw_only=True, frozen=True):
 
 
 class CrewMember(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-credits:$.crew[]`."""
+    """Returned within `movies.credits`, `tv_episodes.credits`, `tv_episodes.details`, `tv_seasons.credits` ...."""
 
     id: int
     adult: bool | None = None
@@ -512,21 +512,21 @@ class CrewMember(TMDBStruct, kw_only=True, frozen=True):
 
 
 class DateRange(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-now-playing-list:$.dates`."""
+    """Returned within `movie_lists.now_playing`, `movie_lists.upcoming`."""
 
     maximum: str | None = None
     minimum: str | None = None
 
 
 class Department(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `configuration-jobs:$[]`."""
+    """Returned within `configuration.jobs`."""
 
     department: str | None = None
     jobs: list[str] | None = None
 
 
 class EpisodeAccountStates(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-season-account-states:$.results[]`."""
+    """Returned within `tv_seasons.account_states`."""
 
     id: int
     episode_number: int | None = None
@@ -534,7 +534,7 @@ class EpisodeAccountStates(TMDBStruct, kw_only=True, frozen=True):
 
 
 class EpisodeGroup(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-episode-group-details:$.groups[]`."""
+    """Returned within `tv_episode_groups.details`."""
 
     id: str
     name: str | None = None
@@ -544,7 +544,7 @@ class EpisodeGroup(TMDBStruct, kw_only=True, frozen=True):
 
 
 class EpisodeGroupDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-episode-group-details:$`."""
+    """Returned within `tv_episode_groups.details`."""
 
     id: str
     description: str | None = None
@@ -557,7 +557,7 @@ class EpisodeGroupDetails(TMDBStruct, kw_only=True, frozen=True):
 
 
 class EpisodeGroupSummary(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-episode-groups:$.results[]`."""
+    """Returned within `tv_series.episode_groups`."""
 
     id: str
     description: str | None = None
@@ -569,7 +569,7 @@ class EpisodeGroupSummary(TMDBStruct, kw_only=True, frozen=True):
 
 
 class EpisodeGroups(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-episode-groups:$`."""
+    """Returned within `tv_series.episode_groups`."""
 
     results: list[EpisodeGroupSummary] | None = None
     id: int | None = None
@@ -597,7 +597,7 @@ class EpisodeSummary(
 
 
 class ExternalIds(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-external-ids:$`."""
+    """Returned within `movies.external_ids`, `people.external_ids`, `tv_episodes.external_ids`, `tv_seasons.external_ids` ...."""
 
     id: int | None = None
     imdb_id: str | None = None
@@ -614,7 +614,7 @@ class ExternalIds(TMDBStruct, kw_only=True, frozen=True):
 
 
 class FindResults(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `find-by-id:$`."""
+    """Returned within `find.find_by_id`."""
 
     movie_results: list[MovieSummary] | None = None
     person_results: list[PersonSummary] | None = None
@@ -624,26 +624,26 @@ class FindResults(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Genre(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `genre-movie-list:$.genres[]`."""
+    """Returned within `genres.movie_list`, `genres.tv_list`, `movies.details`, `tv_series.details`."""
 
     id: int
     name: str | None = None
 
 
 class Genres(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `genre-movie-list:$`."""
+    """Returned within `genres.movie_list`, `genres.tv_list`."""
 
     genres: list[Genre] | None = None
 
 
 class Gravatar(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `account-details:$.avatar.gravatar`."""
+    """Returned within `account.details`."""
 
     hash: str | None = None
 
 
 class GuestSession(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `authentication-create-guest-session:$`."""
+    """Returned within `authentication.create_guest_session`."""
 
     success: bool | None = None
     guest_session_id: str | None = None
@@ -651,7 +651,7 @@ class GuestSession(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Image(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `collection-images:$.backdrops[]`."""
+    """Returned within `collections.images`, `companies.images`, `movies.images`, `networks.images` ...."""
 
     aspect_ratio: float | None = None
     height: int | None = None
@@ -665,7 +665,7 @@ class Image(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ImageConfiguration(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `configuration-details:$.images`."""
+    """Returned within `configuration.details`."""
 
     base_url: str | None = None
     secure_base_url: str | None = None
@@ -688,7 +688,7 @@ class Images(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Job(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-aggregate-credits:$.crew[].jobs[]`."""
+    """Returned within `tv_seasons.aggregate_credits`, `tv_series.aggregate_credits`."""
 
     credit_id: str | None = None
     job: str | None = None
@@ -696,14 +696,14 @@ class Job(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Keyword(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `keyword-details:$`."""
+    """Returned within `keywords.details`, `movies.keywords`, `search.keyword`, `tv_series.keywords`."""
 
     id: int
     name: str | None = None
 
 
 class Keywords(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-keywords:$`."""
+    """Returned within `movies.keywords`, `tv_series.keywords`."""
 
     id: int | None = None
     keywords: list[Keyword] | None = None
@@ -711,7 +711,7 @@ class Keywords(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Language(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `configuration-languages:$[]`."""
+    """Returned within `configuration.languages`."""
 
     iso_639_1: str | None = None
     english_name: str | None = None
@@ -719,7 +719,7 @@ class Language(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ListCreated(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `list-create:$`."""
+    """Returned within `lists.create`."""
 
     status_message: str | None = None
     success: bool | None = None
@@ -728,7 +728,7 @@ class ListCreated(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ListDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `list-details:$`."""
+    """Returned within `lists.details`."""
 
     id: str
     created_by: str | None = None
@@ -742,14 +742,14 @@ class ListDetails(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ListItemStatus(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `list-check-item-status:$`."""
+    """Returned within `lists.check_item_status`."""
 
     id: int
     item_present: bool | None = None
 
 
 class ListSummary(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `account-lists:$.results[]`."""
+    """Returned within `account.lists`, `movies.lists`, `tv_series.lists`."""
 
     id: int
     description: str | None = None
@@ -763,7 +763,7 @@ class ListSummary(TMDBStruct, kw_only=True, frozen=True):
 
 
 class MovieCastCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="movie"):
-    """Seen in `person-combined-credits:$.cast[]<movie>`."""
+    """Returned within `people.combined_credits`, `people.movie_credits`."""
 
     id: int
     adult: bool | None = None
@@ -785,7 +785,7 @@ class MovieCastCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_ty
 
 
 class MovieCrewCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="movie"):
-    """Seen in `person-combined-credits:$.crew[]<movie>`."""
+    """Returned within `people.combined_credits`, `people.movie_credits`."""
 
     id: int
     adult: bool | None = None
@@ -807,7 +807,7 @@ class MovieCrewCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_ty
 
 
 class MovieDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-details:$`."""
+    """Returned within `movies.details`, `movies.latest`."""
 
     id: int
     adult: bool | None = None
@@ -873,7 +873,7 @@ class MovieSummary(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
 
 
 class Network(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-details:$.networks[]`."""
+    """Returned within `tv_episode_groups.details`, `tv_seasons.details`, `tv_series.details`, `tv_series.episode_groups`."""
 
     id: int
     logo_path: str | None = None
@@ -882,7 +882,7 @@ class Network(TMDBStruct, kw_only=True, frozen=True):
 
 
 class NetworkDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `network-details:$`."""
+    """Returned within `networks.details`."""
 
     id: int
     headquarters: str | None = None
@@ -893,7 +893,7 @@ class NetworkDetails(TMDBStruct, kw_only=True, frozen=True):
 
 
 class PersonDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `person-details:$`."""
+    """Returned within `people.details`, `people.latest`."""
 
     id: int
     adult: bool | None = None
@@ -920,7 +920,7 @@ class PersonDetails(TMDBStruct, kw_only=True, frozen=True):
 
 
 class PersonMovieCredits(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `person-movie-credits:$`."""
+    """Returned within `people.movie_credits`."""
 
     cast: list[MovieCastCredit] | None = None
     crew: list[MovieCrewCredit] | None = None
@@ -942,7 +942,7 @@ class PersonSummary(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type
 
 
 class PersonTvCredits(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `person-tv-credits:$`."""
+    """Returned within `people.tv_credits`."""
 
     cast: list[TvCastCredit] | None = None
     crew: list[TvCrewCredit] | None = None
@@ -950,7 +950,7 @@ class PersonTvCredits(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ProductionCountry(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-details:$.production_countries[]`."""
+    """Returned within `movies.details`, `tv_series.details`."""
 
     iso_3166_1: str | None = None
     name: str | None = None
@@ -967,7 +967,7 @@ class Provider(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Providers(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `watch-providers-movie-list:$`."""
+    """Returned within `watch_providers.movie_providers`, `watch_providers.tv_providers`."""
 
     results: list[Provider] | None = None
 
@@ -979,7 +979,7 @@ class Rated(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ReleaseDate(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-release-dates:$.results[].release_dates[]`."""
+    """Returned within `movies.release_dates`."""
 
     certification: str | None = None
     descriptors: list[str] | None = None
@@ -990,14 +990,14 @@ class ReleaseDate(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ReleaseDates(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-release-dates:$`."""
+    """Returned within `movies.release_dates`."""
 
     id: int | None = None
     results: list[CountryReleaseDates] | None = None
 
 
 class Review(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-reviews:$.results[]`."""
+    """Returned within `movies.reviews`, `reviews.details`, `tv_series.reviews`."""
 
     id: str
     author: str | None = None
@@ -1013,7 +1013,7 @@ class Review(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ReviewAuthor(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-reviews:$.results[].author_details`."""
+    """Returned within `movies.reviews`, `reviews.details`, `tv_series.reviews`."""
 
     name: str | None = None
     username: str | None = None
@@ -1022,7 +1022,7 @@ class ReviewAuthor(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Role(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-aggregate-credits:$.cast[].roles[]`."""
+    """Returned within `tv_seasons.aggregate_credits`, `tv_series.aggregate_credits`."""
 
     credit_id: str | None = None
     character: str | None = None
@@ -1030,7 +1030,7 @@ class Role(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ScreenedEpisode(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-screened-theatrically:$.results[]`."""
+    """Returned within `tv_series.screened_theatrically`."""
 
     id: int
     episode_number: int | None = None
@@ -1038,14 +1038,14 @@ class ScreenedEpisode(TMDBStruct, kw_only=True, frozen=True):
 
 
 class ScreenedTheatrically(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-screened-theatrically:$`."""
+    """Returned within `tv_series.screened_theatrically`."""
 
     id: int | None = None
     results: list[ScreenedEpisode] | None = None
 
 
 class SeasonAccountStates(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-season-account-states:$`."""
+    """Returned within `tv_seasons.account_states`."""
 
     id: int | None = None
     results: list[EpisodeAccountStates] | None = None
@@ -1086,14 +1086,14 @@ class SeasonSummary(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Session(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `authentication-create-session:$`."""
+    """Returned within `authentication.create_session`, `authentication.create_session_from_v4_token`."""
 
     success: bool | None = None
     session_id: str | None = None
 
 
 class SessionToken(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `authentication-create-request-token:$`."""
+    """Returned within `authentication.create_request_token`, `authentication.create_session_with_login`."""
 
     success: bool | None = None
     expires_at: str | None = None
@@ -1101,7 +1101,7 @@ class SessionToken(TMDBStruct, kw_only=True, frozen=True):
 
 
 class SpokenLanguage(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-details:$.spoken_languages[]`."""
+    """Returned within `movies.details`, `tv_series.details`."""
 
     english_name: str | None = None
     iso_639_1: str | None = None
@@ -1117,7 +1117,7 @@ class StatusResponse(TMDBStruct, kw_only=True, frozen=True):
 
 
 class TaggedImage(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `person-tagged-images:$.results[]`."""
+    """Returned within `people.tagged_images`."""
 
     id: str
     aspect_ratio: float | None = None
@@ -1133,20 +1133,20 @@ class TaggedImage(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Timezone(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `configuration-timezones:$[]`."""
+    """Returned within `configuration.timezones`."""
 
     iso_3166_1: str | None = None
     zones: list[str] | None = None
 
 
 class TmdbAvatar(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `account-details:$.avatar.tmdb`."""
+    """Returned within `account.details`."""
 
     avatar_path: str | None = None
 
 
 class Translation(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `collection-translations:$.translations[]`."""
+    """Returned within `collections.translations`, `movies.translations`, `people.translations`, `tv_episodes.translations` ...."""
 
     iso_3166_1: str | None = None
     iso_639_1: str | None = None
@@ -1168,14 +1168,14 @@ class TranslationData(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Translations(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `collection-translations:$`."""
+    """Returned within `collections.translations`, `movies.translations`, `people.translations`, `tv_episodes.translations` ...."""
 
     id: int | None = None
     translations: list[Translation] | None = None
 
 
 class TvCastCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="tv"):
-    """Seen in `person-combined-credits:$.cast[]<tv>`."""
+    """Returned within `people.combined_credits`, `people.tv_credits`."""
 
     id: int
     adult: bool | None = None
@@ -1197,7 +1197,7 @@ class TvCastCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
 
 
 class TvCrewCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="tv"):
-    """Seen in `person-combined-credits:$.crew[]<tv>`."""
+    """Returned within `people.combined_credits`, `people.tv_credits`."""
 
     id: int
     adult: bool | None = None
@@ -1220,7 +1220,7 @@ class TvCrewCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
 
 
 class TvEpisodeDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-episode-details:$`."""
+    """Returned within `tv_episodes.details`."""
 
     id: int
     air_date: str | None = None
@@ -1245,7 +1245,7 @@ class TvEpisodeDetails(TMDBStruct, kw_only=True, frozen=True):
 
 
 class TvSeasonDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-season-details:$`."""
+    """Returned within `tv_seasons.details`."""
 
     id_: str | None = msgspec.field(default=None, name="_id")
     air_date: str | None = None
@@ -1269,7 +1269,7 @@ class TvSeasonDetails(TMDBStruct, kw_only=True, frozen=True):
 
 
 class TvSeriesDetails(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `tv-series-details:$`."""
+    """Returned within `tv_series.details`, `tv_series.latest`."""
 
     id: int
     adult: bool | None = None
@@ -1345,7 +1345,7 @@ class TvSeriesSummary(TMDBStruct, kw_only=True, frozen=True, tag_field="media_ty
 
 
 class Video(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-videos:$.results[]`."""
+    """Returned within `movies.videos`, `tv_episodes.videos`, `tv_seasons.videos`, `tv_series.videos`."""
 
     id: str
     iso_639_1: str | None = None
@@ -1360,14 +1360,14 @@ class Video(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Videos(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-videos:$`."""
+    """Returned within `movies.videos`, `tv_episodes.videos`, `tv_seasons.videos`, `tv_series.videos`."""
 
     id: int | None = None
     results: list[Video] | None = None
 
 
 class WatchProvider(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `movie-watch-providers:$.results{}.flatrate[]`."""
+    """Returned within `movies.watch_providers`, `tv_seasons.watch_providers`, `tv_series.watch_providers`."""
 
     logo_path: str | None = None
     provider_id: int | None = None
@@ -1383,7 +1383,7 @@ class WatchProviders(TMDBStruct, kw_only=True, frozen=True):
 
 
 class WatchRegions(TMDBStruct, kw_only=True, frozen=True):
-    """Seen in `watch-providers-available-regions:$`."""
+    """Returned within `watch_providers.available_regions`."""
 
     results: list[Country] | None = None
 
@@ -1395,7 +1395,7 @@ class DatedMoviePage(Page[MovieSummary], kw_only=True, frozen=True):
 
 
 class KeywordMovies(Page[MovieSummary], kw_only=True, frozen=True):
-    """Seen in `keyword-movies:$`."""
+    """Returned within `keywords.movies`."""
 
     id: int
 
@@ -1407,13 +1407,13 @@ class ListsPage(Page[ListSummary], kw_only=True, frozen=True):
 
 
 class Reviews(Page[Review], kw_only=True, frozen=True):
-    """Seen in `movie-reviews:$`."""
+    """Returned within `movies.reviews`, `tv_series.reviews`."""
 
     id: int | None = None
 
 
 class TaggedImages(Page[TaggedImage], kw_only=True, frozen=True):
-    """Seen in `person-tagged-images:$`."""
+    """Returned within `people.tagged_images`."""
 
     id: int | None = None
 
