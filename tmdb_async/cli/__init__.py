@@ -1,0 +1,7 @@
+"""The `tmdb-async` command line (extra `cli`)."""
+
+from __future__ import annotations
+
+from ._commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,53 @@
+"""A fake TMDB for tests: `FakeTMDB` serves every operation on loopback, with faults on demand.
+
+```python
+from tmdb_async import TMDB
+from tmdb_async.testing import FakeTMDB, RateLimited
+
+async with FakeTMDB() as fake:
+    fake.inject(RateLimited(retry_after=2), "/3/movie/*", count=1)
+    async with TMDB(access_token=fake.access_token, base_url=fake.url) as tmdb:
+        movie = await tmdb.movies.details(550)
+    assert fake.stats.count("movie-details") == 2
+```
+"""
+
+from __future__ import annotations
+
+from ._faults import (
+    ConcurrencyLimit,
+    ConnectionReset,
+    ErrorResponse,
+    Fault,
+    FaultPlan,
+    FaultRule,
+    InvalidJSON,
+    Latency,
+    RateLimit,
+    RateLimited,
+    ResetMidBody,
+    ServerError,
+    TruncatedJSON,
+)
+from ._server import TMDB_ERRORS, FakeTMDB, MissingIds, RecordedRequest, Stats
+
+__all__ = [
+    "TMDB_ERRORS",
+    "ConcurrencyLimit",
+    "ConnectionReset",
+    "ErrorResponse",
+    "FakeTMDB",
+    "Fault",
+    "FaultPlan",
+    "FaultRule",
+    "InvalidJSON",
+    "Latency",
+    "MissingIds",
+    "RateLimit",
+    "RateLimited",
+    "RecordedRequest",
+    "ResetMidBody",
+    "ServerError",
+    "Stats",
+    "TruncatedJSON",
+]

@@ -1,0 +1,83 @@
+"""Run FakeTMDB from the shell: `python -m tmdb_async.testing --port 8765 [--latency 0.05]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Sequence
+
+from ._faults import ConcurrencyLimit, Latency, RateLimit
+from ._server import FakeTMDB
+
+__all__ = ["main", "parse_args"]
+
+
+def _latency(text: str) -> Latency:
+    """`0.05` (fixed) or `0.01,0.2` (uniform random between the two), in seconds."""
+    low, _, high = text.partition(",")
+    try:
+        return Latency(float(low), float(high) if high else None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected SECONDS or MIN,MAX, got {text!r}") from None
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tmdb_async.testing",
+        description="Serve a fake TMDB v3 API (every operation, synthetic data) on loopback.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--access-token", default="fake-token")
+    parser.add_argument("--api-key", default="fake-key")
+    parser.add_argument(
+        "--no-auth", action="store_true", help="accept requests without credentials"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="changes every generated value")
+    parser.add_argument(
+        "--latency", type=_latency, help="added to every request: SECONDS or MIN,MAX"
+    )
+    parser.add_argument("--rate-limit", type=float, help="requests/s before answering 429")
+    parser.add_argument("--max-concurrency", type=int, help="in-flight requests before 429")
+    parser.add_argument("--export-size", type=int, default=5000, help="lines per id export")
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    fake = FakeTMDB(
+        access_token=args.access_token,
+        api_key=args.api_key,
+        require_auth=not args.no_auth,
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        export_size=args.export_size,
+    )
+    if args.latency is not None:
+        fake.inject(args.latency)
+    if args.rate_limit is not None:
+        fake.inject(RateLimit(args.rate_limit))
+    if args.max_concurrency is not None:
+        fake.inject(ConcurrencyLimit(args.max_concurrency))
+    async with fake:
+        print(f"FakeTMDB serving on {fake.url}", flush=True)
+        print(
+            f"  access token: {fake.access_token}  api key: {fake.api_key}"
+            f"  control: {fake.url}/__fake__/stats",
+            flush=True,
+        )
+        await asyncio.Event().wait()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve until interrupted."""
+    args = parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

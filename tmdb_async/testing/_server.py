@@ -1,0 +1,1306 @@
+"""FakeTMDB: an aiohttp.web application that serves every TMDB v3 operation on loopback.
+
+Routes are built from the generated operation table (`ENDPOINTS`), so the fake can never
+drift from the client: one generic handler per operation, TMDB's error bodies and codes,
+deterministic synthetic data (see `_data`), per-session state for writes, and the fault
+plan (see `_faults`) applied before anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import datetime as dt
+import email.utils
+import functools
+import hashlib
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from .._cache._policy import CacheClass
+from .._generated.models import EpisodeSummary, MovieSummary, TvSeriesSummary
+from .._generated.operations import ENDPOINTS
+from .._requester import Operation
+from ._data import EXPORT_KINDS, PAGE_SIZE, DataGenerator, export_payload, seed_of
+from ._faults import (
+    ConcurrencyLimit,
+    ConnectionReset,
+    ErrorResponse,
+    Fault,
+    FaultPlan,
+    FaultRule,
+    InvalidJSON,
+    RateLimit,
+    RateLimited,
+    ResetMidBody,
+    ServerError,
+    TruncatedJSON,
+    fault_from_dict,
+)
+
+__all__ = ["TMDB_ERRORS", "FakeTMDB", "MissingIds", "RecordedRequest", "Stats"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MissingIds = set[int | str] | Callable[[str, int | str], bool]
+"""Ids that answer 404/34: a set of ids, or `callable(param_name, value) -> bool`."""
+
+# TMDB's status codes (https://developer.themoviedb.org/docs/errors): code -> (HTTP, message).
+TMDB_ERRORS: dict[int, tuple[int, str]] = {
+    1: (201, "Success."),
+    3: (401, "Authentication failed: You do not have permissions to access the service."),
+    5: (422, "Invalid parameters: Your request parameters are incorrect."),
+    6: (404, "Invalid id: The pre-requisite id is invalid or not found."),
+    7: (401, "Invalid API key: You must be granted a valid key."),
+    8: (403, "Duplicate entry: The data you tried to submit already exists."),
+    12: (201, "The item/record was updated successfully."),
+    13: (200, "The item/record was deleted successfully."),
+    17: (401, "Session denied."),
+    18: (400, "Value too high: Value must be less than, or equal to 10.0."),
+    19: (400, "Value too low: Value must be greater than 0.0."),
+    20: (422, "Invalid date range: Should be a range no longer than 14 days."),
+    22: (400, "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer."),
+    25: (429, "Your request count (#) is over the allowed limit of (40)."),
+    27: (400, "Too many append to response objects: The maximum number of remote calls is 20."),
+    30: (401, "Invalid username and/or password: You did not provide a valid login."),
+    33: (401, "Invalid request token: The request token is either expired or invalid."),
+    34: (404, "The resource you requested could not be found."),
+}
+_MAX_AGE = {
+    CacheClass.STATIC: 28_800,
+    CacheClass.DETAIL: 3_600,
+    CacheClass.LISTING: 600,
+    CacheClass.CHANGES: 300,
+}
+_HTML_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+_HTML_REASONS[504] = "Gateway Timeout"
+_EXPORT_NAME = re.compile(
+    r"^(?P<kind>[a-z_]+)_ids_(?P<mm>\d\d)_(?P<dd>\d\d)_(?P<yyyy>\d{4})\.json\.gz$"
+)
+_JSON = "application/json;charset=utf-8"
+_MAX_APPEND = 20
+_CHANGES_WINDOW = dt.timedelta(days=14)
+_STATEFUL_OPS = frozenset(
+    {
+        "list-details",
+        "list-check-item-status",
+        "movie-account-states",
+        "tv-series-account-states",
+        "tv-season-account-states",
+        "tv-episode-account-states",
+    }
+)
+
+
+class _Reply(Exception):
+    """Raised by handlers to answer at once (an error body, usually)."""
+
+    def __init__(self, status: int, body: bytes, headers: Mapping[str, str] | None = None):
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+def tmdb_error(code: int, http_status: int | None = None, message: str | None = None) -> _Reply:
+    """TMDB's error body for `code`, e.g. 34 -> 404 `{"success": false, "status_code": 34...}`."""
+    default_status, default_message = TMDB_ERRORS[code]
+    body = {
+        "success": False,
+        "status_code": code,
+        "status_message": message or default_message,
+    }
+    return _Reply(http_status or default_status, msgspec.json.encode(body), {"Content-Type": _JSON})
+
+
+def _status(code: int, *, http_status: int | None = None) -> tuple[int, Any]:
+    default_status, message = TMDB_ERRORS[code]
+    return http_status or default_status, {
+        "success": True,
+        "status_code": code,
+        "status_message": message,
+    }
+
+
+def _html(status: int) -> bytes:
+    reason = _HTML_REASONS.get(status, "Error")
+    return (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>openresty</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    ).encode()
+
+
+# --------------------------------------------------------------------------- counters
+
+
+@dataclass(eq=False)
+class RecordedRequest:
+    """One request as FakeTMDB received it (headers and query are case-aware mappings)."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    operation_id: str | None
+    time: float
+    """`loop.time()` when the request arrived."""
+    status: int | None = None
+    """The HTTP status answered; None while in flight or when the connection was reset."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": dict(self.query),
+            "headers": dict(self.headers),
+            "operation_id": self.operation_id,
+            "time": self.time,
+            "status": self.status,
+        }
+
+
+@dataclass(eq=False)
+class Stats:
+    """What FakeTMDB received: counts per operation id, concurrency, recent requests."""
+
+    history: int = 1000
+    total: int = 0
+    by_operation: collections.Counter[str] = field(default_factory=collections.Counter)
+    by_status: collections.Counter[int] = field(default_factory=collections.Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    timestamps: collections.deque[float] = field(init=False)
+    requests: collections.deque[RecordedRequest] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.timestamps = collections.deque(maxlen=self.history)
+        self.requests = collections.deque(maxlen=self.history)
+
+    def reset(self) -> None:
+        """Forget everything (the in-flight gauge keeps counting live requests)."""
+        self.total = 0
+        self.by_operation.clear()
+        self.by_status.clear()
+        self.max_in_flight = self.in_flight
+        self.timestamps.clear()
+        self.requests.clear()
+
+    def count(self, operation_id: str) -> int:
+        """Requests received for one operation id (or "export", "unmatched")."""
+        return self.by_operation[operation_id]
+
+    @property
+    def last(self) -> RecordedRequest:
+        """The most recent request (IndexError when none)."""
+        return self.requests[-1]
+
+    def to_dict(self, recent: int | None = None) -> dict[str, Any]:
+        """A JSON-ready snapshot; `recent` limits how many recent requests are included."""
+        requests = list(self.requests)
+        if recent is not None:
+            requests = requests[-recent:] if recent > 0 else []
+        return {
+            "total": self.total,
+            "by_operation": dict(self.by_operation),
+            "by_status": {str(k): v for k, v in self.by_status.items()},
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "timestamps": list(self.timestamps),
+            "requests": [r.to_dict() for r in requests],
+        }
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class _List:
+    id: int
+    owner: str
+    name: str
+    description: str
+    language: str
+    items: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    tokens: dict[str, bool] = field(default_factory=dict)  # request token -> validated
+    sessions: dict[str, int] = field(default_factory=dict)  # session id -> account id
+    guests: set[str] = field(default_factory=set)
+    # (session key, media kind, ids) -> rating; "episode" ids are (series, season, episode)
+    ratings: dict[tuple[str, str, tuple[int, ...]], float] = field(default_factory=dict)
+    favorites: dict[tuple[str, str], dict[int, None]] = field(default_factory=dict)
+    watchlist: dict[tuple[str, str], dict[int, None]] = field(default_factory=dict)
+    lists: dict[int, _List] = field(default_factory=dict)
+    counter: int = 0
+
+    def new_id(self, kind: str, salt: int) -> str:
+        self.counter += 1
+        return hashlib.sha1(f"{salt}:{kind}:{self.counter}".encode()).hexdigest()
+
+
+def _expires(minutes: int) -> str:
+    when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _route_of(op: Operation[Any]) -> str:
+    """`/3/movie/{movie_id}` -> `/3/movie/{movie_id:\\d+}` (int params only match digits)."""
+    path = op.path
+    for param in op.path_params:
+        if param.kind == "int":
+            path = path.replace("{" + param.name + "}", "{" + param.name + r":\d+}")
+    return path
+
+
+@functools.cache
+def _template_regex(pattern: str) -> re.Pattern[str]:
+    """`season/{season_number}` -> `season/(?P<season_number>\\d+)`."""
+    return re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>\\d+)", pattern))
+
+
+def _parse_date(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+# --------------------------------------------------------------------------- FakeTMDB
+
+
+class FakeTMDB:
+    """A fake TMDB v3 API on loopback: every operation, deterministic data, faults on demand.
+
+    >>> async with FakeTMDB() as fake:
+    ...     async with TMDB(access_token=fake.access_token, base_url=fake.url) as tmdb:
+    ...         movie = await tmdb.movies.details(550)
+    """
+
+    def __init__(
+        self,
+        *,
+        access_token: str = "fake-token",
+        api_key: str = "fake-key",
+        require_auth: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        missing_ids: MissingIds | None = None,
+        users: Mapping[str, str] | None = None,
+        export_size: int = 5000,
+        cache_size: int = 4096,
+        history: int = 1000,
+    ) -> None:
+        self.access_token = access_token
+        """The bearer token accepted in `Authorization: Bearer ...`."""
+        self.api_key = api_key
+        """The v3 key accepted as the `api_key` query parameter."""
+        self.require_auth = require_auth
+        self.host = host
+        self.port = port
+        self.seed = seed
+        self.missing_ids: MissingIds = missing_ids if missing_ids is not None else set()
+        self.users = dict(users) if users is not None else None
+        """Accepted logins for `validate_with_login` (None: any non-empty login)."""
+        self.export_size = export_size
+        self.faults = FaultPlan(seed)
+        self.stats = Stats(history=history)
+        self.data = DataGenerator(seed)
+        self.operations: dict[str, Operation[Any]] = {op.operation_id: op for op in ENDPOINTS}
+        self._state = _State()
+        self._cache: collections.OrderedDict[Any, tuple[bytes, str]] = collections.OrderedDict()
+        self._cache_size = cache_size
+        self._sub_ops = self._append_table()
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+        self.app = self._build_app()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. `http://127.0.0.1:54321` (pass it as `TMDB(base_url=...)`)."""
+        if self._url is None:
+            raise RuntimeError("FakeTMDB is not started; use `async with FakeTMDB() as fake:`")
+        return self._url
+
+    @property
+    def exports_url(self) -> str:
+        """Where the daily id exports are served: `{url}/p/exports`."""
+        return f"{self.url}/p/exports"
+
+    async def start(self) -> None:
+        """Start serving on `host:port` (port 0 picks a free port)."""
+        if self._runner is not None:
+            return
+        runner = web.AppRunner(
+            self.app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        self.port = port
+        self._url = f"http://{host}:{port}"
+
+    async def close(self) -> None:
+        """Stop serving (idempotent)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeTMDB:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- public helpers --------------------------------------------------------------------
+
+    def inject(
+        self,
+        fault: Fault,
+        route: str = "*",
+        *,
+        count: int | None = None,
+        probability: float = 1.0,
+        methods: str | list[str] | tuple[str, ...] | None = None,
+    ) -> FaultRule:
+        """Add a fault rule (same as `fake.faults.add`); returns the rule."""
+        return self.faults.add(fault, route, count=count, probability=probability, methods=methods)
+
+    def reset_stats(self) -> None:
+        """Zero every counter and forget recorded requests."""
+        self.stats.reset()
+
+    def reset(self) -> None:
+        """Clear faults, counters, sessions, ratings, lists and the body cache."""
+        self.faults.clear()
+        self.stats.reset()
+        self._state = _State()
+        self._cache.clear()
+
+    def create_session(self, account_id: int = 1) -> str:
+        """A valid session id, as if obtained through request token + login."""
+        session_id = self._state.new_id("session", self.seed)
+        self._state.sessions[session_id] = account_id
+        return session_id
+
+    def create_guest_session(self) -> str:
+        """A valid guest session id."""
+        guest_id = self._state.new_id("guest", self.seed)
+        self._state.guests.add(guest_id)
+        return guest_id
+
+    def rating(self, session_id: str, media: str, *ids: int) -> float | None:
+        """The rating a (guest) session gave: `fake.rating(sid, "movie", 550)`."""
+        for key in (session_id, f"guest:{session_id}"):
+            value = self._state.ratings.get((key, media, ids))
+            if value is not None:
+                return value
+        return None
+
+    # -- app -------------------------------------------------------------------------------
+
+    def _append_table(self) -> dict[tuple[str, str], Operation[Any]]:
+        by_path = {op.path: op for op in ENDPOINTS if op.http_method == "GET"}
+        table: dict[tuple[str, str], Operation[Any]] = {}
+        for op in ENDPOINTS:
+            for part in op.append_parts:
+                sub = by_path.get(f"{op.path}/{part}")
+                if sub is not None:
+                    table[op.operation_id, part] = sub
+        return table
+
+    def _build_app(self) -> web.Application:
+        app = web.Application()
+        router = app.router
+        control: list[tuple[str, str, Handler]] = [
+            ("GET", "/__fake__/faults", self._control_faults_get),
+            ("POST", "/__fake__/faults", self._control_faults_post),
+            ("DELETE", "/__fake__/faults", self._control_faults_delete),
+            ("DELETE", r"/__fake__/faults/{rule_id:\d+}", self._control_fault_delete),
+            ("GET", "/__fake__/stats", self._control_stats_get),
+            ("DELETE", "/__fake__/stats", self._control_stats_delete),
+            ("POST", "/__fake__/missing_ids", self._control_missing_post),
+            ("DELETE", "/__fake__/missing_ids", self._control_missing_delete),
+            ("POST", "/__fake__/reset", self._control_reset),
+        ]
+        for method, path, handler in control:
+            router.add_route(method, path, handler)
+        # Static paths first (`/3/movie/popular` before `/3/movie/{movie_id}`), and int params
+        # only match digits, so no template can shadow another.
+        grouped: dict[str, list[Operation[Any]]] = {}
+        for op in sorted(ENDPOINTS, key=lambda o: ("{" in o.path, o.path)):
+            grouped.setdefault(_route_of(op), []).append(op)
+        for route, ops in grouped.items():
+            resource = router.add_resource(route)
+            for op in ops:
+                resource.add_route(op.http_method, self._handler_for(op))
+        router.add_get("/p/exports/{name}", self._handler_for(None, "export"))
+        router.add_route("*", "/{tail:.*}", self._handler_for(None, "unmatched"))
+        return app
+
+    def _handler_for(self, op: Operation[Any] | None, label: str = "") -> Handler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return await self._handle(request, op, label)
+
+        return handler
+
+    # -- the request path ------------------------------------------------------------------
+
+    async def _handle(
+        self, request: web.Request, op: Operation[Any] | None, label: str
+    ) -> web.StreamResponse:
+        stats = self.stats
+        now = asyncio.get_running_loop().time()
+        op_id = op.operation_id if op is not None else label
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            headers=request.headers,
+            operation_id=op.operation_id if op is not None else None,
+            time=now,
+        )
+        stats.total += 1
+        stats.by_operation[op_id] += 1
+        stats.timestamps.append(now)
+        stats.requests.append(record)
+        stats.in_flight += 1
+        stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        try:
+            response = await self._respond(request, op, label, now)
+        finally:
+            stats.in_flight -= 1
+        if response is not None:
+            record.status = response.status
+            stats.by_status[response.status] += 1
+            return response
+        # The connection was reset on purpose: answer nothing more.
+        raise asyncio.CancelledError
+
+    async def _respond(
+        self, request: web.Request, op: Operation[Any] | None, label: str, now: float
+    ) -> web.StreamResponse | None:
+        method, path = request.method, request.path
+        op_id = op.operation_id if op is not None else None
+        plan = self.faults
+        rejecting, held = plan.admit(method, path, op_id, now)
+        try:
+            if rejecting is not None:
+                return self._limit_response(rejecting.fault)
+            delay = plan.delay(method, path, op_id)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            fault = plan.terminal(method, path, op_id)
+            if isinstance(fault, ConnectionReset):
+                self._abort(request)
+                return None
+            if isinstance(fault, (RateLimited, ServerError, ErrorResponse)):
+                return self._fault_response(fault)
+            try:
+                status, body, headers = await self._serve(request, op, label)
+            except _Reply as reply:
+                status, body, headers = reply.status, reply.body, reply.headers
+            if isinstance(fault, ResetMidBody):
+                await self._reset_mid_body(request, status, body, headers, fault)
+                return None
+            if isinstance(fault, TruncatedJSON):
+                body = body[: int(len(body) * fault.fraction)]
+                headers.pop("ETag", None)
+            elif isinstance(fault, InvalidJSON):
+                body = fault.body.encode()
+                headers.pop("ETag", None)
+            return web.Response(status=status, body=body, headers=headers)
+        finally:
+            plan.release(held)
+
+    @staticmethod
+    def _abort(request: web.Request) -> None:
+        transport = request.transport
+        if transport is not None:
+            transport.close()
+
+    async def _reset_mid_body(
+        self,
+        request: web.Request,
+        status: int,
+        body: bytes,
+        headers: dict[str, str],
+        fault: ResetMidBody,
+    ) -> None:
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_length = len(body)
+        await response.prepare(request)
+        await response.write(body[: int(len(body) * fault.fraction)])
+        self._abort(request)
+
+    def _limit_response(self, fault: Fault) -> web.Response:
+        if isinstance(fault, ConcurrencyLimit) and fault.status == 503:
+            return web.Response(status=503, body=_html(503), content_type="text/html")
+        reply = tmdb_error(25)
+        if isinstance(fault, RateLimit):
+            reply.headers["Retry-After"] = "1"
+        return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+
+    @staticmethod
+    def _fault_response(fault: RateLimited | ServerError | ErrorResponse) -> web.Response:
+        if isinstance(fault, ErrorResponse):
+            body = msgspec.json.encode(
+                {
+                    "success": False,
+                    "status_code": fault.status_code,
+                    "status_message": fault.status_message,
+                }
+            )
+            return web.Response(
+                status=fault.http_status, body=body, headers={"Content-Type": _JSON}
+            )
+        retry_after = fault.retry_after
+        headers: dict[str, str] = {}
+        if isinstance(fault, RateLimited):
+            reply = tmdb_error(25)
+            headers.update(reply.headers)
+            if retry_after is not None:
+                headers["Retry-After"] = (
+                    email.utils.formatdate(time.time() + retry_after, usegmt=True)
+                    if fault.http_date
+                    else str(retry_after)
+                )
+            return web.Response(status=429, body=reply.body, headers=headers)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        headers["Content-Type"] = "text/html"
+        return web.Response(status=fault.status, body=_html(fault.status), headers=headers)
+
+    # -- serving ---------------------------------------------------------------------------
+
+    async def _serve(
+        self, request: web.Request, op: Operation[Any] | None, label: str
+    ) -> tuple[int, bytes, dict[str, str]]:
+        if op is None:
+            if label == "export":
+                return self._export(request.match_info["name"])
+            raise tmdb_error(34)
+        query = request.query
+        self._authenticate(request)
+        path_args = self._path_args(op, request.match_info)
+        if op.http_method == "GET":
+            page = self._page(op, query)
+            if any(q.name == "start_date" for q in op.query_params):
+                self._check_date_range(query)
+            special = _SPECIAL_GET.get(op.operation_id)
+            if special is not None:
+                status, payload = special(self, op, path_args, query, page)
+                return status, msgspec.json.encode(payload), {"Content-Type": _JSON}
+            return self._get(request, op, path_args, page)
+        body = await self._json_body(request, op)
+        status, payload = _WRITES[op.operation_id](self, op, path_args, query, body)
+        return status, msgspec.json.encode(payload), {"Content-Type": _JSON}
+
+    def _authenticate(self, request: web.Request) -> None:
+        if not self.require_auth:
+            return
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer ") and header[7:].strip() == self.access_token:
+            return
+        if request.query.get("api_key") == self.api_key:
+            return
+        raise tmdb_error(7)
+
+    def _path_args(self, op: Operation[Any], match: Mapping[str, str]) -> dict[str, int | str]:
+        args: dict[str, int | str] = {}
+        for param in op.path_params:
+            raw = match[param.name]
+            value: int | str = int(raw) if param.kind == "int" else raw
+            if param.choices and raw not in param.choices:
+                raise tmdb_error(34)
+            if param.name.endswith("_id") and self._is_missing(param.name, value):
+                raise tmdb_error(34)
+            args[param.name] = value
+        return args
+
+    def _is_missing(self, name: str, value: int | str) -> bool:
+        missing = self.missing_ids
+        if callable(missing):
+            return bool(missing(name, value))
+        return value in missing or str(value) in missing
+
+    @staticmethod
+    def _page(op: Operation[Any], query: Mapping[str, str]) -> int:
+        raw = query.get("page")
+        if raw is None or not any(q.name == "page" for q in op.query_params):
+            return 1
+        try:
+            page = int(raw)
+        except ValueError:
+            raise tmdb_error(22) from None
+        if not 1 <= page <= 500:
+            raise tmdb_error(22)
+        return page
+
+    @staticmethod
+    def _check_date_range(query: Mapping[str, str]) -> None:
+        """TMDB answers 422/20 to a changes window longer than 14 days."""
+        start, end = query.get("start_date"), query.get("end_date")
+        try:
+            start_date = _parse_date(start) if start else None
+            end_date = _parse_date(end) if end else None
+        except ValueError:
+            raise tmdb_error(5) from None
+        if start_date is None and end_date is None:
+            return
+        if start_date is None:
+            assert end_date is not None
+            start_date = end_date - dt.timedelta(days=1)
+        if end_date is None:
+            end_date = start_date + dt.timedelta(days=1)
+        if end_date < start_date or end_date - start_date > _CHANGES_WINDOW:
+            raise tmdb_error(20)
+
+    async def _json_body(self, request: web.Request, op: Operation[Any]) -> dict[str, Any]:
+        raw = await request.read()
+        if not raw:
+            body: Any = {}
+        else:
+            try:
+                body = msgspec.json.decode(raw)
+            except msgspec.DecodeError:
+                raise tmdb_error(5) from None
+        if not isinstance(body, dict):
+            raise tmdb_error(5)
+        for param in op.body_params:
+            if param.required and param.name not in body:
+                raise tmdb_error(5, message=f"Invalid parameters: {param.name} is required.")
+        return body
+
+    # -- GET with caching, ETag and append_to_response ------------------------------------
+
+    def _get(
+        self, request: web.Request, op: Operation[Any], path_args: dict[str, int | str], page: int
+    ) -> tuple[int, bytes, dict[str, str]]:
+        query = request.query
+        parts = self._append_parts(op, query)
+        if op.operation_id in _SESSION_READS:
+            self._session_key(query, op)
+        cacheable = op.operation_id not in _STATEFUL_OPS and "account_states" not in parts
+        data_query = {
+            k: v for k, v in query.items() if k not in {"api_key", "session_id", "guest_session_id"}
+        }
+        key = (op.operation_id, tuple(sorted(path_args.items())), tuple(sorted(data_query.items())))
+        entry = self._cache.get(key) if cacheable else None
+        if entry is None:
+            payload = self.data.build(op, path_args, data_query, page=page)
+            if parts:
+                self._add_parts(op, path_args, query, parts, payload)
+            body = msgspec.json.encode(payload)
+            entry = (body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+            if cacheable:
+                self._cache[key] = entry
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        body, etag = entry
+        max_age = _MAX_AGE.get(op.cache_class)
+        headers = {
+            "Content-Type": _JSON,
+            "ETag": etag,
+            "Cache-Control": f"public, max-age={max_age}" if max_age else "private, max-age=0",
+        }
+        if _etag_matches(request.headers.get("If-None-Match"), etag):
+            del headers["Content-Type"]
+            return 304, b"", headers
+        return 200, body, headers
+
+    @staticmethod
+    def _append_parts(op: Operation[Any], query: Mapping[str, str]) -> list[str]:
+        raw = query.get("append_to_response")
+        if not raw or not op.append_parts:
+            return []
+        parts = [p.strip() for p in raw.split(",") if p.strip()]
+        if len(parts) > _MAX_APPEND:
+            raise tmdb_error(27)
+        templates = [_template_regex(t.pattern) for t in op.append_templates]
+        known = [p for p in parts if p in op.append_parts or any(t.fullmatch(p) for t in templates)]
+        return list(dict.fromkeys(known))  # unknown parts are ignored, like TMDB
+
+    def _add_parts(
+        self,
+        op: Operation[Any],
+        path_args: dict[str, int | str],
+        query: Mapping[str, str],
+        parts: Iterable[str],
+        payload: dict[str, Any],
+    ) -> None:
+        for part in parts:
+            if part == "account_states":
+                # Only with a valid (guest) session; without one TMDB leaves the part out.
+                sub = self.operations[op.operation_id.replace("details", "account-states")]
+                with contextlib.suppress(_Reply):
+                    payload[part] = _account_states(self, sub, path_args, query, 1)[1]
+                continue
+            sub_op = self._sub_ops.get((op.operation_id, part))
+            sub_args: dict[str, int | str] = {}
+            for template in op.append_templates:  # `season/N` -> tv-season-details, N
+                match = _template_regex(template.pattern).fullmatch(part)
+                if match is not None:
+                    sub_op = self._sub_ops.get((op.operation_id, template.pattern))
+                    sub_args = {k: int(v) for k, v in match.groupdict().items()}
+            if sub_op is not None:
+                sub_args |= {
+                    p.name: path_args[p.name] for p in sub_op.path_params if p.name in path_args
+                }
+                payload[part] = self.data.build(sub_op, sub_args)
+            else:  # e.g. an episode's `changes`: served by a path outside the details path
+                payload[part] = self.data.part(op, part, path_args)
+
+    # -- daily exports ---------------------------------------------------------------------
+
+    def _export(self, name: str) -> tuple[int, bytes, dict[str, str]]:
+        match = _EXPORT_NAME.match(name)
+        not_found = (404, b"Not Found", {"Content-Type": "text/plain"})
+        if match is None or match["kind"] not in EXPORT_KINDS:
+            return not_found
+        try:
+            dt.date(int(match["yyyy"]), int(match["mm"]), int(match["dd"]))
+        except ValueError:
+            return not_found
+        date = f"{match['mm']}_{match['dd']}_{match['yyyy']}"
+        key = ("export", match["kind"], date, self.export_size)
+        entry = self._cache.get(key)
+        if entry is None:
+            body = export_payload(match["kind"], date, self.export_size, self.seed)
+            entry = self._cache[key] = (body, "")
+        return 200, entry[0], {"Content-Type": "application/octet-stream"}
+
+    # -- session helpers -------------------------------------------------------------------
+
+    def _session_key(self, query: Mapping[str, str], op: Operation[Any]) -> str:
+        """The state key of the request's session; 401/3 without a valid one."""
+        session_id = query.get("session_id")
+        if session_id:
+            if session_id in self._state.sessions:
+                return session_id
+            raise tmdb_error(3)
+        guest = query.get("guest_session_id")
+        if guest and any(q.name == "guest_session_id" for q in op.query_params):
+            if guest in self._state.guests:
+                return f"guest:{guest}"
+            raise tmdb_error(3)
+        raise tmdb_error(3)
+
+    def _account_session(self, query: Mapping[str, str], op: Operation[Any]) -> str:
+        key = self._session_key(query, op)
+        if key.startswith("guest:"):
+            raise tmdb_error(3)
+        return key
+
+    # -- control endpoint ------------------------------------------------------------------
+
+    @staticmethod
+    def _json(payload: Any, status: int = 200) -> web.Response:
+        return web.Response(
+            status=status, body=msgspec.json.encode(payload), content_type="application/json"
+        )
+
+    async def _control_faults_get(self, request: web.Request) -> web.StreamResponse:
+        return self._json({"rules": [r.to_dict() for r in self.faults]})
+
+    async def _control_faults_post(self, request: web.Request) -> web.StreamResponse:
+        try:
+            data = msgspec.json.decode(await request.read())
+            items = data if isinstance(data, list) else [data]
+            parsed = [fault_from_dict(item) for item in items]
+            rules = [self.faults.add(fault, **options) for fault, options in parsed]
+        except (msgspec.DecodeError, ValueError, TypeError, AttributeError) as err:
+            return self._json({"error": str(err)}, 400)
+        return self._json({"rules": [r.to_dict() for r in rules]}, 201)
+
+    async def _control_faults_delete(self, request: web.Request) -> web.StreamResponse:
+        removed = len(self.faults)
+        self.faults.clear()
+        return self._json({"removed": removed})
+
+    async def _control_fault_delete(self, request: web.Request) -> web.StreamResponse:
+        before = len(self.faults)
+        self.faults.remove(int(request.match_info["rule_id"]))
+        return self._json({"removed": before - len(self.faults)})
+
+    async def _control_stats_get(self, request: web.Request) -> web.StreamResponse:
+        recent = request.query.get("recent")
+        return self._json(self.stats.to_dict(int(recent) if recent else None))
+
+    async def _control_stats_delete(self, request: web.Request) -> web.StreamResponse:
+        self.reset_stats()
+        return self._json({"reset": True})
+
+    async def _control_missing_post(self, request: web.Request) -> web.StreamResponse:
+        try:
+            ids = msgspec.json.decode(await request.read(), type=dict[str, list[int | str]])["ids"]
+        except (msgspec.DecodeError, msgspec.ValidationError, KeyError) as err:
+            return self._json({"error": f'expected {{"ids": [...]}}: {err}'}, 400)
+        if callable(self.missing_ids):
+            self.missing_ids = set()
+        self.missing_ids.update(ids)
+        return self._json({"missing_ids": sorted(map(str, self.missing_ids))})
+
+    async def _control_missing_delete(self, request: web.Request) -> web.StreamResponse:
+        self.missing_ids = set()
+        return self._json({"missing_ids": []})
+
+    async def _control_reset(self, request: web.Request) -> web.StreamResponse:
+        self.reset()
+        return self._json({"reset": True})
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+
+
+# --------------------------------------------------------------------------- stateful reads
+
+_SESSION_READS = frozenset({"account-details"})
+_Special = Callable[
+    [FakeTMDB, Operation[Any], dict[str, int | str], Mapping[str, str], int], tuple[int, Any]
+]
+
+
+def _media_ids(
+    op: Operation[Any], path_args: Mapping[str, int | str]
+) -> tuple[str, tuple[int, ...]]:
+    ids = tuple(int(v) for v in path_args.values())
+    if "episode_number" in path_args:
+        return "episode", ids
+    if "series_id" in path_args:
+        return "tv", ids
+    return "movie", ids
+
+
+def _account_states(
+    fake: FakeTMDB,
+    op: Operation[Any],
+    path_args: dict[str, int | str],
+    query: Mapping[str, str],
+    page: int,
+) -> tuple[int, Any]:
+    key = fake._session_key(query, op)
+    state = fake._state
+    kind, ids = _media_ids(op, path_args)
+    if op.operation_id == "tv-season-account-states":
+        series, season = ids
+        base = fake.data.build(op, path_args)
+        results = []
+        for number, item in enumerate(base.get("results") or [], start=1):
+            rating = state.ratings.get((key, "episode", (series, season, number)))
+            results.append(
+                {
+                    "id": item["id"],
+                    "episode_number": number,
+                    "rated": {"value": rating} if rating is not None else False,
+                }
+            )
+        return 200, {"id": base.get("id"), "results": results}
+
+    rating = state.ratings.get((key, kind, ids))
+    body: dict[str, Any] = {
+        "id": ids[0] if kind != "episode" else fake.data.build(op, path_args).get("id")
+    }
+    if kind != "episode":
+        body["favorite"] = ids[0] in state.favorites.get((key, kind), {})
+    body["rated"] = {"value": rating} if rating is not None else False
+    if kind != "episode":
+        body["watchlist"] = ids[0] in state.watchlist.get((key, kind), {})
+    return 200, body
+
+
+def _paged(items: list[Any], page: int) -> dict[str, Any]:
+    start = (page - 1) * PAGE_SIZE
+    return {
+        "page": page,
+        "results": items[start : start + PAGE_SIZE],
+        "total_pages": math.ceil(len(items) / PAGE_SIZE),
+        "total_results": len(items),
+    }
+
+
+def _account_page(kind: str, media: str) -> _Special:
+    """rated/favorite/watchlist listings of an account or guest session, from state."""
+
+    def handler(
+        fake: FakeTMDB,
+        op: Operation[Any],
+        path_args: dict[str, int | str],
+        query: Mapping[str, str],
+        page: int,
+    ) -> tuple[int, Any]:
+        if "guest_session_id" in path_args:
+            guest = str(path_args["guest_session_id"])
+            if guest not in fake._state.guests:
+                raise tmdb_error(3)
+            key = f"guest:{guest}"
+        else:
+            key = fake._account_session(query, op)
+        state = fake._state
+        items: list[Any] = []
+        tp = {"movie": MovieSummary, "tv": TvSeriesSummary}.get(media, EpisodeSummary)
+        if kind == "rated":
+            for (owner, m, ids), value in state.ratings.items():
+                if owner != key or m != media:
+                    continue
+                if media == "episode":
+                    item = fake.data.entity(tp, seed_of("episode", ids) % 6_000_000 + 1, op=op)
+                    item.update(show_id=ids[0], season_number=ids[1], episode_number=ids[2])
+                else:
+                    item = fake.data.entity(tp, ids[0], op=op)
+                item["rating"] = value
+                items.append(item)
+        else:
+            table = state.favorites if kind == "favorite" else state.watchlist
+            items = [fake.data.entity(tp, i, op=op) for i in table.get((key, media), {})]
+        if query.get("sort_by", "").endswith(".desc"):
+            items.reverse()
+        return 200, _paged(items, page)
+
+    return handler
+
+
+def _account_lists(
+    fake: FakeTMDB,
+    op: Operation[Any],
+    path_args: dict[str, int | str],
+    query: Mapping[str, str],
+    page: int,
+) -> tuple[int, Any]:
+    key = fake._account_session(query, op)
+    items = [
+        {
+            "id": lst.id,
+            "description": lst.description,
+            "favorite_count": 0,
+            "item_count": len(lst.items),
+            "iso_639_1": lst.language,
+            "list_type": "movie",
+            "name": lst.name,
+            "poster_path": None,
+        }
+        for lst in fake._state.lists.values()
+        if lst.owner == key
+    ]
+    return 200, _paged(items, page)
+
+
+def _list_details(
+    fake: FakeTMDB,
+    op: Operation[Any],
+    path_args: dict[str, int | str],
+    query: Mapping[str, str],
+    page: int,
+) -> tuple[int, Any]:
+    lst = fake._state.lists.get(int(path_args["list_id"]))
+    if lst is None:
+        return 200, fake.data.build(op, path_args, page=page)
+    items = [fake.data.entity(MovieSummary, i, op=op, tagged=True) for i in lst.items]
+    return 200, {
+        "id": str(lst.id),
+        "created_by": "fake-user",
+        "description": lst.description,
+        "favorite_count": 0,
+        "items": items,
+        "item_count": len(items),
+        "iso_639_1": lst.language,
+        "name": lst.name,
+        "poster_path": None,
+    }
+
+
+def _list_item_status(
+    fake: FakeTMDB,
+    op: Operation[Any],
+    path_args: dict[str, int | str],
+    query: Mapping[str, str],
+    page: int,
+) -> tuple[int, Any]:
+    list_id = int(path_args["list_id"])
+    lst = fake._state.lists.get(list_id)
+    try:
+        movie_id = int(query.get("movie_id", "0"))
+    except ValueError:
+        raise tmdb_error(5) from None
+    if lst is None:
+        return 200, fake.data.build(op, path_args, query)
+    return 200, {"id": movie_id, "item_present": movie_id in lst.items}
+
+
+_SPECIAL_GET: dict[str, _Special] = {
+    "movie-account-states": _account_states,
+    "tv-series-account-states": _account_states,
+    "tv-season-account-states": _account_states,
+    "tv-episode-account-states": _account_states,
+    "account-get-favorites": _account_page("favorite", "movie"),
+    "account-favorite-tv": _account_page("favorite", "tv"),
+    "account-rated-movies": _account_page("rated", "movie"),
+    "account-rated-tv": _account_page("rated", "tv"),
+    "account-rated-tv-episodes": _account_page("rated", "episode"),
+    "account-watchlist-movies": _account_page("watchlist", "movie"),
+    "account-watchlist-tv": _account_page("watchlist", "tv"),
+    "guest-session-rated-movies": _account_page("rated", "movie"),
+    "guest-session-rated-tv": _account_page("rated", "tv"),
+    "guest-session-rated-tv-episodes": _account_page("rated", "episode"),
+    "account-lists": _account_lists,
+    "list-details": _list_details,
+    "list-check-item-status": _list_item_status,
+}
+
+
+def _token_new(
+    fake: FakeTMDB,
+    op: Operation[Any],
+    path_args: dict[str, int | str],
+    query: Mapping[str, str],
+    page: int,
+) -> tuple[int, Any]:
+    token = fake._state.new_id("token", fake.seed)
+    fake._state.tokens[token] = False
+    return 200, {"success": True, "expires_at": _expires(60), "request_token": token}
+
+
+def _guest_new(
+    fake: FakeTMDB,
+    op: Operation[Any],
+    path_args: dict[str, int | str],
+    query: Mapping[str, str],
+    page: int,
+) -> tuple[int, Any]:
+    guest = fake.create_guest_session()
+    return 200, {"success": True, "guest_session_id": guest, "expires_at": _expires(24 * 60)}
+
+
+_SPECIAL_GET["authentication-create-request-token"] = _token_new
+_SPECIAL_GET["authentication-create-guest-session"] = _guest_new
+
+# --------------------------------------------------------------------------- writes
+
+_Write = Callable[
+    [FakeTMDB, Operation[Any], dict[str, int | str], Mapping[str, str], dict[str, Any]],
+    tuple[int, Any],
+]
+
+
+def _validate_login(
+    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
+) -> tuple[int, Any]:
+    token = str(body.get("request_token", ""))
+    if token not in fake._state.tokens:
+        raise tmdb_error(33)
+    username, password = str(body.get("username", "")), str(body.get("password", ""))
+    valid = (
+        bool(username and password) if fake.users is None else fake.users.get(username) == password
+    )
+    if not valid:
+        raise tmdb_error(30)
+    fake._state.tokens[token] = True
+    return 200, {"success": True, "expires_at": _expires(60), "request_token": token}
+
+
+def _session_new(
+    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
+) -> tuple[int, Any]:
+    token = str(body.get("request_token", ""))
+    validated = fake._state.tokens.get(token)
+    if validated is None:
+        raise tmdb_error(33)
+    if not validated:
+        raise tmdb_error(17)
+    del fake._state.tokens[token]  # a request token is good for one session
+    return 200, {"success": True, "session_id": fake.create_session()}
+
+
+def _session_from_v4(
+    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
+) -> tuple[int, Any]:
+    if not str(body.get("access_token", "")):
+        raise tmdb_error(5)
+    return 200, {"success": True, "session_id": fake.create_session()}
+
+
+def _session_delete(
+    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
+) -> tuple[int, Any]:
+    session_id = str(body.get("session_id", ""))
+    if fake._state.sessions.pop(session_id, None) is None:
+        raise tmdb_error(6)
+    return 200, {"success": True}
+
+
+def _rate(
+    fake: FakeTMDB,
+    op: Operation[Any],
+    path_args: dict[str, int | str],
+    query: Mapping[str, str],
+    body: dict[str, Any],
+) -> tuple[int, Any]:
+    key = fake._session_key(query, op)
+    kind, ids = _media_ids(op, path_args)
+    state_key = (key, kind, ids)
+    if op.http_method == "DELETE":
+        if fake._state.ratings.pop(state_key, None) is None:
+            raise tmdb_error(34)
+        return _status(13)
+    value = body.get("value")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise tmdb_error(5)
+    if value > 10:
+        raise tmdb_error(18)
+    if value <= 0:
+        raise tmdb_error(19)
+    existed = state_key in fake._state.ratings
+    fake._state.ratings[state_key] = float(value)
+    return _status(12 if existed else 1)
+
+
+def _mark(table_name: str) -> _Write:
+    """favorite / watchlist: add (1), add again (12), remove (13)."""
+
+    def handler(
+        fake: FakeTMDB,
+        op: Operation[Any],
+        path_args: dict[str, int | str],
+        query: Mapping[str, str],
+        body: dict[str, Any],
+    ) -> tuple[int, Any]:
+        key = fake._account_session(query, op)
+        media = body.get("media_type")
+        media_id = body.get("media_id")
+        flag = body.get(table_name)
+        if media not in {"movie", "tv"} or not isinstance(media_id, int):
+            raise tmdb_error(5)
+        if not isinstance(flag, bool):
+            raise tmdb_error(5)
+        table = getattr(fake._state, "favorites" if table_name == "favorite" else "watchlist")
+        entries = table.setdefault((key, media), {})
+        if not flag:
+            entries.pop(media_id, None)
+            return _status(13, http_status=200)
+        existed = media_id in entries
+        entries[media_id] = None
+        return _status(12 if existed else 1)
+
+    return handler
+
+
+def _owned_list(fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any) -> _List:
+    key = fake._account_session(query, op)
+    lst = fake._state.lists.get(int(path_args["list_id"]))
+    if lst is None:
+        raise tmdb_error(34)
+    if lst.owner != key:
+        raise tmdb_error(3)
+    return lst
+
+
+def _list_create(
+    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
+) -> tuple[int, Any]:
+    key = fake._account_session(query, op)
+    list_id = 8_000_000 + len(fake._state.lists) + fake._state.counter
+    fake._state.counter += 1
+    fake._state.lists[list_id] = _List(
+        id=list_id,
+        owner=key,
+        name=str(body.get("name", "")),
+        description=str(body.get("description", "")),
+        language=str(body.get("language", "en")),
+    )
+    return 201, {
+        "status_message": "The item/record was created successfully.",
+        "success": True,
+        "status_code": 1,
+        "list_id": list_id,
+    }
+
+
+def _list_add(
+    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
+) -> tuple[int, Any]:
+    lst = _owned_list(fake, op, path_args, query)
+    media_id = body.get("media_id")
+    if not isinstance(media_id, int):
+        raise tmdb_error(5)
+    if media_id in lst.items:
+        raise tmdb_error(8)
+    lst.items.append(media_id)
+    return _status(12)
+
+
+def _list_remove(
+    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
+) -> tuple[int, Any]:
+    lst = _owned_list(fake, op, path_args, query)
+    media_id = body.get("media_id")
+    if media_id not in lst.items:
+        raise tmdb_error(34)
+    lst.items.remove(media_id)
+    return _status(13, http_status=201)
+
+
+def _list_clear(
+    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Mapping[str, str], body: Any
+) -> tuple[int, Any]:
+    lst = _owned_list(fake, op, path_args, query)
+    if query.get("confirm", "").lower() != "true":
+        raise tmdb_error(5)
+    lst.items.clear()
+    return _status(12)
+
+
+def _list_delete(
+    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: Any
+) -> tuple[int, Any]:
+    # Real TMDB has long answered a successful delete with 500/11 ("Internal error"); we
+    # answer what it documents instead.
+    lst = _owned_list(fake, op, path_args, query)
+    del fake._state.lists[lst.id]
+    return _status(13)
+
+
+_WRITES: dict[str, _Write] = {
+    "authentication-create-session-from-login": _validate_login,
+    "authentication-create-session": _session_new,
+    "authentication-create-session-from-v4-token": _session_from_v4,
+    "authentication-delete-session": _session_delete,
+    "movie-add-rating": _rate,
+    "movie-delete-rating": _rate,
+    "tv-series-add-rating": _rate,
+    "tv-series-delete-rating": _rate,
+    "tv-episode-add-rating": _rate,
+    "tv-episode-delete-rating": _rate,
+    "account-add-favorite": _mark("favorite"),
+    "account-add-to-watchlist": _mark("watchlist"),
+    "list-create": _list_create,
+    "list-add-movie": _list_add,
+    "list-remove-movie": _list_remove,
+    "list-clear": _list_clear,
+    "list-delete": _list_delete,
+}
+_missing = {op.operation_id for op in ENDPOINTS if op.http_method != "GET"} - set(_WRITES)
+assert not _missing, f"write operations without a handler: {sorted(_missing)}"
