@@ -8,10 +8,14 @@ import platform
 import sys
 from collections.abc import Callable
 
-from . import decode
+from . import cache, decode, throughput
 from ._harness import Suite
 
-SUITES: dict[str, Callable[[], Suite]] = {"decode": decode.run}
+SUITES: dict[str, Callable[[], Suite]] = {
+    "decode": decode.run,
+    "throughput": throughput.run,
+    "cache": cache.run,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

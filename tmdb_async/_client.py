@@ -18,11 +18,12 @@ from ._constants import (
     RATE_LIMIT,
     TOTAL_TIMEOUT,
 )
-from ._errors import TMDBError
+from ._errors import AuthenticationError, ParameterError, TMDBError
 from ._generated import Namespaces
 from ._images import ImageKind, ImageUrls
 from ._options import ClientOptions, resolve_options
 from ._pagination import fetch_many, paginate
+from ._sessions import GuestSession, SessionRequester, UserSession, approval_url
 from ._stats import Stats
 from ._transport import Transport
 from .models import Page
@@ -85,6 +86,13 @@ class TMDB(Namespaces):
     def stats(self) -> Stats:
         """Counters: requests sent, retries, 429s, coalesced calls, cache hits, errors."""
         return self._transport.stats
+
+    async def cache_clear(self) -> None:
+        """Delete every cached response (memory and Redis), as TMDB's terms require on exit.
+
+        Only this library's keys (`tmdb:*`) are deleted from a shared Redis; a failure raises.
+        """
+        await self._transport.cache_clear()
 
     @property
     def closed(self) -> bool:
@@ -169,6 +177,64 @@ class TMDB(Namespaces):
         configuration = await self.configuration.details()
         if configuration.images is not None:
             self._images = ImageUrls(configuration.images)
+
+    def user_session(
+        self,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        request_token: str | None = None,
+        session_id: str | None = None,
+    ) -> UserSession:
+        """This client acting as a user: `async with tmdb.user_session(...) as me: ...`.
+
+        Give `username` and `password` (TMDB's `validate_with_login`), a `request_token` the
+        user approved at `approval_url(token)`, or an existing `session_id`. The session
+        starts on entry; one created here is deleted when the block ends.
+        """
+        if session_id is None and request_token is None and not (username and password):
+            raise ParameterError(
+                "user_session() needs username and password, a request_token or a session_id"
+            )
+
+        async def login() -> str:
+            if session_id is not None:
+                return session_id
+            token = request_token
+            if token is None:
+                created = await self.authentication.create_request_token()
+                validated = await self.authentication.create_session_with_login(
+                    username=username or "",
+                    password=password or "",
+                    request_token=created.request_token or "",
+                )
+                token = validated.request_token or created.request_token or ""
+            session = await self.authentication.create_session(request_token=token)
+            if not session.session_id:
+                raise AuthenticationError("TMDB created no session")
+            return session.session_id
+
+        async def logout(sid: str) -> None:
+            await self.authentication.delete_session(session_id=sid)
+
+        requester = SessionRequester(self._requester, "session_id")
+        return UserSession(requester, login, None if session_id is not None else logout)
+
+    def guest_session(self) -> GuestSession:
+        """This client as a new guest session: `async with tmdb.guest_session() as guest: ...`."""
+
+        async def login() -> str:
+            guest = await self.authentication.create_guest_session()
+            if not guest.guest_session_id:
+                raise AuthenticationError("TMDB created no guest session")
+            return guest.guest_session_id
+
+        return GuestSession(SessionRequester(self._requester, "guest_session_id"), login, None)
+
+    @staticmethod
+    def approval_url(request_token: str, redirect_to: str | None = None) -> str:
+        """Where a user approves a request token (`authentication.create_request_token()`)."""
+        return approval_url(request_token, redirect_to)
 
     async def __aenter__(self: _Self) -> _Self:
         return self

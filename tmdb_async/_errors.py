@@ -1,6 +1,7 @@
 """The exception tree. Every error raised by the client is a `TMDBError`::
 
-    TMDBError                      http_status, status_code, status_message, url (redacted)
+    TMDBError                      http_status, status_code, status_message, url (redacted),
+                                   attempts
     ├── ParameterError             also a ValueError: bad arguments, raised before any I/O
     ├── AuthenticationError        401: missing, invalid or suspended credentials
     ├── NotFoundError              404: no such resource (TMDB code 34, 6, 37)
@@ -48,6 +49,8 @@ class TMDBError(Exception):
     status_message: str | None
     url: str | None
     method: str | None
+    attempts: int = 0
+    """HTTP attempts made before this error was raised (0: none, e.g. a ParameterError)."""
 
     def __init__(
         self,

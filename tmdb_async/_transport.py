@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import warnings
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import aiohttp
+import msgspec
 from yarl import URL
 
+from ._cache import NO_LOOKUP, Lookup, NotModified, ResponseCache, make_cache
+from ._cache._policy import is_not_found, request_cache_class
+from ._clock import Clock, LoopClock
 from ._constants import LOGGER_NAME, USER_AGENT
-from ._decode import decode, gather_templated_parts
-from ._errors import TransportError, error_from_response
+from ._decode import decode, decoder_for, gather_templated_parts
+from ._errors import DecodeError, NotFoundError, TMDBError, TransportError, error_from_response
 from ._options import ClientOptions
+from ._ratelimit import RateLimiter
 from ._requester import Operation
+from ._retry import Failure, Outcome, RetryPolicy, decide, parse_retry_after
+from ._singleflight import SingleFlight
 from ._stats import Stats
 from ._urls import APPEND_TO_RESPONSE, PreparedRequest, build_request
 
@@ -29,12 +37,36 @@ Response = tuple[int, Mapping[str, str], bytes]
 logger = logging.getLogger(LOGGER_NAME)
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    try:
-        seconds = float(headers.get("Retry-After", ""))
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
+_CONNECT_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+_FATAL_ERRORS = (
+    aiohttp.ClientConnectorCertificateError,
+    aiohttp.ClientSSLError,
+    aiohttp.InvalidURL,
+)
+
+
+def _failure(err: BaseException | None) -> Failure:
+    """Classify a network error: could the request have reached the server?"""
+    if isinstance(err, _FATAL_ERRORS):
+        return Failure.FATAL
+    if isinstance(err, _CONNECT_ERRORS):
+        return Failure.CONNECT
+    if isinstance(err, asyncio.TimeoutError):
+        return Failure.TIMEOUT
+    return Failure.DISCONNECT
+
+
+def _truncated(err: DecodeError) -> bool:
+    # msgspec says "Input data was truncated" when the JSON ends early: a cut body, not bad JSON.
+    cause = err.__cause__
+    return isinstance(cause, msgspec.DecodeError) and "truncated" in str(cause)
+
+
+def _not_found_body(err: NotFoundError) -> bytes:
+    """TMDB's error body, rebuilt from the error, to remember a 404 in the cache."""
+    return msgspec.json.encode(
+        {"success": False, "status_code": err.status_code, "status_message": err.status_message}
+    )
 
 
 class Transport:
@@ -44,8 +76,25 @@ class Transport:
     by `aclose()`. A session passed in the options is borrowed and never closed.
     """
 
-    def __init__(self, options: ClientOptions) -> None:
+    def __init__(
+        self,
+        options: ClientOptions,
+        *,
+        clock: Clock | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        """`clock` and `retry_policy` are injectable for tests; `options.max_retries` applies."""
         self._options = options
+        self._clock: Clock = clock or LoopClock()
+        self._policy = retry_policy or RetryPolicy(max_retries=options.max_retries)
+        self._limiter = (
+            None
+            if options.rate_limit is None
+            else RateLimiter(options.rate_limit, clock=self._clock)
+        )
+        self._flights: SingleFlight[tuple[str, str], tuple[bytes, Any, Mapping[str, str]]] = (
+            SingleFlight()
+        )
         self._credentials = options.credentials
         self._base_url = URL(options.base_url)
         self._session = options.session
@@ -53,12 +102,20 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self.stats = Stats()
+        self._cache: ResponseCache | None = make_cache(
+            options.cache, stats=self.stats, wall=self._clock.wall, monotonic=self._clock.now
+        )
         self._headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
             **self._credentials.headers(),
         }
+        # An owned session carries these as its defaults: aiohttp then merges nothing per request.
+        self._request_headers: Mapping[str, str] = {} if self._owns_session else self._headers
         self._auth_query = self._credentials.query()
+        # Single-flight keys are scoped by the credentials, without holding them in clear.
+        secret = repr(sorted({**self._credentials.headers(), **self._auth_query}.items()))
+        self._scope = hashlib.blake2b(secret.encode(), digest_size=8).hexdigest()
         self._defaults = {
             name: value
             for name, value in (("language", options.language), ("region", options.region))
@@ -80,23 +137,27 @@ class Transport:
         """Send `operation` with these arguments and return the decoded response."""
         if self._closed:
             raise RuntimeError("this TMDB client is closed; create a new one")
-        prepared = build_request(
-            self._base_url, operation, path_args, self._with_defaults(operation, query), body
-        )
-        cached = await self._cache_lookup(operation, prepared)
-        if cached is not None:
-            return self._decode(cached, operation, prepared)
-        status, headers, payload = await self._fetch(prepared)
-        if not 200 <= status < 300:
-            raise error_from_response(
-                status,
-                payload,
-                prepared.redacted_url(),
-                method=prepared.method,
-                retry_after=_retry_after(headers),
+        try:
+            prepared = build_request(
+                self._base_url, operation, path_args, self._with_defaults(operation, query), body
             )
-        await self._cache_store(operation, prepared, payload)
-        return self._decode(payload, operation, prepared)
+            lookup = await self._cache_lookup(operation, prepared)
+            if lookup.fresh:
+                return self._cached(lookup, operation, prepared)
+            try:
+                payload, value, headers = await self._fetch(operation, prepared, lookup.validators)
+            except NotModified as not_modified:
+                payload, value, headers = await self._revalidated(
+                    lookup, not_modified, operation, prepared
+                )
+            except NotFoundError as err:
+                await self._cache_store(lookup, 404, _not_found_body(err), {})
+                raise
+            await self._cache_store(lookup, 200, payload, headers)
+        except TMDBError as err:
+            self.stats.errors[type(err).__name__] += 1
+            raise
+        return value
 
     def _with_defaults(
         self, operation: Operation[Any], query: Mapping[str, object]
@@ -111,25 +172,154 @@ class Transport:
         }
         return {**query, **missing} if missing else query
 
-    async def _cache_lookup(
-        self, operation: Operation[Any], prepared: PreparedRequest
-    ) -> bytes | None:
-        """Return cached response bytes (GET only, by `cache_key`; the cache: issue 5)."""
-        return None
+    async def _cache_lookup(self, operation: Operation[Any], prepared: PreparedRequest) -> Lookup:
+        """Look the request up in the cache, unless its class (or a session in it) says never."""
+        cache = self._cache
+        if cache is None or prepared.secret_segments:
+            return NO_LOOKUP
+        url = prepared.url
+        cache_class = request_cache_class(
+            operation.cache_class, prepared.method, operation.path, url.query.items()
+        )
+        class_ttl = self._options.cache_ttl.get(cache_class, 0.0)
+        if class_ttl <= 0:
+            return NO_LOOKUP
+        return await cache.lookup(cache.built_key(prepared.method, url), class_ttl)
+
+    def _cached(self, lookup: Lookup, operation: Operation[T], prepared: PreparedRequest) -> T:
+        """Decode a fresh entry; a remembered 404 is raised again, as TMDB would answer."""
+        entry = lookup.entry
+        assert entry is not None
+        if entry.status != 200:
+            raise error_from_response(
+                entry.status, entry.body, prepared.redacted_url(), method=prepared.method
+            )
+        return self._decode(entry.body, operation, prepared)
+
+    async def _revalidated(
+        self,
+        lookup: Lookup,
+        not_modified: NotModified,
+        operation: Operation[T],
+        prepared: PreparedRequest,
+    ) -> tuple[bytes, T, Mapping[str, str]]:
+        """After a 304, serve and refresh the stale entry (without a body download)."""
+        if lookup.entry is None or self._cache is None:
+            # A caller coalesced onto another's conditional GET, without a stale entry of its own.
+            return await self._fetch(operation, prepared)
+        payload = await self._cache.revalidated(lookup, not_modified.headers)
+        return payload, self._decode(payload, operation, prepared), not_modified.headers
 
     async def _cache_store(
-        self, operation: Operation[Any], prepared: PreparedRequest, payload: bytes
+        self, lookup: Lookup, status: int, payload: bytes, headers: Mapping[str, str]
     ) -> None:
-        """Keep `payload` for the TTL of the operation's cache class (the cache: issue 5)."""
+        """Keep a decoded 200 for its TTL, or a 404 (TMDB code 34) for CACHE_NEGATIVE_TTL."""
+        if self._cache is None or lookup.key is None:
+            return
+        if status == 404 and not is_not_found(status, payload):
+            return
+        await self._cache.store(lookup, status, payload, headers)
 
-    async def _fetch(self, prepared: PreparedRequest) -> Response:
-        """Get the response: single-flight, rate limiter and retries wrap `_send` (issue 4)."""
+    async def cache_clear(self) -> None:
+        """Delete every cached response, in memory and in Redis."""
+        if self._cache is not None:
+            await self._cache.clear()
+
+    async def _fetch(
+        self,
+        operation: Operation[T],
+        prepared: PreparedRequest,
+        validators: Mapping[str, str] | None = None,
+    ) -> tuple[bytes, T, Mapping[str, str]]:
+        """Get a successful response body and its decoded value (issue 4).
+
+        Identical concurrent GETs share one `_attempts` run (single-flight); every caller but
+        the first decodes its own copy of the shared bytes.
+        """
+        if prepared.method != "GET":
+            return await self._attempts(operation, prepared)
+        # build_request's URL is already normalised (sorted query, sorted append parts), and
+        # it carries any session id: with the credentials' hash it scopes the flight.
+        key = (str(prepared.url), self._scope)
+        (payload, value, headers), shared = await self._flights.run(
+            key, lambda: self._attempts(operation, prepared, validators)
+        )
+        if shared:
+            self.stats.coalesced += 1
+            return payload, self._decode(payload, operation, prepared), headers
+        return payload, value, headers
+
+    async def _attempts(
+        self,
+        operation: Operation[T],
+        prepared: PreparedRequest,
+        validators: Mapping[str, str] | None = None,
+    ) -> tuple[bytes, T, Mapping[str, str]]:
+        """Send through the rate limiter, retrying by the policy, until success or a final error."""
+        method = prepared.method
         url = prepared.url.update_query(self._auth_query) if self._auth_query else prepared.url
-        headers = self._headers
+        headers = self._request_headers
         if prepared.body is not None:
             headers = {**headers, "Content-Type": "application/json;charset=utf-8"}
+        if validators:
+            headers = {**headers, **validators}  # a conditional GET (the cache's revalidation)
         safe_url = prepared.redacted_url()
-        return await self._send(prepared.method, url, headers, prepared.body, safe_url=safe_url)
+        clock, limiter, stats = self._clock, self._limiter, self.stats
+        started = clock.now()
+        attempt = 0
+        while True:
+            attempt += 1
+            if limiter is not None:
+                await limiter.acquire()
+            stats.requests += 1
+            if attempt > 1:
+                stats.retries += 1
+            error: TMDBError
+            try:
+                status, response_headers, payload = await self._send(
+                    method, url, headers, prepared.body, safe_url=safe_url
+                )
+            except TransportError as err:
+                error, outcome = err, Outcome(method, failure=_failure(err.__cause__))
+            else:
+                if status != 429 and limiter is not None:
+                    limiter.on_success()
+                if status == 304 and validators:
+                    raise NotModified(response_headers)
+                if 200 <= status < 300:
+                    try:
+                        return payload, self._decode(payload, operation, prepared), response_headers
+                    except DecodeError as err:
+                        if not _truncated(err):
+                            err.attempts = attempt
+                            raise
+                        error, outcome = err, Outcome(method, status, Failure.BODY)
+                else:
+                    retry_after = parse_retry_after(
+                        response_headers.get("Retry-After"), clock.wall()
+                    )
+                    error = error_from_response(
+                        status, payload, safe_url, method=method, retry_after=retry_after
+                    )
+                    if status == 429:
+                        stats.rate_limited += 1
+                        if limiter is not None:
+                            limiter.on_rate_limited(retry_after)
+                    outcome = Outcome(method, status, None, error.status_code, retry_after)
+            delay = decide(self._policy, outcome, attempt, clock.now() - started)
+            if delay is None:
+                error.attempts = attempt
+                raise error
+            logger.info(
+                "%s %s: %s; retry %d of %d in %.2fs",
+                method,
+                safe_url,
+                outcome.status or outcome.failure,
+                attempt,
+                self._policy.max_retries,
+                delay,
+            )
+            await clock.sleep(delay)
 
     async def _send(
         self,
@@ -168,6 +358,11 @@ class Transport:
         return response.status, response.headers, payload
 
     def _decode(self, payload: bytes, operation: Operation[T], prepared: PreparedRequest) -> T:
+        if not operation.append_templates:
+            try:
+                return decoder_for(operation.response_type).decode(payload)
+            except msgspec.DecodeError:
+                pass  # the full path below: unknown media types, errors with the URL
         url = prepared.redacted_url()
         result = decode(payload, operation.response_type, url=url, method=prepared.method)
         if operation.append_templates:
@@ -187,6 +382,7 @@ class Transport:
             self._loop = loop
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._options.max_connections),
+                headers=self._headers,
                 timeout=self._options.timeout,
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
@@ -199,6 +395,8 @@ class Transport:
         if self._closed:
             return
         self._closed = True
+        if self._cache is not None:
+            await self._cache.aclose()
         session, self._session = self._session, None
         if self._owns_session and session is not None:
             await session.close()

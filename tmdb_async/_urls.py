@@ -154,20 +154,28 @@ def _build_path(
             f"({', '.join(p.name for p in params)}), got {len(path_args)}"
         )
     segments = {
-        param.name: _path_segment(arg, param.kind, param.choices, _where(operation, param.name))
+        # Hot path (every id-addressed call): a plain int needs no checks and no quoting.
+        param.name: str(arg)
+        if type(arg) is int and param.kind == "int" and not param.choices
+        else _path_segment(arg, param.kind, param.choices, _where(operation, param.name))
         for param, arg in zip(params, path_args, strict=True)
     }
 
-    def substitute(match: re.Match[str]) -> str:
-        try:
-            return segments[match[1]]
-        except KeyError:
-            raise ParameterError(
-                f"{operation.operation_id}: path {operation.path} has no parameter {match[1]!r}"
-            ) from None
-
+    pieces = _path_pieces(operation.path)
+    try:
+        path = "".join(segments[piece] if i % 2 else piece for i, piece in enumerate(pieces))
+    except KeyError as err:
+        raise ParameterError(
+            f"{operation.operation_id}: path {operation.path} has no parameter {err.args[0]!r}"
+        ) from None
     secrets = tuple(segments[p.name] for p in params if p.name in SECRET_QUERY_PARAMS)
-    return _PLACEHOLDER.sub(substitute, operation.path), secrets
+    return path, secrets
+
+
+@functools.lru_cache(maxsize=1024)
+def _path_pieces(template: str) -> tuple[str, ...]:
+    """`/3/movie/{movie_id}/x` -> `("/3/movie/", "movie_id", "/x")`: names at odd positions."""
+    return tuple(_PLACEHOLDER.split(template))
 
 
 def _build_query(operation: Operation[Any], query: Mapping[str, object]) -> list[tuple[str, str]]:
@@ -246,7 +254,9 @@ def build_request(
     base = base_url if isinstance(base_url, URL) else URL(base_url)
     path, secrets = _build_path(operation, path_args)
     url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
-    url = url.with_query(_build_query(operation, query) or None)
+    items = _build_query(operation, query)
+    if items:
+        url = url.with_query(items)
     return PreparedRequest(operation.http_method, url, _build_body(operation, body), secrets)
 
 

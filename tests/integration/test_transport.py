@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from tmdb_async import TMDB
 from tmdb_async._cache._policy import CacheClass
+from tmdb_async._clock import FakeClock
 from tmdb_async._errors import (
     AuthenticationError,
     DecodeError,
@@ -159,6 +160,12 @@ class Server:
     async def slow(self, request: web.Request) -> web.Response:
         await asyncio.sleep(5)
         return web.json_response({"id": 1})
+
+
+@pytest.fixture(autouse=True)
+def no_real_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries wait on a fake clock: backoff and Retry-After cost no time here."""
+    monkeypatch.setattr("tmdb_async._transport.LoopClock", FakeClock)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ TRANSPORT_SIDE = [
     "_retry",
     "_ratelimit",
     "_singleflight",
+    "_clock",
     "_decode",
     "_errors",
 ]

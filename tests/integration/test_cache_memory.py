@@ -1,0 +1,246 @@
+"""The memory cache against FakeTMDB: hits, keys, classes, revalidation, 404s, single-flight."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tmdb_async import TMDB
+from tmdb_async._cache import MemoryCache
+from tmdb_async._clock import FakeClock
+from tmdb_async._constants import CACHE_NEGATIVE_TTL
+from tmdb_async._errors import DecodeError, NotFoundError
+from tmdb_async._generated.operations import MOVIES_DETAILS
+from tmdb_async._options import resolve_options
+from tmdb_async._transport import Transport
+from tmdb_async.testing import FakeTMDB, InvalidJSON, Latency
+
+DETAILS = "movie-details"
+
+
+@pytest.fixture
+async def tmdb(fake_tmdb: FakeTMDB) -> AsyncIterator[TMDB]:
+    async with TMDB(
+        access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, rate_limit=None
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(wall_start=time.time())
+
+
+@pytest.fixture
+async def transport(fake_tmdb: FakeTMDB, clock: FakeClock) -> AsyncIterator[Any]:
+    """Transports on FakeTMDB whose cache reads the fake clock; closed after the test."""
+    made: list[Transport] = []
+
+    def make(**options: Any) -> Transport:
+        options.setdefault("rate_limit", None)
+        built = Transport(
+            resolve_options(access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, **options),
+            clock=clock,
+        )
+        made.append(built)
+        return built
+
+    yield make
+    for built in made:
+        await built.aclose()
+
+
+async def details(transport: Transport, movie_id: int = 550) -> Any:
+    return await transport.request(MOVIES_DETAILS, (movie_id,), {})
+
+
+async def test_a_second_identical_request_is_served_from_memory(
+    tmdb: TMDB, fake_tmdb: FakeTMDB
+) -> None:
+    first = await tmdb.movies.details(550)
+    second = await tmdb.movies.details(550)
+    assert first == second
+    assert first is not second  # each caller gets its own decoded Struct
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    stats = tmdb.stats
+    assert (stats.cache_hits, stats.cache_misses, stats.requests) == (1, 1, 1)
+
+
+async def test_append_order_shares_an_entry_and_other_arguments_do_not(
+    tmdb: TMDB, fake_tmdb: FakeTMDB
+) -> None:
+    await tmdb.movies.details(550, append_to_response=["credits", "images"])
+    movie = await tmdb.movies.details(550, append_to_response=["images", "credits"])
+    assert movie.credits is not None
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    await tmdb.movies.details(550)
+    await tmdb.movies.details(551)
+    await tmdb.movies.details(550, language="fr-FR")
+    assert fake_tmdb.stats.count(DETAILS) == 4
+
+
+async def test_cache_none_and_a_zero_ttl_disable_caching(fake_tmdb: FakeTMDB) -> None:
+    for options in ({"cache": None}, {"cache_ttl": {"detail": 0}}):
+        fake_tmdb.reset_stats()
+        async with TMDB(
+            access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, **options
+        ) as tmdb:
+            await tmdb.movies.details(550)
+            await tmdb.movies.details(550)
+            assert fake_tmdb.stats.count(DETAILS) == 2
+            assert tmdb.stats.cache_hits == 0
+
+
+async def test_session_scoped_and_non_get_requests_are_never_cached(
+    tmdb: TMDB, fake_tmdb: FakeTMDB
+) -> None:
+    alice, bob = fake_tmdb.create_session(1), fake_tmdb.create_session(2)
+    guest = fake_tmdb.create_guest_session()
+    await tmdb.movies.add_rating(550, value=8.5, session_id=alice)
+    await tmdb.movies.add_rating(550, value=8.5, session_id=alice)
+    assert fake_tmdb.stats.count("movie-add-rating") == 2
+
+    mine = await tmdb.movies.account_states(550, session_id=alice)
+    theirs = await tmdb.movies.account_states(550, session_id=bob)
+    again = await tmdb.movies.account_states(550, session_id=alice)
+    assert fake_tmdb.stats.count("movie-account-states") == 3
+    assert mine == again
+    assert mine != theirs  # bob never sees alice's rating
+    await tmdb.guest_sessions.rated_movies(guest)
+    await tmdb.guest_sessions.rated_movies(guest)
+    assert fake_tmdb.stats.count("guest-session-rated-movies") == 2
+    await tmdb.account.details(1, session_id=alice)
+    await tmdb.account.details(1, session_id=alice)
+    assert fake_tmdb.stats.count("account-details") == 2
+
+    cache = tmdb._transport._cache
+    assert cache is not None
+    assert cache.memory is not None
+    assert len(cache.memory) == 0
+    assert (tmdb.stats.cache_hits, tmdb.stats.cache_misses) == (0, 0)
+
+
+async def test_a_stale_entry_is_revalidated_with_if_none_match(
+    transport: Any, fake_tmdb: FakeTMDB, clock: FakeClock
+) -> None:
+    client: Transport = transport()
+    first = await details(client)
+    assert "If-None-Match" not in fake_tmdb.stats.last.headers
+
+    clock.advance(3_601)  # FakeTMDB: detail responses say max-age=3600
+    second = await details(client)
+    assert second == first
+    request = fake_tmdb.stats.last
+    cache = client._cache
+    assert cache is not None
+    stored = await cache.get(cache.key("GET", f"{fake_tmdb.url}/3/movie/550"))
+    assert stored is not None
+    assert request.headers["If-None-Match"] == stored.etag
+    assert request.status == 304
+    assert client.stats.revalidated == 1
+
+    third = await details(client)  # refreshed: fresh again, no request
+    assert third == first
+    assert fake_tmdb.stats.count(DETAILS) == 2
+    assert (client.stats.cache_hits, client.stats.cache_misses) == (1, 2)
+
+
+async def test_the_smaller_of_class_ttl_and_max_age_wins(
+    transport: Any, fake_tmdb: FakeTMDB, clock: FakeClock
+) -> None:
+    short = transport(cache_ttl={"detail": 5})
+    await details(short)
+    clock.advance(4)
+    await details(short)
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    clock.advance(2)
+    await details(short)
+    assert fake_tmdb.stats.count(DETAILS) == 2
+
+    long = transport(cache_ttl={"detail": 10 * 24 * 3600})
+    await details(long, 600)
+    clock.advance(3_000)
+    await details(long, 600)
+    assert fake_tmdb.stats.count(DETAILS) == 3
+    clock.advance(700)  # past the server's max-age=3600, long before the class TTL
+    await details(long, 600)
+    assert fake_tmdb.stats.count(DETAILS) == 4
+    assert fake_tmdb.stats.last.status == 304
+
+
+async def test_not_found_is_remembered_for_a_minute(
+    transport: Any, fake_tmdb: FakeTMDB, clock: FakeClock
+) -> None:
+    fake_tmdb.missing_ids.add(999)
+    client: Transport = transport()
+    for _ in range(3):
+        with pytest.raises(NotFoundError) as caught:
+            await details(client, 999)
+        assert caught.value.status_code == 34
+        assert caught.value.http_status == 404
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    assert client.stats.errors["NotFoundError"] == 3
+    clock.advance(CACHE_NEGATIVE_TTL + 1)
+    fake_tmdb.missing_ids.discard(999)  # the id came back
+    movie = await details(client, 999)
+    assert movie.id == 999
+    assert fake_tmdb.stats.count(DETAILS) == 2
+
+
+async def test_a_body_that_does_not_decode_is_never_cached(
+    transport: Any, fake_tmdb: FakeTMDB
+) -> None:
+    client: Transport = transport(max_retries=0)
+    fake_tmdb.inject(InvalidJSON(), DETAILS, count=1)
+    with pytest.raises(DecodeError):
+        await details(client)
+    movie = await details(client)
+    assert movie.id == 550
+    assert fake_tmdb.stats.count(DETAILS) == 2
+
+
+async def test_single_flight_and_cache_100_cold_gets_cost_one_request(
+    tmdb: TMDB, fake_tmdb: FakeTMDB
+) -> None:
+    fake_tmdb.inject(Latency(0.05), DETAILS)
+    movies = await asyncio.gather(*(tmdb.movies.details(550) for _ in range(100)))
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    assert len({id(m) for m in movies}) == 100
+    assert all(m == movies[0] for m in movies)
+    assert tmdb.stats.coalesced == 99
+    again = await asyncio.gather(*(tmdb.movies.details(550) for _ in range(100)))
+    assert all(m == movies[0] for m in again)
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    assert tmdb.stats.cache_hits == 100
+
+
+async def test_cache_clear_forgets_everything(tmdb: TMDB, fake_tmdb: FakeTMDB) -> None:
+    await tmdb.movies.details(550)
+    await tmdb.genres.movie_list()
+    await tmdb.cache_clear()
+    await tmdb.movies.details(550)
+    await tmdb.genres.movie_list()
+    assert fake_tmdb.stats.count(DETAILS) == 2
+    assert tmdb.stats.cache_hits == 0
+
+
+async def test_memory_bound_holds_under_a_random_workload(fake_tmdb: FakeTMDB) -> None:
+    memory = MemoryCache(max_entries=10_000, max_bytes=64 * 1024)
+    rng = random.Random(7)
+    async with TMDB(
+        access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, cache=memory, rate_limit=None
+    ) as tmdb:
+        for _ in range(300):
+            movie_id = rng.randrange(1, 120)
+            if rng.random() < 0.5:
+                await tmdb.movies.details(movie_id)
+            else:
+                await tmdb.movies.details(movie_id, append_to_response=["credits"])
+            assert memory.nbytes <= memory.max_bytes
+        assert memory.nbytes >= memory.max_bytes * 0.8
+        assert 0 < tmdb.stats.cache_hits < 300

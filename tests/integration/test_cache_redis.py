@@ -1,0 +1,240 @@
+"""The Redis cache against FakeTMDB and a real redis-server (see the `redis_server` fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import pytest
+import redis.asyncio as redis
+from aiocache import SimpleMemoryCache  # type: ignore[import-untyped]
+from aiocache.backends.redis import RedisCache  # type: ignore[import-untyped]
+
+from tests.conftest import RedisServer
+from tmdb_async import TMDB
+from tmdb_async._clock import FakeClock
+from tmdb_async._constants import CACHE_FORMAT_VERSION, CACHE_RETRY_MIN
+from tmdb_async._generated.operations import MOVIES_DETAILS
+from tmdb_async._options import resolve_options
+from tmdb_async._transport import Transport
+from tmdb_async.testing import FakeTMDB
+
+pytestmark = pytest.mark.redis
+
+DETAILS = "movie-details"
+PREFIX = f"tmdb:v{CACHE_FORMAT_VERSION}:".encode()
+
+
+@pytest.fixture
+async def raw(redis_server: RedisServer) -> AsyncIterator[redis.Redis]:
+    """A plain redis-py client on the test server, to look at what the cache wrote."""
+    client = redis.Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def clients(fake_tmdb: FakeTMDB) -> AsyncIterator[Any]:
+    made: list[TMDB] = []
+
+    def make(**options: Any) -> TMDB:
+        options.setdefault("access_token", fake_tmdb.access_token)
+        client = TMDB(base_url=fake_tmdb.url, rate_limit=None, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.aclose()
+
+
+async def all_keys(raw: redis.Redis) -> list[bytes]:
+    return [key async for key in raw.scan_iter(count=1000)]
+
+
+async def test_two_clients_share_entries_through_redis(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer
+) -> None:
+    first, second = clients(cache=redis_server.url), clients(cache=redis_server.url)
+    movie = await first.movies.details(550, append_to_response=["credits"])
+    same = await second.movies.details(550, append_to_response=["credits"])
+    assert same == movie
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    assert (second.stats.cache_hits, second.stats.requests) == (1, 0)
+
+
+async def test_values_are_raw_bytes_with_a_ttl_and_one_get_per_lookup(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis
+) -> None:
+    tmdb = clients(cache=redis_server.url)
+    await tmdb.movies.details(550)
+    [key] = await all_keys(raw)
+    assert key == PREFIX + f"GET {fake_tmdb.url}/3/movie/550".encode()
+    value = await raw.get(key)
+    assert isinstance(value, bytes)
+    header, body = value.split(b"\n", 1)
+    assert msgspec.json.decode(body)["id"] == 550
+    assert msgspec.json.decode(header)[0] == CACHE_FORMAT_VERSION
+    assert 0 < await raw.ttl(key) <= 2 * 3600
+
+    await raw.config_resetstat()
+    other = clients(cache=redis_server.url)
+    for _ in range(10):
+        await other.movies.details(550)
+    info = await raw.info("commandstats")
+    setup = {"cmdstat_info", "cmdstat_hello", "cmdstat_config|resetstat", "cmdstat_client|setinfo"}
+    commands = {name: stat["calls"] for name, stat in info.items() if name not in setup}
+    assert commands == {"cmdstat_get": 10}, commands  # ten hits, ten GETs, nothing else
+
+
+async def test_no_credential_or_session_id_in_any_key_or_value(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis
+) -> None:
+    session = fake_tmdb.create_session(1)
+    guest = fake_tmdb.create_guest_session()
+    secrets = [fake_tmdb.api_key, fake_tmdb.access_token, session, guest]
+    for auth in ({"api_key": fake_tmdb.api_key}, {"access_token": fake_tmdb.access_token}):
+        tmdb = clients(cache=redis_server.url, **auth)
+        await tmdb.movies.details(550, append_to_response=["credits", "images"])
+        await tmdb.movie_lists.popular(page=2)
+        await tmdb.genres.movie_list()
+        await tmdb.movies.add_rating(550, value=7.0, session_id=session)
+        await tmdb.movies.account_states(550, session_id=session)
+        await tmdb.movies.account_states(550, guest_session_id=guest)
+        await tmdb.guest_sessions.rated_movies(guest)
+        await tmdb.account.details(1, session_id=session)
+    keys = await all_keys(raw)
+    assert len(keys) == 3  # details, popular, genres: the rest is never cached
+    for key in keys:
+        assert key.startswith(PREFIX)
+        value = await raw.get(key)
+        assert value is not None
+        for secret in secrets:
+            assert secret.encode() not in key, key
+            assert secret.encode() not in value, key
+        assert b"session" not in key
+        assert await raw.pttl(key) > 0  # every key expires
+
+
+async def test_account_scoped_responses_are_never_served_to_another_session(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis
+) -> None:
+    alice, bob = fake_tmdb.create_session(1), fake_tmdb.create_session(2)
+    first, second = clients(cache=redis_server.url), clients(cache=redis_server.url)
+    await first.movies.add_rating(550, value=9.0, session_id=alice)
+    mine = await first.movies.account_states(550, session_id=alice)
+    theirs = await second.movies.account_states(550, session_id=bob)
+    assert mine.rated != theirs.rated
+    assert fake_tmdb.stats.count("movie-account-states") == 2
+    assert await all_keys(raw) == []
+
+
+async def test_redis_killed_mid_run_and_restarted_every_request_succeeds(
+    fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tmdb_async")
+    clock = FakeClock(wall_start=time.time())
+    transport = Transport(
+        resolve_options(
+            access_token=fake_tmdb.access_token,
+            base_url=fake_tmdb.url,
+            cache=redis_server.url,
+            rate_limit=None,
+        ),
+        clock=clock,
+    )
+
+    async def run(ids: range) -> None:
+        movies = await asyncio.gather(*(transport.request(MOVIES_DETAILS, (i,), {}) for i in ids))
+        assert [m.id for m in movies] == list(ids)
+
+    try:
+        await run(range(1, 21))
+        assert transport.stats.cache_errors == 0
+        redis_server.kill()
+        await run(range(1, 41))  # Redis is gone: every request still succeeds, from TMDB
+        errors = transport.stats.cache_errors
+        assert errors >= 1
+        await run(range(41, 61))  # backing off: Redis is not even tried
+        assert transport.stats.cache_errors == errors
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1
+        assert "requests go to the network" in warnings[0].getMessage()
+        assert redis_server.url.split("@")[-1].split("/")[2] in warnings[0].getMessage()
+
+        redis_server.start()  # empty, on the same port
+        await run(range(61, 71))  # still inside the backoff window
+        assert await all_keys(raw) == []
+        clock.advance(CACHE_RETRY_MIN)
+        await run(range(71, 72))  # one probe reconnects; the cache works again
+        await run(range(72, 81))
+        assert len(await all_keys(raw)) == 10
+        before = fake_tmdb.stats.count(DETAILS)
+        await run(range(71, 81))
+        assert fake_tmdb.stats.count(DETAILS) == before  # served by Redis
+        assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+    finally:
+        await transport.aclose()
+
+
+async def test_two_tiers_keep_serving_from_memory_when_redis_dies(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer
+) -> None:
+    writer = clients(cache=redis_server.url)
+    await writer.movies.details(550)
+    tiered = clients(cache=("memory", redis_server.url))
+    await tiered.movies.details(550)  # from Redis, now in memory too
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    redis_server.kill()
+    for _ in range(5):
+        await tiered.movies.details(550)
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    assert tiered.stats.cache_hits == 6
+    assert tiered.stats.cache_errors == 0  # a fresh memory hit never touches Redis
+
+
+async def test_cache_clear_deletes_only_our_keys(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis
+) -> None:
+    await raw.set(b"someone:else", b"keep me")
+    await raw.set(b"tmdb:v0:GET old-format", b"x", ex=60)
+    tmdb = clients(cache=("memory", redis_server.url))
+    for movie_id in range(1, 1201):  # more than one SCAN batch
+        await raw.set(PREFIX + str(movie_id).encode(), b"x", ex=60)
+    await tmdb.movies.details(550)
+    await tmdb.cache_clear()
+    assert await all_keys(raw) == [b"someone:else"]
+    await tmdb.movies.details(550)
+    assert fake_tmdb.stats.count(DETAILS) == 2
+
+
+async def test_an_aiocache_instance_with_a_text_serializer_still_works(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis
+) -> None:
+    users = RedisCache(endpoint="127.0.0.1", port=redis_server.port, namespace="app")
+    memory = SimpleMemoryCache()
+    try:
+        first, second = clients(cache=users), clients(cache=users)
+        movie = await first.movies.details(550)
+        assert await second.movies.details(550) == movie
+        assert fake_tmdb.stats.count(DETAILS) == 1
+        [key] = await all_keys(raw)
+        assert key.startswith(b"app:" + PREFIX)
+        await first.cache_clear()
+        assert await all_keys(raw) == []
+
+        local = clients(cache=memory)
+        await local.movies.details(551)
+        await local.movies.details(551)
+        assert fake_tmdb.stats.count(DETAILS) == 2
+        await local.cache_clear()
+        await local.movies.details(551)
+        assert fake_tmdb.stats.count(DETAILS) == 3
+    finally:
+        await first.aclose()  # our clients never close a cache they were given
+        assert await users.exists("probe") is False
+        await users.client.aclose()  # aiocache 0.12's close() calls redis-py's deprecated close()

@@ -1,0 +1,88 @@
+"""The response cache: classes and TTLs (`_policy`), entries, memory and Redis tiers.
+
+`make_cache(option)` turns the `cache=` option of `TMDB(...)` into a `ResponseCache` (or None).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .._errors import ParameterError
+from .._stats import Stats
+from ._core import NO_LOOKUP, ByteStore, Lookup, NotModified, ResponseCache
+from ._entry import Entry, decode_entry, encode_entry
+from ._memory import MemoryCache
+from ._policy import CacheClass
+from ._redis import AiocacheStore, redis_store
+
+__all__ = [
+    "NO_LOOKUP",
+    "AiocacheStore",
+    "ByteStore",
+    "CacheClass",
+    "Entry",
+    "Lookup",
+    "MemoryCache",
+    "NotModified",
+    "ResponseCache",
+    "decode_entry",
+    "encode_entry",
+    "make_cache",
+]
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_USAGE = (
+    'cache must be "memory", a redis:// URL, None, a MemoryCache, an aiocache cache, '
+    'or a pair (memory in front of Redis) such as ("memory", "redis://localhost:6379/0")'
+)
+
+
+def _is_aiocache(value: object) -> bool:
+    from aiocache.base import BaseCache  # type: ignore[import-untyped]
+
+    return isinstance(value, BaseCache)
+
+
+def _memory_tier(value: object, wall: Callable[[], float]) -> MemoryCache | None:
+    if value == "memory":
+        return MemoryCache(clock=wall)
+    return value if isinstance(value, MemoryCache) else None
+
+
+def _shared_tier(value: object) -> ByteStore | None:
+    if isinstance(value, str) and value.startswith(_REDIS_SCHEMES):
+        return redis_store(value)
+    if _is_aiocache(value):
+        return AiocacheStore(value, owned=False)
+    return None
+
+
+def make_cache(
+    option: object,
+    *,
+    stats: Stats | None = None,
+    wall: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> ResponseCache | None:
+    """Build the cache for the `cache=` option; ParameterError (before any I/O) if unusable.
+
+    `"memory"` or a `MemoryCache`: in-process LRU. A `redis://`/`rediss://`/`unix://` URL or
+    an aiocache cache instance: shared. A pair `(memory, shared)`: two tiers. `None`: no cache.
+    """
+    if option is None:
+        return None
+    if isinstance(option, (tuple, list)):
+        if len(option) != 2:
+            raise ParameterError(_USAGE)
+        memory, shared = _memory_tier(option[0], wall), _shared_tier(option[1])
+        if memory is None or shared is None:
+            raise ParameterError(_USAGE)
+        return ResponseCache(memory, shared, stats=stats, wall=wall, monotonic=monotonic)
+    memory = _memory_tier(option, wall)
+    if memory is not None:
+        return ResponseCache(memory, stats=stats, wall=wall, monotonic=monotonic)
+    shared = _shared_tier(option)
+    if shared is None:
+        raise ParameterError(f"{_USAGE}; got {type(option).__name__}")
+    return ResponseCache(shared=shared, stats=stats, wall=wall, monotonic=monotonic)

@@ -1,0 +1,59 @@
+"""Coalesce identical concurrent calls: the first runs, the others await its result.
+
+The first caller (the leader) runs the work inline: no task per call on the hot path, where
+almost every call is alone. Followers wait on a shielded future, so cancelling one of them
+touches nobody else. The result or error reaches every follower. If the leader is cancelled,
+its work stops with it (its connection and limiter token are released) and a follower takes
+over by running its own identical work. The entry is removed as soon as the leader is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+__all__ = ["SingleFlight"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _LeaderCancelled(Exception):
+    """Told to followers when the leader was cancelled: one of them must run the work."""
+
+
+class SingleFlight(Generic[K, V]):
+    """A map of in-flight calls by key."""
+
+    def __init__(self) -> None:
+        self._flights: dict[K, asyncio.Future[V]] = {}
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+    async def run(self, key: K, work: Callable[[], Awaitable[V]]) -> tuple[V, bool]:
+        """Return `work()`'s result and whether it came from a call already in flight."""
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                return await self._lead(key, work), False
+            try:
+                return await asyncio.shield(flight), True
+            except _LeaderCancelled:
+                continue
+
+    async def _lead(self, key: K, work: Callable[[], Awaitable[V]]) -> V:
+        flight: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._flights[key] = flight
+        try:
+            result = await work()
+        except BaseException as err:
+            del self._flights[key]
+            failure = _LeaderCancelled() if isinstance(err, asyncio.CancelledError) else err
+            flight.set_exception(failure)
+            flight.exception()  # retrieved: no "never retrieved" warning when nobody waits
+            raise
+        del self._flights[key]
+        flight.set_result(result)
+        return result
