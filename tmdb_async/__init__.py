@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._cache import MemoryCache
 from ._client import TMDB
 from ._errors import (
     AuthenticationError,
@@ -23,6 +24,7 @@ __all__ = [
     "TMDB",
     "AuthenticationError",
     "DecodeError",
+    "MemoryCache",
     "NotFoundError",
     "Page",
     "ParameterError",

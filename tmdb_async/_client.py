@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Concatenate, TypeVar
@@ -21,7 +22,7 @@ from ._constants import (
 from ._errors import AuthenticationError, ParameterError, TMDBError
 from ._generated import Namespaces
 from ._images import ImageKind, ImageUrls
-from ._options import ClientOptions, resolve_options
+from ._options import ClientOptions, derive_options, resolve_options
 from ._pagination import fetch_many, paginate
 from ._sessions import GuestSession, SessionRequester, UserSession, approval_url
 from ._stats import Stats
@@ -31,6 +32,14 @@ from .models import Page
 __all__ = ["TMDB"]
 
 _Self = TypeVar("_Self", bound="TMDB")
+
+
+class _Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+UNSET = _Unset.UNSET
+"""`with_options()` default: keep this client's value (None would mean "no value")."""
 K = TypeVar("K")
 R = TypeVar("R")
 T = TypeVar("T")
@@ -59,7 +68,7 @@ class TMDB(Namespaces):
         region: str | None = None,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
-        self._options: ClientOptions = resolve_options(
+        options = resolve_options(
             access_token=access_token,
             api_key=api_key,
             base_url=base_url,
@@ -73,14 +82,37 @@ class TMDB(Namespaces):
             region=region,
             session=session,
         )
-        self._transport = Transport(self._options)
-        self._requester = self._transport
-        self._images = ImageUrls()
+        self._bind(options, Transport(options), ImageUrls())
 
     @property
     def options(self) -> ClientOptions:
         """The resolved options of this client."""
         return self._options
+
+    def with_options(
+        self,
+        *,
+        language: str | _Unset | None = UNSET,
+        region: str | _Unset | None = UNSET,
+        cache_ttl: Mapping[CacheClass | str, float] | None = None,
+    ) -> TMDB:
+        """A client with another language, region or cache TTLs that shares this one's
+        connection pool, rate limiter, cache and stats (closing it closes nothing shared)."""
+        options = derive_options(
+            self._options,
+            language=self._options.language if language is UNSET else language,
+            region=self._options.region if region is UNSET else region,
+            cache_ttl=cache_ttl,
+        )
+        derived = type(self).__new__(type(self))
+        derived._bind(options, self._transport.derive(options), self._images)
+        return derived
+
+    def _bind(self, options: ClientOptions, transport: Transport, images: ImageUrls) -> None:
+        self._options = options
+        self._transport = transport
+        self._requester = transport
+        self._images = images
 
     @property
     def stats(self) -> Stats:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -31,7 +31,7 @@ from ._constants import (
 from ._credentials import Credentials
 from ._errors import ParameterError
 
-__all__ = ["ClientOptions", "resolve_options"]
+__all__ = ["ClientOptions", "derive_options", "resolve_options"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +95,11 @@ def _timeout(value: object) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total, connect=min(CONNECT_TIMEOUT, total))
 
 
-def _cache_ttl(value: Mapping[CacheClass | str, float] | None) -> Mapping[CacheClass, float]:
-    ttls = dict(DEFAULT_TTLS)
+def _cache_ttl(
+    value: Mapping[CacheClass | str, float] | None,
+    base: Mapping[CacheClass, float] = DEFAULT_TTLS,
+) -> Mapping[CacheClass, float]:
+    ttls = dict(base)
     for key, seconds in (value or {}).items():
         try:
             cache_class = CacheClass(key)
@@ -178,4 +181,20 @@ def resolve_options(
         language=_text("language", language),
         region=_text("region", region),
         session=session,
+    )
+
+
+def derive_options(
+    options: ClientOptions,
+    *,
+    language: str | None,
+    region: str | None,
+    cache_ttl: Mapping[CacheClass | str, float] | None,
+) -> ClientOptions:
+    """`options` with another language, region and (merged) cache TTLs, validated."""
+    return replace(
+        options,
+        language=_text("language", language),
+        region=_text("region", region),
+        cache_ttl=_cache_ttl(cache_ttl, options.cache_ttl),
     )

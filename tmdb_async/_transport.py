@@ -82,29 +82,41 @@ class Transport:
         *,
         clock: Clock | None = None,
         retry_policy: RetryPolicy | None = None,
+        parent: Transport | None = None,
     ) -> None:
-        """`clock` and `retry_policy` are injectable for tests; `options.max_retries` applies."""
+        """`clock` and `retry_policy` are injectable for tests; `options.max_retries` applies.
+
+        With `parent` (see `derive`), the pool, limiter, in-flight map, cache and stats are
+        the parent's.
+        """
         self._options = options
-        self._clock: Clock = clock or LoopClock()
-        self._policy = retry_policy or RetryPolicy(max_retries=options.max_retries)
-        self._limiter = (
-            None
-            if options.rate_limit is None
-            else RateLimiter(options.rate_limit, clock=self._clock)
-        )
-        self._flights: SingleFlight[tuple[str, str], tuple[bytes, Any, Mapping[str, str]]] = (
-            SingleFlight()
-        )
+        self._parent = parent
+        self._closed = False
         self._credentials = options.credentials
         self._base_url = URL(options.base_url)
-        self._session = options.session
-        self._owns_session = options.session is None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = False
-        self.stats = Stats()
-        self._cache: ResponseCache | None = make_cache(
-            options.cache, stats=self.stats, wall=self._clock.wall, monotonic=self._clock.now
-        )
+        self._session = None if parent else options.session
+        self._owns_session = parent is None and options.session is None
+        self._clock: Clock
+        self._policy: RetryPolicy
+        self._limiter: RateLimiter | None
+        self._flights: SingleFlight[tuple[str, str], tuple[bytes, Any, Mapping[str, str]]]
+        self._cache: ResponseCache | None
+        self.stats: Stats
+        if parent is not None:
+            self._clock, self._policy = parent._clock, parent._policy
+            self._limiter, self._flights = parent._limiter, parent._flights
+            self._cache, self.stats = parent._cache, parent.stats
+        else:
+            self._clock = clock or LoopClock()
+            self._policy = retry_policy or RetryPolicy(max_retries=options.max_retries)
+            rate = options.rate_limit
+            self._limiter = None if rate is None else RateLimiter(rate, clock=self._clock)
+            self._flights = SingleFlight()
+            self.stats = Stats()
+            self._cache = make_cache(
+                options.cache, stats=self.stats, wall=self._clock.wall, monotonic=self._clock.now
+            )
         self._headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
@@ -124,8 +136,13 @@ class Transport:
 
     @property
     def closed(self) -> bool:
-        """True once `aclose()` was called."""
-        return self._closed
+        """True once `aclose()` was called (on this transport or the one it derives from)."""
+        return self._closed or (self._parent is not None and self._parent.closed)
+
+    def derive(self, options: ClientOptions) -> Transport:
+        """A transport with other per-request options (language, region, TTLs) that shares
+        this one's connection pool, rate limiter, in-flight requests, cache and stats."""
+        return Transport(options, parent=self._parent or self)
 
     async def request(
         self,
@@ -135,7 +152,7 @@ class Transport:
         body: Mapping[str, object] | None = None,
     ) -> T:
         """Send `operation` with these arguments and return the decoded response."""
-        if self._closed:
+        if self.closed:
             raise RuntimeError("this TMDB client is closed; create a new one")
         try:
             prepared = build_request(
@@ -377,6 +394,8 @@ class Transport:
         return result
 
     def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._parent is not None:
+            return self._parent._ensure_session()
         loop = asyncio.get_running_loop()
         if self._session is None:
             self._loop = loop
@@ -391,10 +410,15 @@ class Transport:
         return self._session
 
     async def aclose(self) -> None:
-        """Close the session if this transport opened it; idempotent."""
+        """Close the session if this transport opened it; idempotent.
+
+        A derived transport only stops itself: the pool and cache belong to its parent.
+        """
         if self._closed:
             return
         self._closed = True
+        if self._parent is not None:
+            return
         if self._cache is not None:
             await self._cache.aclose()
         session, self._session = self._session, None
