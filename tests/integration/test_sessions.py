@@ -70,3 +70,22 @@ def test_approval_url() -> None:
     assert TMDB.approval_url("abc", "https://app.example/done?x=1") == (
         "https://www.themoviedb.org/authenticate/abc?redirect_to=https://app.example/done?x%3D1"
     )
+
+
+async def test_nothing_session_scoped_is_cached(fake_tmdb: FakeTMDB) -> None:
+    async with client(fake_tmdb) as tmdb:
+        async with tmdb.user_session(session_id=fake_tmdb.create_session()) as me:
+            await me.movies.account_states(550)
+            await me.movies.add_rating(550, value=6.0)
+            states = await me.movies.account_states(550)
+            await me.account.rated_movies(1)
+            await me.account.rated_movies(1)
+        async with tmdb.guest_session() as guest:
+            assert guest.guest_session_id is not None
+            await guest.guest_sessions.rated_movies(guest.guest_session_id)
+            await guest.guest_sessions.rated_movies(guest.guest_session_id)
+        assert states.rated == Rated(value=6.0)
+        assert tmdb.stats.cache_hits == 0
+        assert fake_tmdb.stats.count("movie-account-states") == 2
+        assert fake_tmdb.stats.count("account-rated-movies") == 2
+        assert fake_tmdb.stats.count("guest-session-rated-movies") == 2
