@@ -251,6 +251,7 @@ class {UNKNOWN_MEDIA}(
 ):
     """An item of a mixed list whose `media_type` this version does not know yet."""
 
+    id: int | str | None = None
     raw_media_type: str = ""
     data: dict[str, Any] = {{}}
 

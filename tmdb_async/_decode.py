@@ -75,7 +75,10 @@ def _tokens(path: str) -> list[str | int | None] | None:
 
 def _wrap(item: Any, raw: str, tag_field: str) -> Any:
     if isinstance(item, dict) and item.get(tag_field) == raw:
-        return {tag_field: UNKNOWN_TAG, "raw_media_type": raw, "data": item}
+        wrapped = {tag_field: UNKNOWN_TAG, "raw_media_type": raw, "data": item}
+        if isinstance(item.get("id"), (int, str)):
+            wrapped["id"] = item["id"]
+        return wrapped
     return item
 
 

@@ -136,7 +136,12 @@ def test_replace_unknown_tags_in_list() -> None:
     assert count == 2
     assert new == {
         "results": [
-            {"media_type": "unknown", "raw_media_type": "x", "data": {"media_type": "x", "id": 1}},
+            {
+                "media_type": "unknown",
+                "raw_media_type": "x",
+                "data": {"media_type": "x", "id": 1},
+                "id": 1,
+            },
             {"media_type": "movie"},
             {"media_type": "unknown", "raw_media_type": "x", "data": {"media_type": "x"}},
         ]

@@ -152,6 +152,7 @@ class Page(TMDBStruct, Generic[T], kw_only=True, frozen=True):
 class UnknownMedia(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="unknown"):
     """An item of a mixed list whose `media_type` this version does not know yet."""
 
+    id: int | str | None = None
     raw_media_type: str = ""
     data: dict[str, Any] = {}
 
