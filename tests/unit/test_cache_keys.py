@@ -76,8 +76,8 @@ def test_credentials_never_enter_a_key(
     assert key == cache_key("GET", plain)
     for value in [*secrets.values(), password]:
         assert value not in key
-    for name in SECRETS:
-        assert f"{name}=" not in key
+    names = {name for name, _ in URL(key.split(" ", 1)[1]).query.items()}
+    assert not names & set(SECRETS)
 
 
 @given(paths, queries, queries)

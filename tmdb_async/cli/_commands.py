@@ -1,22 +1,43 @@
-"""Command-line entry point: `tmdb-async get ...` (more commands follow)."""
+"""Argument parsing and dispatch: `get`, `crawl`, `changes`, `fake-server` (docs/cli.md)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
 
 import msgspec
 
 from .._client import TMDB
+from .._constants import FETCH_MANY_CONCURRENCY, RATE_LIMIT
 from .._errors import TMDBError
 from .._generated.operations import ENDPOINTS
 from .._requester import Operation
+from ._changes import CHANGES_KINDS, changed_ids
+from ._crawl import EXIT_STATUS, FatalError, Interrupts, Report, crawl, errors_path
+from ._ids import (
+    DEFAULT_EXPORT_BASE_URL,
+    EXPORT_PREFIXES,
+    POPULARITY_EXPORTS,
+    ExportFilter,
+    IdsError,
+    IdSource,
+    export_source,
+    file_source,
+    parse_ids,
+    range_source,
+)
+from ._jsonl import CorruptFileError, FileBusyError
+from ._progress import Progress, make_progress, setup_logging
 
-__all__ = ["main"]
+__all__ = ["KIND_ALIASES", "main", "resolve_target"]
 
 OPERATIONS = {(op.namespace, op.name): op for op in ENDPOINTS}
 KIND_ALIASES = {
@@ -33,18 +54,91 @@ KIND_ALIASES = {
     "credit": "credits",
     "list": "lists",
 }
-CREDENTIALS_HELP = (
+CRAWL_KINDS: Final = tuple(EXPORT_PREFIXES)
+"""Kinds `crawl` fetches the details of (each has a daily id export)."""
+CREDENTIALS_HELP: Final = (
     "Credentials come only from the environment (TMDB_ACCESS_TOKEN, else TMDB_API_KEY), never from"
     " a flag, so they stay out of shell history."
 )
+EXIT_FAILURE: Final = 1
+EXIT_USAGE: Final = 2
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return int(text)
+
+
+def _ids_argument(text: str) -> list[range]:
+    try:
+        return parse_ids(text)
+    except IdsError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--base-url", help="TMDB API base URL (default: $TMDB_BASE_URL or TMDB)")
-    common.add_argument("--fake", action="store_true", help="run against an in-process FakeTMDB")
-    parser = argparse.ArgumentParser(prog="tmdb-async", description=CREDENTIALS_HELP)
-    commands = parser.add_subparsers(dest="command", required=True)
+    common.add_argument(
+        "--fake",
+        action="store_true",
+        help="run against an in-process FakeTMDB: no account, no network (rate unlimited)",
+    )
+    common.add_argument(
+        "--fake-missing",
+        type=_ids_argument,
+        metavar="IDS",
+        help="with --fake: these ids answer 404 (code 34), e.g. 13,40-42",
+    )
+    common.add_argument(
+        "--cache",
+        default="none",
+        help="response cache: none (default), memory, or redis://HOST:PORT/DB (shared by runs)",
+    )
+    common.add_argument(
+        "--rate",
+        type=float,
+        help=f"requests per second, 0 for no limit (default {RATE_LIMIT:g}, TMDB's limit is ~40)",
+    )
+    common.add_argument("--language", help="ISO 639-1 language, e.g. de-DE")
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log retries and 429s (-vv: every request); credentials are never logged",
+    )
+
+    bulk = argparse.ArgumentParser(add_help=False)
+    bulk.add_argument("--out", required=True, type=Path, help="JSON Lines output, appended to")
+    bulk.add_argument("--errors", type=Path, help="failed ids (default: OUT.errors.jsonl)")
+    bulk.add_argument("--append", default="", help="append_to_response parts, e.g. credits,images")
+    bulk.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=FETCH_MANY_CONCURRENCY,
+        help=f"requests in flight and connections (default {FETCH_MANY_CONCURRENCY}, TMDB's cap)",
+    )
+    bulk.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="fetch again the ids of the errors file (which starts empty)",
+    )
+    bulk.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    parser = argparse.ArgumentParser(
+        prog="tmdb-async",
+        description="Fetch from TMDB: one resource, many ids, or what changed. " + CREDENTIALS_HELP,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     get = commands.add_parser(
         "get",
         parents=[common],
@@ -54,8 +148,58 @@ def _parser() -> argparse.ArgumentParser:
     )
     get.add_argument("target", nargs="+", help="KIND ID... or NAMESPACE METHOD ARGS...")
     get.add_argument("--append", default="", help="append_to_response parts, comma-separated")
-    get.add_argument("--language", help="ISO 639-1 language, e.g. de-DE")
     get.add_argument("--compact", action="store_true", help="one line instead of pretty JSON")
+
+    crawl_parser = commands.add_parser(
+        "crawl",
+        parents=[common, bulk],
+        help="fetch many ids into JSON Lines (resumable)",
+        description="Fetch the details of many ids into JSON Lines, one object per line."
+        " Killed or interrupted, run it again with the same arguments: ids already in OUT"
+        " (or in the errors file) are skipped. " + CREDENTIALS_HELP,
+    )
+    crawl_parser.add_argument("kind", choices=CRAWL_KINDS)
+    source = crawl_parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--ids", type=_ids_argument, help="ids and ranges, e.g. 1-5000,7,9-12")
+    source.add_argument("--ids-file", type=Path, help="one id per line, # comments")
+    source.add_argument(
+        "--export", type=_date, metavar="DATE", help="every id of TMDB's daily export of DATE"
+    )
+    crawl_parser.add_argument(
+        "--min-popularity", type=float, help="with --export: skip ids below this popularity"
+    )
+    crawl_parser.add_argument(
+        "--adult",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="with --export: include adult entries (read the adult_* file too); default no",
+    )
+    crawl_parser.add_argument(
+        "--export-base-url",
+        help=f"where the daily exports are (default {DEFAULT_EXPORT_BASE_URL};"
+        " with --fake, the fake's)",
+    )
+
+    changes = commands.add_parser(
+        "changes",
+        parents=[common, bulk],
+        help="fetch what changed since a date (incremental sync)",
+        description="Fetch the details of every id changed between --since and --until (windows"
+        " of at most 14 days, all pages), then print the watermark (the --until date) to pass as"
+        " --since next time. OUT is this run's file: resumable like crawl. " + CREDENTIALS_HELP,
+    )
+    changes.add_argument("kind", choices=tuple(CHANGES_KINDS))
+    changes.add_argument("--since", type=_date, required=True, help="first day, YYYY-MM-DD")
+    changes.add_argument("--until", type=_date, help="last day (default: today, UTC)")
+    changes.add_argument(
+        "--max-pages", type=_positive_int, help="read at most this many pages of each window"
+    )
+
+    commands.add_parser(
+        "fake-server",
+        add_help=False,
+        help="serve FakeTMDB on loopback (see `tmdb-async fake-server --help`)",
+    )
     return parser
 
 
@@ -83,44 +227,199 @@ def _path_args(op: Operation[Any], raw: list[str]) -> list[object]:
     ]
 
 
+def _append_parts(args: argparse.Namespace, op: Operation[Any] | None = None) -> list[str]:
+    parts = [part.strip() for part in args.append.split(",") if part.strip()]
+    if parts and op is not None and not op.append_parts:
+        raise _UsageError(f"{args.kind} details take no --append")
+    return parts
+
+
+class _UsageError(Exception):
+    """A bad combination of arguments, found after parsing."""
+
+
+@dataclass(frozen=True)
+class _Backend:
+    tmdb: TMDB
+    exports_url: str
+
+
 @asynccontextmanager
-async def _client(args: argparse.Namespace) -> AsyncIterator[TMDB]:
-    if not args.fake:
-        async with TMDB(base_url=args.base_url) as tmdb:
-            yield tmdb
-        return
-    from ..testing import FakeTMDB
+async def _backend(
+    args: argparse.Namespace, max_connections: int | None = None
+) -> AsyncIterator[_Backend]:
+    """The client (and, with `--fake`, the in-process FakeTMDB it talks to)."""
+    rate: float | None = RATE_LIMIT
+    if args.rate is not None:
+        rate = args.rate or None
+    elif args.fake:
+        rate = None  # the fake has no rate limit: offline runs go as fast as they can
+    options: dict[str, Any] = {
+        "cache": None if args.cache == "none" else args.cache,
+        "rate_limit": rate,
+        "language": args.language,
+    }
+    if max_connections is not None:
+        options["max_connections"] = max_connections
+    exports_url = getattr(args, "export_base_url", None) or DEFAULT_EXPORT_BASE_URL
+    if args.fake and args.base_url:
+        raise _UsageError("--fake runs its own server: drop --base-url")
+    async with AsyncExitStack() as stack:
+        if args.fake:
+            from ..testing import FakeTMDB
 
-    async with FakeTMDB() as fake, TMDB(access_token=fake.access_token, base_url=fake.url) as tmdb:
-        yield tmdb
+            missing: set[int | str] = {i for r in args.fake_missing or () for i in r}
+            fake = await stack.enter_async_context(FakeTMDB(missing_ids=missing))
+            options.update(access_token=fake.access_token, base_url=fake.url)
+            exports_url = getattr(args, "export_base_url", None) or fake.exports_url
+        elif args.fake_missing:
+            raise _UsageError("--fake-missing needs --fake")
+        else:
+            options["base_url"] = args.base_url
+        tmdb = await stack.enter_async_context(TMDB(**options))
+        yield _Backend(tmdb, exports_url)
 
 
-async def _get(args: argparse.Namespace) -> bytes:
+# -- get -----------------------------------------------------------------------------------
+
+
+async def _get(args: argparse.Namespace) -> int:
     op, raw = resolve_target(args.target)
     keywords: dict[str, object] = {}
-    if args.append:
-        keywords["append_to_response"] = [
-            part.strip() for part in args.append.split(",") if part.strip()
-        ]
-    if args.language:
-        keywords["language"] = args.language
-    async with _client(args) as tmdb:
-        method = getattr(getattr(tmdb, op.namespace), op.name)
-        result = await method(*_path_args(op, raw), **keywords)
+    if parts := _append_parts(args):
+        keywords["append_to_response"] = parts
+    path_args = _path_args(op, raw)
+    async with _backend(args) as backend:
+        method = getattr(getattr(backend.tmdb, op.namespace), op.name)
+        result = await method(*path_args, **keywords)
     encoded = msgspec.json.encode(result)
-    return encoded if args.compact else msgspec.json.format(encoded, indent=2)
+    output = encoded if args.compact else msgspec.json.format(encoded, indent=2)
+    sys.stdout.buffer.write(output + b"\n")
+    return 0
+
+
+# -- crawl and changes ---------------------------------------------------------------------
+
+
+def _announce(message: str) -> None:
+    print(f"tmdb-async: {message}", file=sys.stderr, flush=True)
+
+
+SourceFactory = Callable[[_Backend, ExitStack, Progress], Awaitable[IdSource]]
+
+
+async def _run_crawl(args: argparse.Namespace, command: str, make_source: SourceFactory) -> int:
+    """Open the client, build the ids, crawl, print the summary; the exit status."""
+    op = OPERATIONS[(KIND_ALIASES[args.kind], "details")]
+    params: dict[str, Any] = {}
+    if parts := _append_parts(args, op):
+        params["append_to_response"] = parts
+    report = Report()
+    interrupts = Interrupts.install(_announce)
+    progress = make_progress(not args.no_progress)
+    status = 0
+    try:
+        with ExitStack() as files:
+            async with _backend(args, max_connections=args.concurrency) as backend:
+                report.stats = backend.tmdb.stats
+                source = await make_source(backend, files, progress)
+                await crawl(
+                    getattr(getattr(backend.tmdb, op.namespace), op.name),
+                    source,
+                    out=args.out,
+                    errors=args.errors or errors_path(args.out),
+                    retry_errors=args.retry_errors,
+                    concurrency=args.concurrency,
+                    params=params,
+                    progress=progress,
+                    interrupts=interrupts,
+                    report=report,
+                    announce=_announce,
+                )
+    except asyncio.CancelledError:
+        if not interrupts.requested:
+            raise
+        interrupts.acknowledge()
+        report.interrupted = True
+    except FatalError as err:
+        _announce(f"stopped: {err}")
+        status = EXIT_FAILURE
+    except TMDBError as err:  # listing the changes, or a bad option of the client
+        _announce(f"{type(err).__name__}: {err}")
+        status = EXIT_FAILURE
+    finally:
+        progress.stop()
+    print(report.summary(command), file=sys.stderr, flush=True)
+    if report.interrupted:
+        return interrupts.exit_status
+    return status
+
+
+async def _crawl(args: argparse.Namespace) -> int:
+    if args.export is None and (args.min_popularity is not None or args.adult):
+        raise _UsageError("--min-popularity and --adult filter an --export")
+    if args.min_popularity is not None and args.kind not in POPULARITY_EXPORTS:
+        raise _UsageError(f"the {args.kind} export has no popularity: drop --min-popularity")
+
+    async def make_source(backend: _Backend, files: ExitStack, progress: Progress) -> IdSource:
+        if args.ids is not None:
+            return range_source(args.ids)
+        if args.ids_file is not None:
+            return file_source(args.ids_file)
+        progress.phase(f"downloading the {args.kind} export of {args.export}")
+        keep = ExportFilter(min_popularity=args.min_popularity, adult=args.adult)
+        return await export_source(args.kind, args.export, backend.exports_url, keep, files)
+
+    return await _run_crawl(args, "crawl", make_source)
+
+
+async def _changes(args: argparse.Namespace) -> int:
+    until: dt.date = args.until or dt.datetime.now(dt.timezone.utc).date()
+    if until < args.since:
+        raise _UsageError(f"--until {until} is before --since {args.since}")
+
+    async def make_source(backend: _Backend, files: ExitStack, progress: Progress) -> IdSource:
+        ids = await changed_ids(
+            backend.tmdb, args.kind, args.since, until, max_pages=args.max_pages, progress=progress
+        )
+        return lambda: iter(ids)
+
+    status = await _run_crawl(args, "changes", make_source)
+    if status == 0:
+        print(until.isoformat(), flush=True)  # the watermark: --since of the next run
+    return status
+
+
+COMMANDS: Final[dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]]] = {
+    "get": _get,
+    "crawl": _crawl,
+    "changes": _changes,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["fake-server"]:
+        from ..testing.__main__ import main as serve
+
+        serve(arguments[1:], prog="tmdb-async fake-server")
+        return 0
+    args = _parser().parse_args(arguments)
+    setup_logging(args.verbose)
     try:
-        output = asyncio.run(_get(args))
+        return asyncio.run(COMMANDS[args.command](args))
+    except _UsageError as err:
+        print(f"tmdb-async: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except (IdsError, FileBusyError, CorruptFileError, OSError) as err:
+        print(f"tmdb-async: {err}", file=sys.stderr)
+        return EXIT_FAILURE
     except TMDBError as err:
         print(f"tmdb-async: {type(err).__name__}: {err}", file=sys.stderr)
-        return 1
+        return EXIT_FAILURE
     except TypeError as err:
         print(f"tmdb-async: {err}", file=sys.stderr)
-        return 2
-    sys.stdout.buffer.write(output + b"\n")
-    return 0
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_STATUS[signal.SIGINT]

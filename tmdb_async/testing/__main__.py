@@ -8,7 +8,7 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from ._faults import ConcurrencyLimit, Latency, RateLimit
+from ._faults import ConcurrencyLimit, Latency, RateLimit, ServerError
 from ._server import FakeTMDB
 
 __all__ = ["main", "parse_args"]
@@ -23,10 +23,12 @@ def _latency(text: str) -> Latency:
         raise argparse.ArgumentTypeError(f"expected SECONDS or MIN,MAX, got {text!r}") from None
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse the command line."""
+def parse_args(
+    argv: Sequence[str] | None = None, prog: str = "python -m tmdb_async.testing"
+) -> argparse.Namespace:
+    """Parse the command line (`prog`: the name shown in `--help`)."""
     parser = argparse.ArgumentParser(
-        prog="python -m tmdb_async.testing",
+        prog=prog,
         description="Serve a fake TMDB v3 API (every operation, synthetic data) on loopback.",
     )
     parser.add_argument("--host", default="127.0.0.1")
@@ -42,6 +44,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rate-limit", type=float, help="requests/s before answering 429")
     parser.add_argument("--max-concurrency", type=int, help="in-flight requests before 429")
+    parser.add_argument(
+        "--fail-rate",
+        type=float,
+        help="fraction (0..1) of API requests answered 503, which clients retry",
+    )
     parser.add_argument("--export-size", type=int, default=5000, help="lines per id export")
     return parser.parse_args(argv)
 
@@ -62,6 +69,8 @@ async def _serve(args: argparse.Namespace) -> None:
         fake.inject(RateLimit(args.rate_limit))
     if args.max_concurrency is not None:
         fake.inject(ConcurrencyLimit(args.max_concurrency))
+    if args.fail_rate:
+        fake.inject(ServerError(503), "/3/*", probability=args.fail_rate)
     async with fake:
         print(f"FakeTMDB serving on {fake.url}", flush=True)
         print(
@@ -72,9 +81,9 @@ async def _serve(args: argparse.Namespace) -> None:
         await asyncio.Event().wait()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m tmdb_async.testing") -> None:
     """Serve until interrupted."""
-    args = parse_args(argv)
+    args = parse_args(argv, prog)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
 

@@ -1,0 +1,233 @@
+"""The crawl loop: ids -> `fetch_many` -> one JSON line per id, failures in a file apart.
+
+Resuming is reading back: the ids already in the output (and, unless `retry_errors`, in
+the errors file) are skipped, so a crawl killed at any moment and started again with the
+same arguments ends with every id exactly once, refetching only the few that were in
+flight. Lines are the decoded Struct re-encoded by msgspec (see docs/cli.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+from .._errors import AuthenticationError, ParameterError, TMDBError
+from .._pagination import fetch_many
+from .._stats import Stats
+from ._ids import IdSource
+from ._jsonl import JsonLinesFile
+from ._progress import Progress
+
+__all__ = [
+    "EXIT_STATUS",
+    "ErrorRecord",
+    "FatalError",
+    "Interrupts",
+    "Report",
+    "crawl",
+    "errors_path",
+]
+
+ERRORS_SUFFIX: Final = ".errors.jsonl"
+EXIT_STATUS: Final = {signal.SIGINT: 130, signal.SIGTERM: 143}
+"""128 + the signal number, as shells report a process stopped by that signal."""
+
+
+class FatalError(Exception):
+    """A failure that would repeat for every id (bad credentials, bad arguments): stop."""
+
+
+class ErrorRecord(msgspec.Struct, kw_only=True, gc=False):
+    """One line of the errors file: an id that failed for good."""
+
+    id: int
+    http_status: int | None
+    status_code: int | None
+    status_message: str | None
+    error: str
+    """The exception class, e.g. `NotFoundError`, `ServerError`, `TransportError`."""
+    message: str
+
+
+def errors_path(out: Path) -> Path:
+    """`movies.jsonl` -> `movies.errors.jsonl` (any other name: `NAME.errors.jsonl`)."""
+    stem = out.name.removesuffix(".jsonl")
+    return out.with_name(stem + ERRORS_SUFFIX)
+
+
+class Interrupts:
+    """Ctrl-C (or SIGTERM) once: stop scheduling, let in-flight requests finish; twice, or
+    outside a crawl: cancel the command (in-flight results are dropped)."""
+
+    def __init__(self, task: asyncio.Task[Any], announce: Callable[[str], None]) -> None:
+        self.signal: signal.Signals | None = None
+        self.graceful = False
+        """True while a crawl can stop by itself (the first signal then only asks it to)."""
+        self._task = task
+        self._announce = announce
+
+    @classmethod
+    def install(cls, announce: Callable[[str], None]) -> Interrupts:
+        """Handle SIGINT and SIGTERM in the running loop for the current task."""
+        task = asyncio.current_task()
+        assert task is not None
+        interrupts = cls(task, announce)
+        loop = asyncio.get_running_loop()
+        for signum in EXIT_STATUS:
+            # Not on Windows: there Ctrl-C stays a KeyboardInterrupt.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, interrupts.fire, signum)
+        return interrupts
+
+    @property
+    def requested(self) -> bool:
+        """True once a signal arrived."""
+        return self.signal is not None
+
+    @property
+    def exit_status(self) -> int:
+        """130 after SIGINT, 143 after SIGTERM."""
+        return EXIT_STATUS.get(self.signal or signal.SIGINT, 1)
+
+    def fire(self, signum: signal.Signals) -> None:
+        """The signal handler."""
+        first = self.signal is None
+        self.signal = signum
+        if first and self.graceful:
+            self._announce("stopping: finishing the requests in flight (again to drop them)")
+        else:
+            self._task.cancel()
+
+    def acknowledge(self) -> None:
+        """Called after catching the cancellation that `fire` caused."""
+        task = asyncio.current_task()
+        if sys.version_info >= (3, 11) and task is not None:
+            task.uncancel()
+
+
+@dataclass
+class Report:
+    """What a run did, for the summary."""
+
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    to_fetch: int = 0
+    interrupted: bool = False
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    stats: Stats | None = None
+
+    def summary(self, command: str) -> str:
+        """Two lines for stderr."""
+        elapsed = (self.finished or time.monotonic()) - self.started
+        rate = (self.done + self.failed) / elapsed if elapsed > 0 else 0.0
+        state = "interrupted" if self.interrupted else "finished"
+        lines = [
+            f"tmdb-async: {command} {state}: {self.done} done, {self.failed} failed,"
+            f" {self.skipped} skipped (already done) in {elapsed:.1f} s, {rate:.0f} ids/s"
+        ]
+        if self.stats is not None:
+            s = self.stats
+            lines.append(
+                f"tmdb-async: {s.requests} requests, {s.retries} retries,"
+                f" {s.rate_limited} rate-limited (429), {s.cache_hits} cache hits"
+            )
+        return "\n".join(lines)
+
+
+def _plan(source: IdSource, done: set[int]) -> tuple[int, int]:
+    """Count the distinct ids to fetch and to skip (one pass, for the progress total)."""
+    seen: set[int] = set()
+    to_fetch = skipped = 0
+    for ident in source():
+        if ident in seen:
+            continue
+        seen.add(ident)
+        if ident in done:
+            skipped += 1
+        else:
+            to_fetch += 1
+    return to_fetch, skipped
+
+
+async def crawl(
+    method: Callable[..., Awaitable[msgspec.Struct]],
+    source: IdSource,
+    *,
+    out: Path,
+    errors: Path,
+    retry_errors: bool,
+    concurrency: int,
+    params: dict[str, Any],
+    progress: Progress,
+    interrupts: Interrupts,
+    report: Report,
+    announce: Callable[[str], None],
+) -> None:
+    """Fetch every id of `source` not already in `out` (or `errors`) and append it there."""
+    output = JsonLinesFile(out)
+    failures = JsonLinesFile(errors)
+    try:
+        written, cut = output.open()
+        if cut:
+            announce(f"repaired {out}: cut a torn last line ({cut} bytes)")
+        failed_before, cut = failures.open(truncate=retry_errors)
+        if cut:
+            announce(f"repaired {errors}: cut a torn last line ({cut} bytes)")
+        done = written | failed_before
+        report.to_fetch, report.skipped = _plan(source, done)
+        progress.phase(f"{out.name}", total=report.to_fetch)
+        report.started = time.monotonic()
+
+        def pending() -> Iterator[int]:
+            seen: set[int] = set()
+            for ident in source():
+                if interrupts.requested:
+                    return
+                if ident in done or ident in seen:
+                    continue
+                seen.add(ident)
+                yield ident
+
+        encode = msgspec.json.Encoder().encode
+        interrupts.graceful = True
+        results = fetch_many(method, pending(), concurrency=concurrency, **params)
+        async with aclosing(results):
+            async for ident, result in results:
+                if isinstance(result, (AuthenticationError, ParameterError)):
+                    raise FatalError(f"{type(result).__name__}: {result}")
+                if isinstance(result, TMDBError):
+                    failures.write(encode(_error_record(ident, result)) + b"\n")
+                    report.failed += 1
+                else:
+                    output.write(encode(result) + b"\n")
+                    report.done += 1
+                progress.advance(failed=isinstance(result, TMDBError))
+    finally:
+        interrupts.graceful = False
+        report.finished = time.monotonic()
+        report.interrupted = interrupts.requested
+        output.close()
+        failures.close()
+
+
+def _error_record(ident: int, error: TMDBError) -> ErrorRecord:
+    return ErrorRecord(
+        id=ident,
+        http_status=error.http_status,
+        status_code=error.status_code,
+        status_message=error.status_message,
+        error=type(error).__name__,
+        message=str(error),
+    )
