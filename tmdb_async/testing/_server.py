@@ -15,21 +15,19 @@ import datetime as dt
 import email.utils
 import functools
 import hashlib
-import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
 from .._cache._policy import CacheClass
-from .._generated.models import EpisodeSummary, MovieSummary, TvSeriesSummary
 from .._generated.operations import ENDPOINTS
 from .._requester import Operation
-from ._data import EXPORT_KINDS, PAGE_SIZE, DataGenerator, export_payload, seed_of
+from ._accounts import SESSION_READS, SPECIAL_GETS, WRITES, State, account_states
+from ._data import EXPORT_KINDS, DataGenerator, export_payload
 from ._faults import (
     ConcurrencyLimit,
     ConnectionReset,
@@ -45,6 +43,8 @@ from ._faults import (
     TruncatedJSON,
     fault_from_dict,
 )
+from ._replies import JSON_TYPE, TMDB_ERRORS, Reply, tmdb_error
+from ._stats import RecordedRequest, Stats
 
 __all__ = ["TMDB_ERRORS", "FakeTMDB", "MissingIds", "RecordedRequest", "Stats"]
 
@@ -52,27 +52,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MissingIds = set[int | str] | Callable[[str, int | str], bool]
 """Ids that answer 404/34: a set of ids, or `callable(param_name, value) -> bool`."""
 
-# TMDB's status codes (https://developer.themoviedb.org/docs/errors): code -> (HTTP, message).
-TMDB_ERRORS: dict[int, tuple[int, str]] = {
-    1: (201, "Success."),
-    3: (401, "Authentication failed: You do not have permissions to access the service."),
-    5: (422, "Invalid parameters: Your request parameters are incorrect."),
-    6: (404, "Invalid id: The pre-requisite id is invalid or not found."),
-    7: (401, "Invalid API key: You must be granted a valid key."),
-    8: (403, "Duplicate entry: The data you tried to submit already exists."),
-    12: (201, "The item/record was updated successfully."),
-    13: (200, "The item/record was deleted successfully."),
-    17: (401, "Session denied."),
-    18: (400, "Value too high: Value must be less than, or equal to 10.0."),
-    19: (400, "Value too low: Value must be greater than 0.0."),
-    20: (422, "Invalid date range: Should be a range no longer than 14 days."),
-    22: (400, "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer."),
-    25: (429, "Your request count (#) is over the allowed limit of (40)."),
-    27: (400, "Too many append to response objects: The maximum number of remote calls is 20."),
-    30: (401, "Invalid username and/or password: You did not provide a valid login."),
-    33: (401, "Invalid request token: The request token is either expired or invalid."),
-    34: (404, "The resource you requested could not be found."),
-}
 _MAX_AGE = {
     CacheClass.STATIC: 28_800,
     CacheClass.DETAIL: 3_600,
@@ -84,7 +63,6 @@ _HTML_REASONS[504] = "Gateway Timeout"
 _EXPORT_NAME = re.compile(
     r"^(?P<kind>[a-z_]+)_ids_(?P<mm>\d\d)_(?P<dd>\d\d)_(?P<yyyy>\d{4})\.json\.gz$"
 )
-_JSON = "application/json;charset=utf-8"
 _MAX_APPEND = 20
 _CHANGES_WINDOW = dt.timedelta(days=14)
 _STATEFUL_OPS = frozenset(
@@ -99,36 +77,6 @@ _STATEFUL_OPS = frozenset(
 )
 
 
-class _Reply(Exception):
-    """Raised by handlers to answer at once (an error body, usually)."""
-
-    def __init__(self, status: int, body: bytes, headers: Mapping[str, str] | None = None):
-        super().__init__(status)
-        self.status = status
-        self.body = body
-        self.headers = dict(headers or {})
-
-
-def tmdb_error(code: int, http_status: int | None = None, message: str | None = None) -> _Reply:
-    """TMDB's error body for `code`, e.g. 34 -> 404 `{"success": false, "status_code": 34...}`."""
-    default_status, default_message = TMDB_ERRORS[code]
-    body = {
-        "success": False,
-        "status_code": code,
-        "status_message": message or default_message,
-    }
-    return _Reply(http_status or default_status, msgspec.json.encode(body), {"Content-Type": _JSON})
-
-
-def _status(code: int, *, http_status: int | None = None) -> tuple[int, Any]:
-    default_status, message = TMDB_ERRORS[code]
-    return http_status or default_status, {
-        "success": True,
-        "status_code": code,
-        "status_message": message,
-    }
-
-
 def _html(status: int) -> bytes:
     reason = _HTML_REASONS.get(status, "Error")
     return (
@@ -136,122 +84,6 @@ def _html(status: int) -> bytes:
         f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>openresty</center>\r\n"
         "</body>\r\n</html>\r\n"
     ).encode()
-
-
-# --------------------------------------------------------------------------- counters
-
-
-@dataclass(eq=False)
-class RecordedRequest:
-    """One request as FakeTMDB received it (headers and query are case-aware mappings)."""
-
-    method: str
-    path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
-    operation_id: str | None
-    time: float
-    """`loop.time()` when the request arrived."""
-    status: int | None = None
-    """The HTTP status answered; None while in flight or when the connection was reset."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy."""
-        return {
-            "method": self.method,
-            "path": self.path,
-            "query": dict(self.query),
-            "headers": dict(self.headers),
-            "operation_id": self.operation_id,
-            "time": self.time,
-            "status": self.status,
-        }
-
-
-@dataclass(eq=False)
-class Stats:
-    """What FakeTMDB received: counts per operation id, concurrency, recent requests."""
-
-    history: int = 1000
-    total: int = 0
-    by_operation: collections.Counter[str] = field(default_factory=collections.Counter)
-    by_status: collections.Counter[int] = field(default_factory=collections.Counter)
-    in_flight: int = 0
-    max_in_flight: int = 0
-    timestamps: collections.deque[float] = field(init=False)
-    requests: collections.deque[RecordedRequest] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.timestamps = collections.deque(maxlen=self.history)
-        self.requests = collections.deque(maxlen=self.history)
-
-    def reset(self) -> None:
-        """Forget everything (the in-flight gauge keeps counting live requests)."""
-        self.total = 0
-        self.by_operation.clear()
-        self.by_status.clear()
-        self.max_in_flight = self.in_flight
-        self.timestamps.clear()
-        self.requests.clear()
-
-    def count(self, operation_id: str) -> int:
-        """Requests received for one operation id (or "export", "unmatched")."""
-        return self.by_operation[operation_id]
-
-    @property
-    def last(self) -> RecordedRequest:
-        """The most recent request (IndexError when none)."""
-        return self.requests[-1]
-
-    def to_dict(self, recent: int | None = None) -> dict[str, Any]:
-        """A JSON-ready snapshot; `recent` limits how many recent requests are included."""
-        requests = list(self.requests)
-        if recent is not None:
-            requests = requests[-recent:] if recent > 0 else []
-        return {
-            "total": self.total,
-            "by_operation": dict(self.by_operation),
-            "by_status": {str(k): v for k, v in self.by_status.items()},
-            "in_flight": self.in_flight,
-            "max_in_flight": self.max_in_flight,
-            "timestamps": list(self.timestamps),
-            "requests": [r.to_dict() for r in requests],
-        }
-
-
-# --------------------------------------------------------------------------- state
-
-
-@dataclass
-class _List:
-    id: int
-    owner: str
-    name: str
-    description: str
-    language: str
-    items: list[int] = field(default_factory=list)
-
-
-@dataclass
-class _State:
-    tokens: dict[str, bool] = field(default_factory=dict)  # request token -> validated
-    sessions: dict[str, int] = field(default_factory=dict)  # session id -> account id
-    guests: set[str] = field(default_factory=set)
-    # (session key, media kind, ids) -> rating; "episode" ids are (series, season, episode)
-    ratings: dict[tuple[str, str, tuple[int, ...]], float] = field(default_factory=dict)
-    favorites: dict[tuple[str, str], dict[int, None]] = field(default_factory=dict)
-    watchlist: dict[tuple[str, str], dict[int, None]] = field(default_factory=dict)
-    lists: dict[int, _List] = field(default_factory=dict)
-    counter: int = 0
-
-    def new_id(self, kind: str, salt: int) -> str:
-        self.counter += 1
-        return hashlib.sha1(f"{salt}:{kind}:{self.counter}".encode()).hexdigest()
-
-
-def _expires(minutes: int) -> str:
-    when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)
-    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _route_of(op: Operation[Any]) -> str:
@@ -315,7 +147,7 @@ class FakeTMDB:
         self.stats = Stats(history=history)
         self.data = DataGenerator(seed)
         self.operations: dict[str, Operation[Any]] = {op.operation_id: op for op in ENDPOINTS}
-        self._state = _State()
+        self._state = State()
         self._cache: collections.OrderedDict[Any, tuple[bytes, str]] = collections.OrderedDict()
         self._cache_size = cache_size
         self._sub_ops = self._append_table()
@@ -391,7 +223,7 @@ class FakeTMDB:
         """Clear faults, counters, sessions, ratings, lists and the body cache."""
         self.faults.clear()
         self.stats.reset()
-        self._state = _State()
+        self._state = State()
         self._cache.clear()
 
     def create_session(self, account_id: int = 1) -> str:
@@ -515,7 +347,7 @@ class FakeTMDB:
                 return self._fault_response(fault)
             try:
                 status, body, headers = await self._serve(request, op, label)
-            except _Reply as reply:
+            except Reply as reply:
                 status, body, headers = reply.status, reply.body, reply.headers
             if isinstance(fault, ResetMidBody):
                 await self._reset_mid_body(request, status, body, headers, fault)
@@ -569,7 +401,7 @@ class FakeTMDB:
                 }
             )
             return web.Response(
-                status=fault.http_status, body=body, headers={"Content-Type": _JSON}
+                status=fault.http_status, body=body, headers={"Content-Type": JSON_TYPE}
             )
         retry_after = fault.retry_after
         headers: dict[str, str] = {}
@@ -604,14 +436,14 @@ class FakeTMDB:
             page = self._page(op, query)
             if any(q.name == "start_date" for q in op.query_params):
                 self._check_date_range(query)
-            special = _SPECIAL_GET.get(op.operation_id)
+            special = SPECIAL_GETS.get(op.operation_id)
             if special is not None:
                 status, payload = special(self, op, path_args, query, page)
-                return status, msgspec.json.encode(payload), {"Content-Type": _JSON}
+                return status, msgspec.json.encode(payload), {"Content-Type": JSON_TYPE}
             return self._get(request, op, path_args, page)
         body = await self._json_body(request, op)
-        status, payload = _WRITES[op.operation_id](self, op, path_args, query, body)
-        return status, msgspec.json.encode(payload), {"Content-Type": _JSON}
+        status, payload = WRITES[op.operation_id](self, op, path_args, query, body)
+        return status, msgspec.json.encode(payload), {"Content-Type": JSON_TYPE}
 
     def _authenticate(self, request: web.Request) -> None:
         if not self.require_auth:
@@ -696,7 +528,7 @@ class FakeTMDB:
     ) -> tuple[int, bytes, dict[str, str]]:
         query = request.query
         parts = self._append_parts(op, query)
-        if op.operation_id in _SESSION_READS:
+        if op.operation_id in SESSION_READS:
             self._session_key(query, op)
         cacheable = op.operation_id not in _STATEFUL_OPS and "account_states" not in parts
         data_query = {
@@ -719,7 +551,7 @@ class FakeTMDB:
         body, etag = entry
         max_age = _MAX_AGE.get(op.cache_class)
         headers = {
-            "Content-Type": _JSON,
+            "Content-Type": JSON_TYPE,
             "ETag": etag,
             "Cache-Control": f"public, max-age={max_age}" if max_age else "private, max-age=0",
         }
@@ -752,8 +584,8 @@ class FakeTMDB:
             if part == "account_states":
                 # Only with a valid (guest) session; without one TMDB leaves the part out.
                 sub = self.operations[op.operation_id.replace("details", "account-states")]
-                with contextlib.suppress(_Reply):
-                    payload[part] = _account_states(self, sub, path_args, query, 1)[1]
+                with contextlib.suppress(Reply):
+                    payload[part] = account_states(self, sub, path_args, query, 1)[1]
                 continue
             sub_op = self._sub_ops.get((op.operation_id, part))
             sub_args: dict[str, int | str] = {}
@@ -875,432 +707,3 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     if header.strip() == "*":
         return True
     return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
-
-
-# --------------------------------------------------------------------------- stateful reads
-
-_SESSION_READS = frozenset({"account-details"})
-_Special = Callable[
-    [FakeTMDB, Operation[Any], dict[str, int | str], Mapping[str, str], int], tuple[int, Any]
-]
-
-
-def _media_ids(
-    op: Operation[Any], path_args: Mapping[str, int | str]
-) -> tuple[str, tuple[int, ...]]:
-    ids = tuple(int(v) for v in path_args.values())
-    if "episode_number" in path_args:
-        return "episode", ids
-    if "series_id" in path_args:
-        return "tv", ids
-    return "movie", ids
-
-
-def _account_states(
-    fake: FakeTMDB,
-    op: Operation[Any],
-    path_args: dict[str, int | str],
-    query: Mapping[str, str],
-    page: int,
-) -> tuple[int, Any]:
-    key = fake._session_key(query, op)
-    state = fake._state
-    kind, ids = _media_ids(op, path_args)
-    if op.operation_id == "tv-season-account-states":
-        series, season = ids
-        base = fake.data.build(op, path_args)
-        results = []
-        for number, item in enumerate(base.get("results") or [], start=1):
-            rating = state.ratings.get((key, "episode", (series, season, number)))
-            results.append(
-                {
-                    "id": item["id"],
-                    "episode_number": number,
-                    "rated": {"value": rating} if rating is not None else False,
-                }
-            )
-        return 200, {"id": base.get("id"), "results": results}
-
-    rating = state.ratings.get((key, kind, ids))
-    body: dict[str, Any] = {
-        "id": ids[0] if kind != "episode" else fake.data.build(op, path_args).get("id")
-    }
-    if kind != "episode":
-        body["favorite"] = ids[0] in state.favorites.get((key, kind), {})
-    body["rated"] = {"value": rating} if rating is not None else False
-    if kind != "episode":
-        body["watchlist"] = ids[0] in state.watchlist.get((key, kind), {})
-    return 200, body
-
-
-def _paged(items: list[Any], page: int) -> dict[str, Any]:
-    start = (page - 1) * PAGE_SIZE
-    return {
-        "page": page,
-        "results": items[start : start + PAGE_SIZE],
-        "total_pages": math.ceil(len(items) / PAGE_SIZE),
-        "total_results": len(items),
-    }
-
-
-def _account_page(kind: str, media: str) -> _Special:
-    """rated/favorite/watchlist listings of an account or guest session, from state."""
-
-    def handler(
-        fake: FakeTMDB,
-        op: Operation[Any],
-        path_args: dict[str, int | str],
-        query: Mapping[str, str],
-        page: int,
-    ) -> tuple[int, Any]:
-        if "guest_session_id" in path_args:
-            guest = str(path_args["guest_session_id"])
-            if guest not in fake._state.guests:
-                raise tmdb_error(3)
-            key = f"guest:{guest}"
-        else:
-            key = fake._account_session(query, op)
-        state = fake._state
-        items: list[Any] = []
-        tp = {"movie": MovieSummary, "tv": TvSeriesSummary}.get(media, EpisodeSummary)
-        if kind == "rated":
-            for (owner, m, ids), value in state.ratings.items():
-                if owner != key or m != media:
-                    continue
-                if media == "episode":
-                    item = fake.data.entity(tp, seed_of("episode", ids) % 6_000_000 + 1, op=op)
-                    item.update(show_id=ids[0], season_number=ids[1], episode_number=ids[2])
-                else:
-                    item = fake.data.entity(tp, ids[0], op=op)
-                item["rating"] = value
-                items.append(item)
-        else:
-            table = state.favorites if kind == "favorite" else state.watchlist
-            items = [fake.data.entity(tp, i, op=op) for i in table.get((key, media), {})]
-        if query.get("sort_by", "").endswith(".desc"):
-            items.reverse()
-        return 200, _paged(items, page)
-
-    return handler
-
-
-def _account_lists(
-    fake: FakeTMDB,
-    op: Operation[Any],
-    path_args: dict[str, int | str],
-    query: Mapping[str, str],
-    page: int,
-) -> tuple[int, Any]:
-    key = fake._account_session(query, op)
-    items = [
-        {
-            "id": lst.id,
-            "description": lst.description,
-            "favorite_count": 0,
-            "item_count": len(lst.items),
-            "iso_639_1": lst.language,
-            "list_type": "movie",
-            "name": lst.name,
-            "poster_path": None,
-        }
-        for lst in fake._state.lists.values()
-        if lst.owner == key
-    ]
-    return 200, _paged(items, page)
-
-
-def _list_details(
-    fake: FakeTMDB,
-    op: Operation[Any],
-    path_args: dict[str, int | str],
-    query: Mapping[str, str],
-    page: int,
-) -> tuple[int, Any]:
-    lst = fake._state.lists.get(int(path_args["list_id"]))
-    if lst is None:
-        return 200, fake.data.build(op, path_args, page=page)
-    items = [fake.data.entity(MovieSummary, i, op=op, tagged=True) for i in lst.items]
-    return 200, {
-        "id": str(lst.id),
-        "created_by": "fake-user",
-        "description": lst.description,
-        "favorite_count": 0,
-        "items": items,
-        "item_count": len(items),
-        "iso_639_1": lst.language,
-        "name": lst.name,
-        "poster_path": None,
-    }
-
-
-def _list_item_status(
-    fake: FakeTMDB,
-    op: Operation[Any],
-    path_args: dict[str, int | str],
-    query: Mapping[str, str],
-    page: int,
-) -> tuple[int, Any]:
-    list_id = int(path_args["list_id"])
-    lst = fake._state.lists.get(list_id)
-    try:
-        movie_id = int(query.get("movie_id", "0"))
-    except ValueError:
-        raise tmdb_error(5) from None
-    if lst is None:
-        return 200, fake.data.build(op, path_args, query)
-    return 200, {"id": movie_id, "item_present": movie_id in lst.items}
-
-
-_SPECIAL_GET: dict[str, _Special] = {
-    "movie-account-states": _account_states,
-    "tv-series-account-states": _account_states,
-    "tv-season-account-states": _account_states,
-    "tv-episode-account-states": _account_states,
-    "account-get-favorites": _account_page("favorite", "movie"),
-    "account-favorite-tv": _account_page("favorite", "tv"),
-    "account-rated-movies": _account_page("rated", "movie"),
-    "account-rated-tv": _account_page("rated", "tv"),
-    "account-rated-tv-episodes": _account_page("rated", "episode"),
-    "account-watchlist-movies": _account_page("watchlist", "movie"),
-    "account-watchlist-tv": _account_page("watchlist", "tv"),
-    "guest-session-rated-movies": _account_page("rated", "movie"),
-    "guest-session-rated-tv": _account_page("rated", "tv"),
-    "guest-session-rated-tv-episodes": _account_page("rated", "episode"),
-    "account-lists": _account_lists,
-    "list-details": _list_details,
-    "list-check-item-status": _list_item_status,
-}
-
-
-def _token_new(
-    fake: FakeTMDB,
-    op: Operation[Any],
-    path_args: dict[str, int | str],
-    query: Mapping[str, str],
-    page: int,
-) -> tuple[int, Any]:
-    token = fake._state.new_id("token", fake.seed)
-    fake._state.tokens[token] = False
-    return 200, {"success": True, "expires_at": _expires(60), "request_token": token}
-
-
-def _guest_new(
-    fake: FakeTMDB,
-    op: Operation[Any],
-    path_args: dict[str, int | str],
-    query: Mapping[str, str],
-    page: int,
-) -> tuple[int, Any]:
-    guest = fake.create_guest_session()
-    return 200, {"success": True, "guest_session_id": guest, "expires_at": _expires(24 * 60)}
-
-
-_SPECIAL_GET["authentication-create-request-token"] = _token_new
-_SPECIAL_GET["authentication-create-guest-session"] = _guest_new
-
-# --------------------------------------------------------------------------- writes
-
-_Write = Callable[
-    [FakeTMDB, Operation[Any], dict[str, int | str], Mapping[str, str], dict[str, Any]],
-    tuple[int, Any],
-]
-
-
-def _validate_login(
-    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
-) -> tuple[int, Any]:
-    token = str(body.get("request_token", ""))
-    if token not in fake._state.tokens:
-        raise tmdb_error(33)
-    username, password = str(body.get("username", "")), str(body.get("password", ""))
-    valid = (
-        bool(username and password) if fake.users is None else fake.users.get(username) == password
-    )
-    if not valid:
-        raise tmdb_error(30)
-    fake._state.tokens[token] = True
-    return 200, {"success": True, "expires_at": _expires(60), "request_token": token}
-
-
-def _session_new(
-    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
-) -> tuple[int, Any]:
-    token = str(body.get("request_token", ""))
-    validated = fake._state.tokens.get(token)
-    if validated is None:
-        raise tmdb_error(33)
-    if not validated:
-        raise tmdb_error(17)
-    del fake._state.tokens[token]  # a request token is good for one session
-    return 200, {"success": True, "session_id": fake.create_session()}
-
-
-def _session_from_v4(
-    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
-) -> tuple[int, Any]:
-    if not str(body.get("access_token", "")):
-        raise tmdb_error(5)
-    return 200, {"success": True, "session_id": fake.create_session()}
-
-
-def _session_delete(
-    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
-) -> tuple[int, Any]:
-    session_id = str(body.get("session_id", ""))
-    if fake._state.sessions.pop(session_id, None) is None:
-        raise tmdb_error(6)
-    return 200, {"success": True}
-
-
-def _rate(
-    fake: FakeTMDB,
-    op: Operation[Any],
-    path_args: dict[str, int | str],
-    query: Mapping[str, str],
-    body: dict[str, Any],
-) -> tuple[int, Any]:
-    key = fake._session_key(query, op)
-    kind, ids = _media_ids(op, path_args)
-    state_key = (key, kind, ids)
-    if op.http_method == "DELETE":
-        if fake._state.ratings.pop(state_key, None) is None:
-            raise tmdb_error(34)
-        return _status(13)
-    value = body.get("value")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise tmdb_error(5)
-    if value > 10:
-        raise tmdb_error(18)
-    if value <= 0:
-        raise tmdb_error(19)
-    existed = state_key in fake._state.ratings
-    fake._state.ratings[state_key] = float(value)
-    return _status(12 if existed else 1)
-
-
-def _mark(table_name: str) -> _Write:
-    """favorite / watchlist: add (1), add again (12), remove (13)."""
-
-    def handler(
-        fake: FakeTMDB,
-        op: Operation[Any],
-        path_args: dict[str, int | str],
-        query: Mapping[str, str],
-        body: dict[str, Any],
-    ) -> tuple[int, Any]:
-        key = fake._account_session(query, op)
-        media = body.get("media_type")
-        media_id = body.get("media_id")
-        flag = body.get(table_name)
-        if media not in {"movie", "tv"} or not isinstance(media_id, int):
-            raise tmdb_error(5)
-        if not isinstance(flag, bool):
-            raise tmdb_error(5)
-        table = getattr(fake._state, "favorites" if table_name == "favorite" else "watchlist")
-        entries = table.setdefault((key, media), {})
-        if not flag:
-            entries.pop(media_id, None)
-            return _status(13, http_status=200)
-        existed = media_id in entries
-        entries[media_id] = None
-        return _status(12 if existed else 1)
-
-    return handler
-
-
-def _owned_list(fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any) -> _List:
-    key = fake._account_session(query, op)
-    lst = fake._state.lists.get(int(path_args["list_id"]))
-    if lst is None:
-        raise tmdb_error(34)
-    if lst.owner != key:
-        raise tmdb_error(3)
-    return lst
-
-
-def _list_create(
-    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
-) -> tuple[int, Any]:
-    key = fake._account_session(query, op)
-    list_id = 8_000_000 + len(fake._state.lists) + fake._state.counter
-    fake._state.counter += 1
-    fake._state.lists[list_id] = _List(
-        id=list_id,
-        owner=key,
-        name=str(body.get("name", "")),
-        description=str(body.get("description", "")),
-        language=str(body.get("language", "en")),
-    )
-    return 201, {
-        "status_message": "The item/record was created successfully.",
-        "success": True,
-        "status_code": 1,
-        "list_id": list_id,
-    }
-
-
-def _list_add(
-    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
-) -> tuple[int, Any]:
-    lst = _owned_list(fake, op, path_args, query)
-    media_id = body.get("media_id")
-    if not isinstance(media_id, int):
-        raise tmdb_error(5)
-    if media_id in lst.items:
-        raise tmdb_error(8)
-    lst.items.append(media_id)
-    return _status(12)
-
-
-def _list_remove(
-    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
-) -> tuple[int, Any]:
-    lst = _owned_list(fake, op, path_args, query)
-    media_id = body.get("media_id")
-    if media_id not in lst.items:
-        raise tmdb_error(34)
-    lst.items.remove(media_id)
-    return _status(13, http_status=201)
-
-
-def _list_clear(
-    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Mapping[str, str], body: Any
-) -> tuple[int, Any]:
-    lst = _owned_list(fake, op, path_args, query)
-    if query.get("confirm", "").lower() != "true":
-        raise tmdb_error(5)
-    lst.items.clear()
-    return _status(12)
-
-
-def _list_delete(
-    fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: Any
-) -> tuple[int, Any]:
-    # Real TMDB has long answered a successful delete with 500/11 ("Internal error"); we
-    # answer what it documents instead.
-    lst = _owned_list(fake, op, path_args, query)
-    del fake._state.lists[lst.id]
-    return _status(13)
-
-
-_WRITES: dict[str, _Write] = {
-    "authentication-create-session-from-login": _validate_login,
-    "authentication-create-session": _session_new,
-    "authentication-create-session-from-v4-token": _session_from_v4,
-    "authentication-delete-session": _session_delete,
-    "movie-add-rating": _rate,
-    "movie-delete-rating": _rate,
-    "tv-series-add-rating": _rate,
-    "tv-series-delete-rating": _rate,
-    "tv-episode-add-rating": _rate,
-    "tv-episode-delete-rating": _rate,
-    "account-add-favorite": _mark("favorite"),
-    "account-add-to-watchlist": _mark("watchlist"),
-    "list-create": _list_create,
-    "list-add-movie": _list_add,
-    "list-remove-movie": _list_remove,
-    "list-clear": _list_clear,
-    "list-delete": _list_delete,
-}
-_missing = {op.operation_id for op in ENDPOINTS if op.http_method != "GET"} - set(_WRITES)
-assert not _missing, f"write operations without a handler: {sorted(_missing)}"
