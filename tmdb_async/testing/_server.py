@@ -2,8 +2,8 @@
 
 Routes are built from the generated operation table (`ENDPOINTS`), so the fake can never
 drift from the client: one generic handler per operation, TMDB's error bodies and codes,
-deterministic synthetic data (see `_data`), per-session state for writes, and the fault
-plan (see `_faults`) applied before anything else.
+deterministic synthetic data (`_data`), per-session state for writes (`_accounts`), and the
+fault plan (`_faults`) applied before anything else.
 """
 
 from __future__ import annotations
