@@ -1,273 +1,130 @@
-"""Bulk fetch: 3,000 `GET /3/movie/{id}` at concurrency 20 against a fast static server on
-loopback (nginx when installed, else FakeTMDB in another process), no cache, no rate limit.
+"""Bulk fetch: N `GET /3/movie/{id}` at concurrency C against a fast static server on loopback
+(nginx when installed, else a static aiohttp.web server in another process), no cache, no
+rate limit.
 
-Each contender runs in its own subprocess (fresh interpreter, own connection pool) and reports
-its wall time and its own CPU time (`resource.getrusage(RUSAGE_SELF)` around the timed run).
-The baseline is what people write by hand: aiohttp + `json.loads`.
+Every contender runs in a fresh process of its own (peers in their own venvs, see `_peers`),
+one process per round; the rounds are interleaved and the order rotates each round, so a
+noisy neighbour hurts everybody alike. Each process warms up (connections, imports) before
+the timed part and reports wall time, its own CPU time and its peak RSS. Ratios use the
+median round.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
-import os
-import resource
-import shutil
-import socket
-import subprocess
+import importlib
+import importlib.util
+import statistics
 import sys
-import tempfile
-import time
-import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import aiohttp
-
-from ._harness import Result, Suite
+from ._harness import Column, Result, Suite
+from ._peers import ChildFailed, PeerUnavailable, interpreter, spawn
+from ._servers import static_server
+from .contenders import THROUGHPUT
 
 __all__ = ["run"]
 
 REQUESTS = 3_000
 CONCURRENCY = 20
 WARMUP = 200
-ROUNDS = 5
-TOKEN = "benchmark-token"
-ROOT = Path(__file__).resolve().parents[1]
-
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-master_process off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 60s;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {tmp};
-        location /3/movie/ {{
-            default_type application/json;
-            try_files /movie.json =404;
-        }}
-    }}
-}}
-"""
-
-
-def movie_body() -> bytes:
-    """TMDB's own example of `GET /3/movie/{movie_id}` (Fight Club)."""
-    from codegen.spec import find_spec, load_spec
-
-    _, ops = load_spec(find_spec())
-    example = next(op.response_example for op in ops if op.operation_id == "movie-details")
-    return json.dumps(example).encode()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], deadline: float = 10.0) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
-        try:
-            request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})
-            with urllib.request.urlopen(request, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"the server at {url} did not start")
-
-
-@contextlib.contextmanager
-def static_server() -> Iterator[tuple[str, str]]:
-    """Yield (base URL, description) of a fast loopback server answering `/3/movie/*`."""
-    port = _free_port()
-    nginx = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None
-    )
-    with tempfile.TemporaryDirectory(prefix="tmdb-bench-") as tmp:
-        if nginx is not None:
-            os.chmod(tmp, 0o755)  # the nginx worker may run as another user
-            Path(tmp, "movie.json").write_bytes(movie_body())
-            conf = Path(tmp, "nginx.conf")
-            conf.write_text(NGINX_CONF.format(tmp=tmp, port=port))
-            command = [nginx, "-p", tmp, "-c", str(conf)]
-            description = "nginx (1 worker), static movie JSON"
-        else:
-            command = [
-                sys.executable,
-                "-m",
-                "tmdb_async.testing",
-                "--port",
-                str(port),
-                "--access-token",
-                TOKEN,
-            ]
-            description = "FakeTMDB in another process"
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            _wait_ready(f"{base_url}/3/movie/550", proc)
-            yield base_url, description
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-# -- contenders: each returns an async `fetch(movie_id)` and a closer ----------------------
-
-Fetch = Callable[[int], Awaitable[Any]]
-
-
-async def _aiohttp_session() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=CONCURRENCY),
-        headers={"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"},
-    )
-
-
-async def raw_aiohttp(base_url: str) -> tuple[Fetch, Callable[[], Awaitable[None]]]:
-    session = await _aiohttp_session()
-
-    async def fetch(movie_id: int) -> bytes:
-        async with session.get(f"{base_url}/3/movie/{movie_id}") as response:
-            return await response.read()
-
-    return fetch, session.close
-
-
-async def aiohttp_json(base_url: str) -> tuple[Fetch, Callable[[], Awaitable[None]]]:
-    session = await _aiohttp_session()
-
-    async def fetch(movie_id: int) -> dict[str, Any]:
-        async with session.get(f"{base_url}/3/movie/{movie_id}") as response:
-            body = await response.read()
-            if response.status != 200:
-                raise RuntimeError(f"HTTP {response.status}")
-            data: dict[str, Any] = json.loads(body)
-            return data
-
-    return fetch, session.close
-
-
-async def tmdb_async(base_url: str) -> tuple[Fetch, Callable[[], Awaitable[None]]]:
-    from tmdb_async import TMDB
-
-    tmdb = TMDB(
-        access_token=TOKEN,
-        base_url=base_url,
-        cache=None,
-        rate_limit=None,
-        max_connections=CONCURRENCY,
-    )
-    return tmdb.movies.details, tmdb.aclose
-
-
-CONTENDERS: dict[str, tuple[Callable[[str], Awaitable[Any]], str]] = {
-    "aiohttp GET + read": (raw_aiohttp, "floor: bytes only, no parsing"),
-    "aiohttp + json.loads": (aiohttp_json, "hand-written client: untyped dicts"),
-    "tmdb-async": (tmdb_async, "typed MovieDetails, retries/limiter code path on"),
-}
+ROUNDS = 7
 BASELINE = "aiohttp + json.loads"
+SUBJECT = "tmdb-async"
+TARGETS = {"aiohttp + json.loads": 1.0, "themoviedb": 3.0, "tmdbfusion": 5.0, "tmdbsimple": 10.0}
+"""Issue 8: tmdb-async's throughput at least this many times each contender's."""
 
 
-async def _drive(fetch: Fetch, ids: range) -> None:
-    queue = iter(ids)
-
-    async def worker() -> None:
-        for movie_id in queue:
-            await fetch(movie_id)
-
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+def _modules() -> list[ModuleType]:
+    return [importlib.import_module(f"{__package__}.contenders.{name}") for name in THROUGHPUT]
 
 
-async def _measure(name: str, base_url: str, requests: int) -> dict[str, float]:
-    factory, _ = CONTENDERS[name]
-    fetch, close = await factory(base_url)
-    try:
-        await _drive(fetch, range(1, WARMUP + 1))
-        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-        t0 = time.perf_counter()
-        await _drive(fetch, range(WARMUP + 1, WARMUP + requests + 1))
-        wall = time.perf_counter() - t0
-        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    finally:
-        await close()
-    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    return {"wall": wall, "cpu": cpu, "requests": requests}
+def _prepare(module: ModuleType) -> str:
+    """The interpreter for `module`; PeerUnavailable when it cannot run here."""
+    if getattr(module, "LOOP", None) == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise PeerUnavailable("uvloop is not installed (it is in the `bench` extra)")
+    return interpreter(module)
 
 
-def _child(name: str, base_url: str, requests: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.throughput", "--child", name, base_url, str(requests)],
-        check=False,
-        capture_output=True,
-        env=env,
-        cwd=ROOT,
+def run(
+    requests: int = REQUESTS,
+    rounds: int = ROUNDS,
+    concurrency: int = CONCURRENCY,
+    server: str = "auto",
+) -> Suite:
+    """Run every contender `rounds` times, interleaved; ratios on the median round."""
+    modules = {m.NAME: m for m in _modules()}
+    pythons: dict[str, str] = {}
+    results = {name: Result(name, note=m.NOTE) for name, m in modules.items()}
+    for module in modules.values():
+        try:
+            pythons[module.NAME] = _prepare(module)
+        except PeerUnavailable as err:
+            results[module.NAME].unavailable = str(err)
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in pythons}
+    with static_server(server) as (base_url, description):
+        for index in range(rounds):
+            names = list(samples)
+            names = names[index % len(names) :] + names[: index % len(names)]
+            for name in names:
+                if results[name].unavailable is not None:
+                    continue
+                module = modules[name]
+                args = [module.__name__.rsplit(".", 1)[-1], base_url, str(requests)]
+                args += [str(concurrency), str(WARMUP)]
+                try:
+                    sample = spawn(pythons[name], "throughput", *args)
+                except ChildFailed as err:
+                    if not module.REQUIREMENTS:
+                        raise  # our own contenders must work
+                    results[name].unavailable = f"failed against the loopback server: {err}"
+                    continue
+                samples[name].append(sample)
+                results[name].samples.append(sample["wall"] / sample["requests"])
+    for name, taken in samples.items():
+        if not taken or results[name].unavailable is not None:
+            continue
+        first, module = taken[0], modules[name]
+        results[name].metrics = {
+            "req_s": statistics.median(s["requests"] / s["wall"] for s in taken),
+            "cpu_us": statistics.median(s["cpu"] / s["requests"] * 1e6 for s in taken),
+            "peak_rss_mib": statistics.median(s["peak_rss_mib"] for s in taken),
+        }
+        version = f"{module.DIST} {first['version']}, Python {first['python']}"
+        results[name].note = f"{version}; {module.NOTE}"
+    return Suite(
+        key="throughput",
+        title=(
+            f"Bulk fetch: {requests:,} movie details at concurrency {concurrency}, no cache, "
+            f"no rate limit ({description}); {rounds} interleaved rounds, one process each"
+        ),
+        unit="µs/req",
+        baseline=BASELINE,
+        subject=SUBJECT,
+        targets=TARGETS,
+        columns=[
+            Column("req_s", "req/s (median)"),
+            Column("cpu_us", "client CPU µs/req"),
+            Column("peak_rss_mib", "peak RSS MiB", "{:,.1f}"),
+        ],
+        results=list(results.values()),
+        notes=[
+            "How peers reach the loopback server: "
+            + "; ".join(f"{m.NAME}: {m.POINTED}" for m in modules.values() if m.REQUIREMENTS)
+            + "."
+        ],
     )
-    if out.returncode:
-        raise RuntimeError(f"contender {name!r} failed:\n{out.stderr.decode(errors='replace')}")
-    result: dict[str, float] = json.loads(out.stdout)
-    return result
-
-
-def run(requests: int = REQUESTS, rounds: int = ROUNDS) -> Suite:
-    """Run every contender `rounds` times, interleaved; keep each one's best round."""
-    with static_server() as (base_url, server):
-        best: dict[str, dict[str, float]] = {}
-        for _ in range(rounds):
-            for name in CONTENDERS:
-                sample = _child(name, base_url, requests)
-                if name not in best or sample["wall"] < best[name]["wall"]:
-                    best[name] = sample
-    suite = Suite(
-        f"Bulk fetch: {requests:,} movie details, concurrency {CONCURRENCY}, "
-        f"no cache, no rate limit ({server}, best of {rounds})",
-        "µs",
-        BASELINE,
-    )
-    for name, sample in best.items():
-        per_request = sample["wall"] / sample["requests"]
-        cpu_us = sample["cpu"] / sample["requests"] * 1e6
-        note = f"{1 / per_request:,.0f} req/s; client CPU {cpu_us:,.0f} µs/req; "
-        suite.results.append(Result(name, per_request, note + CONTENDERS[name][1]))
-    return suite
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.throughput [--requests N] [--rounds R] [--server KIND]`."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput")
-    parser.add_argument("--child", nargs=3, metavar=("CONTENDER", "URL", "REQUESTS"))
     parser.add_argument("--requests", type=int, default=REQUESTS)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--server", choices=["auto", "nginx", "aiohttp"], default="auto")
     args = parser.parse_args(argv)
-    if args.child:
-        name, base_url, requests = args.child
-        print(json.dumps(asyncio.run(_measure(name, base_url, int(requests)))))
-    else:
-        print(run(args.requests, args.rounds).table())
+    print(run(args.requests, args.rounds, server=args.server).table())
     return 0
 
 

@@ -35,8 +35,19 @@ async def fetch_many(
     """
     if concurrency < 1:
         raise ParameterError(f"concurrency must be at least 1, got {concurrency}")
+    loop = asyncio.get_running_loop()
     pending: dict[asyncio.Task[R], tuple[int, K]] = {}
     done: dict[int, tuple[K, R | TMDBError]] = {}
+    # Tasks report themselves here as they finish: O(1) per item, where asyncio.wait() would
+    # add and remove a callback on every pending task at every wake-up.
+    finished: list[asyncio.Task[R]] = []
+    wakeup: list[asyncio.Future[None]] = []
+
+    def on_done(task: asyncio.Task[R]) -> None:
+        finished.append(task)
+        if wakeup and not wakeup[0].done():
+            wakeup[0].set_result(None)
+
     source: Iterator[K] = iter(ids)
     next_index = 0
     next_to_yield = 0
@@ -51,14 +62,21 @@ async def fetch_many(
                     break
                 task = asyncio.ensure_future(method(item, **params))
                 pending[task] = (next_index, item)
+                task.add_done_callback(on_done)
                 next_index += 1
             if not pending and not done:
                 return
             if pending and (not ordered or next_to_yield not in done):
-                finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if not finished:
+                    wakeup.append(loop.create_future())
+                    try:
+                        await wakeup[0]
+                    finally:
+                        wakeup.clear()
                 for task in finished:
                     index, item = pending.pop(task)
                     done[index] = (item, _outcome(task))
+                finished.clear()
             if ordered:
                 while next_to_yield in done:
                     yield done.pop(next_to_yield)
@@ -68,6 +86,7 @@ async def fetch_many(
                     yield done.pop(index)
     finally:
         for task in pending:
+            task.remove_done_callback(on_done)
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)

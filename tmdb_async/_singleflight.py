@@ -23,37 +23,45 @@ class _LeaderCancelled(Exception):
     """Told to followers when the leader was cancelled: one of them must run the work."""
 
 
+class _Flight(Generic[V]):
+    """One call in flight; its future exists only once a follower waits on it."""
+
+    __slots__ = ("future",)
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[V] | None = None
+
+
 class SingleFlight(Generic[K, V]):
     """A map of in-flight calls by key."""
 
     def __init__(self) -> None:
-        self._flights: dict[K, asyncio.Future[V]] = {}
+        self._flights: dict[K, _Flight[V]] = {}
 
     def __len__(self) -> int:
         return len(self._flights)
 
     async def run(self, key: K, work: Callable[[], Awaitable[V]]) -> tuple[V, bool]:
         """Return `work()`'s result and whether it came from a call already in flight."""
-        while True:
-            flight = self._flights.get(key)
-            if flight is None:
-                return await self._lead(key, work), False
+        while (flight := self._flights.get(key)) is not None:
+            if flight.future is None:
+                flight.future = asyncio.get_running_loop().create_future()
             try:
-                return await asyncio.shield(flight), True
+                return await asyncio.shield(flight.future), True
             except _LeaderCancelled:
                 continue
-
-    async def _lead(self, key: K, work: Callable[[], Awaitable[V]]) -> V:
-        flight: asyncio.Future[V] = asyncio.get_running_loop().create_future()
-        self._flights[key] = flight
+        # The leader, inline: no task and, while nobody follows, no future either.
+        flight = self._flights[key] = _Flight()
         try:
             result = await work()
         except BaseException as err:
             del self._flights[key]
-            failure = _LeaderCancelled() if isinstance(err, asyncio.CancelledError) else err
-            flight.set_exception(failure)
-            flight.exception()  # retrieved: no "never retrieved" warning when nobody waits
+            if flight.future is not None:
+                failure = _LeaderCancelled() if isinstance(err, asyncio.CancelledError) else err
+                flight.future.set_exception(failure)
+                flight.future.exception()  # retrieved: no "never retrieved" warning
             raise
         del self._flights[key]
-        flight.set_result(result)
-        return result
+        if flight.future is not None:
+            flight.future.set_result(result)
+        return result, False

@@ -45,6 +45,12 @@ _FATAL_ERRORS = (
 )
 
 
+_PLAIN = frozenset({int, str, type(None)})
+"""Argument types whose calls `Transport._prepare` remembers (exact types: not bool, enums)."""
+_MEMO_SIZE = 1024
+"""Requests remembered per transport; the memo is emptied when full (cheaper than an LRU)."""
+
+
 def _failure(err: BaseException | None) -> Failure:
     """Classify a network error: could the request have reached the server?"""
     if isinstance(err, _FATAL_ERRORS):
@@ -128,6 +134,7 @@ class Transport:
         # Single-flight keys are scoped by the credentials, without holding them in clear.
         secret = repr(sorted({**self._credentials.headers(), **self._auth_query}.items()))
         self._scope = hashlib.blake2b(secret.encode(), digest_size=8).hexdigest()
+        self._memo: dict[tuple[Any, ...], tuple[Operation[Any], PreparedRequest, Any]] = {}
         self._defaults = {
             name: value
             for name, value in (("language", options.language), ("region", options.region))
@@ -155,10 +162,13 @@ class Transport:
         if self.closed:
             raise RuntimeError("this TMDB client is closed; create a new one")
         try:
-            prepared = build_request(
-                self._base_url, operation, path_args, self._with_defaults(operation, query), body
-            )
-            lookup = await self._cache_lookup(operation, prepared)
+            query = self._with_defaults(operation, query)
+            if self._cache is None:  # no memo, no lookup coroutine, no store call
+                prepared = build_request(self._base_url, operation, path_args, query, body)
+                lookup = NO_LOOKUP
+            else:
+                prepared, where = self._prepare(operation, path_args, query, body)
+                lookup = NO_LOOKUP if where is None else await self._cache.lookup(*where)
             if lookup.fresh:
                 return self._cached(lookup, operation, prepared)
             try:
@@ -170,7 +180,8 @@ class Transport:
             except NotFoundError as err:
                 await self._cache_store(lookup, 404, _not_found_body(err), {})
                 raise
-            await self._cache_store(lookup, 200, payload, headers)
+            if lookup.key is not None:
+                await self._cache_store(lookup, 200, payload, headers)
         except TMDBError as err:
             self.stats.errors[type(err).__name__] += 1
             raise
@@ -189,19 +200,56 @@ class Transport:
         }
         return {**query, **missing} if missing else query
 
-    async def _cache_lookup(self, operation: Operation[Any], prepared: PreparedRequest) -> Lookup:
-        """Look the request up in the cache, unless its class (or a session in it) says never."""
+    def _prepare(
+        self,
+        operation: Operation[Any],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None,
+    ) -> tuple[PreparedRequest, tuple[str, float] | None]:
+        """`build_request` and `_cache_where`, remembered for calls made of plain values.
+
+        Both are pure functions of the arguments (the base URL and TTLs are this transport's),
+        and a cache hit is by nature a repeated call: this is most of a hit's cost. Only exact
+        int/str/None arguments of cacheable requests are remembered (never `True`, equal to 1
+        but not valid as one); anything else, and every ParameterError, takes the full path.
+        """
+        memo = self._memo
+        key: tuple[Any, ...] | None = None
+        if body is None and all(type(v) in _PLAIN for v in (*path_args, *query.values())):
+            key = (id(operation), path_args, tuple(query.items()))
+            known = memo.get(key)
+            if known is not None and known[0] is operation:
+                return known[1], known[2]
+        prepared = build_request(self._base_url, operation, path_args, query, body)
+        where = self._cache_where(operation, prepared)
+        # Only cacheable requests: the others go to the network anyway, and may carry a session
+        # id (a secret) that is better not kept around.
+        if key is not None and where is not None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = (operation, prepared, where)
+        return prepared, where
+
+    def _cache_where(
+        self, operation: Operation[Any], prepared: PreparedRequest
+    ) -> tuple[str, float] | None:
+        """The cache key and class TTL of a request; None when its class (or a session in it)
+        says never."""
         cache = self._cache
         if cache is None or prepared.secret_segments:
-            return NO_LOOKUP
+            return None
         url = prepared.url
         cache_class = request_cache_class(
-            operation.cache_class, prepared.method, operation.path, url.query.items()
+            operation.cache_class,
+            prepared.method,
+            operation.path,
+            url.query.items() if url.raw_query_string else (),
         )
         class_ttl = self._options.cache_ttl.get(cache_class, 0.0)
         if class_ttl <= 0:
-            return NO_LOOKUP
-        return await cache.lookup(cache.built_key(prepared.method, url), class_ttl)
+            return None
+        return cache.built_key(prepared.method, url), class_ttl
 
     def _cached(self, lookup: Lookup, operation: Operation[T], prepared: PreparedRequest) -> T:
         """Decode a fresh entry; a remembered 404 is raised again, as TMDB would answer."""
@@ -280,7 +328,7 @@ class Transport:
             headers = {**headers, "Content-Type": "application/json;charset=utf-8"}
         if validators:
             headers = {**headers, **validators}  # a conditional GET (the cache's revalidation)
-        safe_url = prepared.redacted_url()
+        # The redacted URL is only needed for errors and logs: built when one happens.
         clock, limiter, stats = self._clock, self._limiter, self.stats
         started = clock.now()
         attempt = 0
@@ -294,7 +342,7 @@ class Transport:
             error: TMDBError
             try:
                 status, response_headers, payload = await self._send(
-                    method, url, headers, prepared.body, safe_url=safe_url
+                    method, url, headers, prepared.body, prepared=prepared
                 )
             except TransportError as err:
                 error, outcome = err, Outcome(method, failure=_failure(err.__cause__))
@@ -316,7 +364,11 @@ class Transport:
                         response_headers.get("Retry-After"), clock.wall()
                     )
                     error = error_from_response(
-                        status, payload, safe_url, method=method, retry_after=retry_after
+                        status,
+                        payload,
+                        prepared.redacted_url(),
+                        method=method,
+                        retry_after=retry_after,
                     )
                     if status == 429:
                         stats.rate_limited += 1
@@ -330,7 +382,7 @@ class Transport:
             logger.info(
                 "%s %s: %s; retry %d of %d in %.2fs",
                 method,
-                safe_url,
+                prepared.redacted_url(),
                 outcome.status or outcome.failure,
                 attempt,
                 self._policy.max_retries,
@@ -345,11 +397,12 @@ class Transport:
         headers: Mapping[str, str],
         body: bytes | None,
         *,
-        safe_url: str,
+        prepared: PreparedRequest,
     ) -> Response:
         """Send one HTTP request: the only code that touches the network.
 
-        `safe_url` is `url` without credentials: the only form that is logged or put in errors.
+        `prepared.redacted_url()` is `url` without credentials: the only form that is logged or
+        put in errors (built only when needed: it is not free).
         """
         session = self._ensure_session()
         try:
@@ -364,6 +417,7 @@ class Transport:
             ) as response:
                 payload = await response.read()
         except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            safe_url = prepared.redacted_url()
             logger.debug("%s %s failed: %s", method, safe_url, type(err).__name__)
             reason = self._credentials.redact(str(err)) or "timed out"
             raise TransportError(
@@ -371,7 +425,14 @@ class Transport:
                 url=safe_url,
                 method=method,
             ) from err
-        logger.debug("%s %s -> %d (%d bytes)", method, safe_url, response.status, len(payload))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d (%d bytes)",
+                method,
+                prepared.redacted_url(),
+                response.status,
+                len(payload),
+            )
         return response.status, response.headers, payload
 
     def _decode(self, payload: bytes, operation: Operation[T], prepared: PreparedRequest) -> T:

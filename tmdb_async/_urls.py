@@ -18,7 +18,7 @@ from yarl import URL
 from ._constants import MAX_APPEND_PARTS, SECRET_QUERY_PARAMS
 from ._credentials import MASK, redact_params
 from ._errors import ParameterError
-from ._requester import BodyParam, Operation, ParamKind
+from ._requester import BodyParam, Operation, ParamKind, QueryParam
 
 __all__ = ["APPEND_TO_RESPONSE", "PreparedRequest", "build_request", "cache_key", "format_float"]
 
@@ -28,9 +28,11 @@ _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _LIST_KINDS: dict[ParamKind, ParamKind] = {"str_list": "str", "int_list": "int"}
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedRequest:
-    """A validated request, ready to send: no credentials in it yet."""
+class PreparedRequest(msgspec.Struct, frozen=True, gc=False):
+    """A validated request, ready to send: no credentials in it yet.
+
+    A frozen Struct rather than a frozen dataclass: built once per call, it is cheaper.
+    """
 
     method: str
     url: URL
@@ -144,32 +146,76 @@ def _path_segment(value: object, kind: ParamKind, choices: tuple[str, ...], wher
     return quote(text, safe="")
 
 
-def _build_path(
-    operation: Operation[Any], path_args: Sequence[object]
-) -> tuple[str, tuple[str, ...]]:
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What `build_request` needs of an operation, worked out once: operations are constants."""
+
+    operation: Operation[Any]
+    """Held so that the `id()` keying the plan cannot be reused by another operation."""
+    template: str
+    """The path with `{0}`, `{1}`... in place of the placeholders (index into the path params)."""
+    missing: str | None
+    """The first placeholder that names no path parameter (a broken operation), else None."""
+    fast: tuple[bool, ...]
+    """Per path parameter: a plain int needs no checks and no quoting."""
+    secret: tuple[int, ...]
+    """Indexes of the path parameters whose values are secrets (a guest session id)."""
+    query_params: Mapping[str, QueryParam]
+
+
+_plans: dict[int, _Plan] = {}
+_MAX_PLANS = 4096
+
+
+def _plan(operation: Operation[Any]) -> _Plan:
+    plan = _plans.get(id(operation))
+    if plan is not None and plan.operation is operation:
+        return plan
+    params = operation.path_params
+    index = {param.name: i for i, param in enumerate(params)}
+    pieces = _path_pieces(operation.path)
+    missing = next((p for p in pieces[1::2] if p not in index), None)
+    template = "".join(
+        (f"{{{index[piece]}}}" if piece in index else "")
+        if i % 2
+        else piece.replace("{", "{{").replace("}", "}}")
+        for i, piece in enumerate(pieces)
+    )
+    plan = _Plan(
+        operation=operation,
+        template=template,
+        missing=missing,
+        fast=tuple(p.kind == "int" and not p.choices for p in params),
+        secret=tuple(index[p.name] for p in params if p.name in SECRET_QUERY_PARAMS),
+        query_params={param.name: param for param in operation.query_params},
+    )
+    if len(_plans) >= _MAX_PLANS:  # only ad-hoc operations (tests) could ever get here
+        _plans.clear()
+    _plans[id(operation)] = plan
+    return plan
+
+
+def _build_path(plan: _Plan, path_args: Sequence[object]) -> tuple[str, tuple[str, ...]]:
+    operation = plan.operation
     params = operation.path_params
     if len(path_args) != len(params):
         raise ParameterError(
             f"{operation.namespace}.{operation.name}() takes {len(params)} path argument(s) "
             f"({', '.join(p.name for p in params)}), got {len(path_args)}"
         )
-    segments = {
+    segments = [
         # Hot path (every id-addressed call): a plain int needs no checks and no quoting.
-        param.name: str(arg)
-        if type(arg) is int and param.kind == "int" and not param.choices
+        str(arg)
+        if fast and type(arg) is int
         else _path_segment(arg, param.kind, param.choices, _where(operation, param.name))
-        for param, arg in zip(params, path_args, strict=True)
-    }
-
-    pieces = _path_pieces(operation.path)
-    try:
-        path = "".join(segments[piece] if i % 2 else piece for i, piece in enumerate(pieces))
-    except KeyError as err:
+        for param, fast, arg in zip(params, plan.fast, path_args, strict=True)
+    ]
+    if plan.missing is not None:
         raise ParameterError(
-            f"{operation.operation_id}: path {operation.path} has no parameter {err.args[0]!r}"
-        ) from None
-    secrets = tuple(segments[p.name] for p in params if p.name in SECRET_QUERY_PARAMS)
-    return path, secrets
+            f"{operation.operation_id}: path {operation.path} has no parameter {plan.missing!r}"
+        )
+    secrets = tuple([segments[i] for i in plan.secret]) if plan.secret else ()
+    return plan.template.format(*segments), secrets
 
 
 @functools.lru_cache(maxsize=1024)
@@ -178,8 +224,8 @@ def _path_pieces(template: str) -> tuple[str, ...]:
     return tuple(_PLACEHOLDER.split(template))
 
 
-def _build_query(operation: Operation[Any], query: Mapping[str, object]) -> list[tuple[str, str]]:
-    params = {param.name: param for param in operation.query_params}
+def _build_query(plan: _Plan, query: Mapping[str, object]) -> list[tuple[str, str]]:
+    operation, params = plan.operation, plan.query_params
     items: list[tuple[str, str]] = []
     for name, value in query.items():
         if value is None:
@@ -252,12 +298,14 @@ def build_request(
 ) -> PreparedRequest:
     """Validate the arguments of `operation` and build its request (ParameterError before I/O)."""
     base = base_url if isinstance(base_url, URL) else URL(base_url)
-    path, secrets = _build_path(operation, path_args)
+    plan = _plan(operation)
+    path, secrets = _build_path(plan, path_args)
     url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
-    items = _build_query(operation, query)
+    items = _build_query(plan, query)
     if items:
         url = url.with_query(items)
-    return PreparedRequest(operation.http_method, url, _build_body(operation, body), secrets)
+    payload = None if not body and not operation.body_params else _build_body(operation, body)
+    return PreparedRequest(operation.http_method, url, payload, secrets)
 
 
 def _normalise_append(value: str) -> str:

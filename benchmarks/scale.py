@@ -1,0 +1,151 @@
+"""Cost as the work grows: 1k, 10k and 100k ids through `tmdb.fetch_many` against the static
+server (is throughput flat? is memory flat?), and the memory held by 100k `MovieSummary`
+Structs vs the same data as dicts.
+
+Each (size, round) is a fresh process (so its peak RSS is its own); sizes are interleaved.
+100k ids take about 25 s a run, so that size gets fewer rounds (`ROUNDS`); ratios use the
+median round. The memory comparison runs here, under tracemalloc: bytes still allocated
+after decoding, with the decoded objects alive.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import statistics
+import sys
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from codegen.spec import find_spec, load_spec
+from tmdb_async.models import MovieSummary
+
+from ._harness import Column, Result, Suite
+from ._peers import spawn
+from ._servers import static_server
+
+__all__ = ["memory", "run"]
+
+SIZES = (1_000, 10_000, 100_000)
+ROUNDS = {1_000: 5, 10_000: 3, 100_000: 2}
+CONCURRENCY = 20
+WARMUP = 200
+HELD = 100_000
+FLAT = 1.10
+"""Issue 8: 100k ids within 10% of 1k ids, in throughput and in peak memory."""
+
+
+def _label(size: int) -> str:
+    return f"{size:,} ids"
+
+
+def run(
+    sizes: tuple[int, ...] = SIZES, rounds: dict[int, int] | None = None, server: str = "auto"
+) -> Suite:
+    """fetch_many over each size, `rounds[size]` fresh processes each, interleaved."""
+    rounds = rounds or ROUNDS
+    results = {size: Result(_label(size)) for size in sizes}
+    taken: dict[int, list[dict[str, Any]]] = {size: [] for size in sizes}
+    with static_server(server) as (base_url, description):
+        for index in range(max(rounds[size] for size in sizes)):
+            for size in sizes:
+                if index < rounds[size]:
+                    args = [base_url, str(size), str(CONCURRENCY), str(WARMUP)]
+                    sample = spawn(sys.executable, "scale", *args)
+                    taken[size].append(sample)
+                    results[size].samples.append(sample["wall"] / size)
+    for size, samples in taken.items():
+        results[size].metrics = {
+            "req_s": statistics.median(size / s["wall"] for s in samples),
+            "cpu_us": statistics.median(s["cpu"] / size * 1e6 for s in samples),
+            "peak_rss_mib": statistics.median(s["peak_rss_mib"] for s in samples),
+            "growth_mib": max(s["rss_after_mib"] - s["rss_before_mib"] for s in samples),
+        }
+        results[size].note = f"{len(samples)} round(s)"
+    small, large = results[sizes[0]], results[sizes[-1]]
+    suite = Suite(
+        key="scale",
+        title=(
+            f"Scale: `tmdb.fetch_many(tmdb.movies.details, ids, concurrency={CONCURRENCY})`, "
+            f"no cache ({description}); one process per run"
+        ),
+        unit="µs/req",
+        baseline=small.name,
+        subject=large.name,
+        targets={small.name: 1 / FLAT},
+        columns=[
+            Column("req_s", "req/s (median)"),
+            Column("cpu_us", "client CPU µs/req"),
+            Column("peak_rss_mib", "peak RSS MiB", "{:,.1f}"),
+            Column("growth_mib", "RSS growth during the run, MiB", "{:,.1f}"),
+        ],
+        results=list(results.values()),
+    )
+    throughput = suite.subject_ratio(small.name)
+    memory_ratio = large.metrics["peak_rss_mib"] / small.metrics["peak_rss_mib"]
+    suite.notes.append(
+        f"Throughput at {large.name} is {throughput:.2f}x that at {small.name} (target >= "
+        f"{1 / FLAT:.2f}: {'met' if throughput >= 1 / FLAT else 'MISSED'}); peak RSS "
+        f"{small.metrics['peak_rss_mib']:.1f} -> {large.metrics['peak_rss_mib']:.1f} MiB "
+        f"({memory_ratio:.2f}x, flat within 10%: {'yes' if memory_ratio <= FLAT else 'NO'})."
+    )
+    return suite
+
+
+def _summaries(count: int) -> bytes:
+    """`count` movie summaries (TMDB's popular-list example items, each with its own id)."""
+    _, ops = load_spec(find_spec())
+    example = next(op.response_example for op in ops if op.operation_id == "movie-popular-list")
+    items = example["results"]
+    return json.dumps(
+        [{**items[i % len(items)], "id": i + 1} for i in range(count)], separators=(",", ":")
+    ).encode()
+
+
+def _held_bytes(decode: Callable[[], object]) -> int:
+    """Bytes allocated by `decode()` and still alive while its result is held."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        value = decode()
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    del value
+    return held
+
+
+def memory(count: int = HELD, rounds: int = 3) -> Suite:
+    """Memory held by `count` MovieSummary Structs vs the same JSON as dicts."""
+    body = _summaries(count)
+    decoder = msgspec.json.Decoder(list[MovieSummary])
+    contenders: list[tuple[str, Callable[[], object], str]] = [
+        ("dicts (json.loads)", lambda: json.loads(body), "what a hand-written client keeps"),
+        ("dicts (msgspec.json.decode)", lambda: msgspec.json.decode(body), "untyped"),
+        (
+            "tmdb-async MovieSummary",
+            lambda: decoder.decode(body),
+            "frozen Structs, gc=False: no GC header, not tracked",
+        ),
+    ]
+    results = [Result(name, note=note) for name, _, note in contenders]
+    for _ in range(rounds):
+        for result, (_, decode, _) in zip(results, contenders, strict=True):
+            result.samples.append(_held_bytes(decode))
+    return Suite(
+        key="memory",
+        title=(
+            f"Memory: {count:,} movie summaries held in memory (tracemalloc; "
+            f"{len(body) / 2**20:.1f} MiB of JSON)"
+        ),
+        unit="MiB",
+        scale=1 / 2**20,
+        baseline="dicts (json.loads)",
+        subject="tmdb-async MovieSummary",
+        results=results,
+    )
