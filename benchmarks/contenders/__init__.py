@@ -19,7 +19,9 @@ but the standard library (tmdb-async's own modules aside).
 
 from __future__ import annotations
 
-__all__ = ["DECODE_PEERS", "THROUGHPUT"]
+from typing import Any
+
+__all__ = ["DECODE_PEERS", "THROUGHPUT", "appended_parts_kept"]
 
 THROUGHPUT = (
     "aiohttp_raw",
@@ -34,3 +36,15 @@ THROUGHPUT = (
 
 DECODE_PEERS = ("tmdbfusion_peer", "themoviedb_peer")
 """Peers whose models decode the appended movie in the decode suite (in their own venvs)."""
+
+
+def appended_parts_kept(value: Any, raw: dict[str, Any]) -> bool:
+    """Every appended credit, image and video decoded (for models that have those fields)."""
+    return (
+        value.credits is not None
+        and len(value.credits.cast or []) == len(raw["credits"]["cast"])
+        and value.images is not None
+        and len(value.images.backdrops or []) == len(raw["images"]["backdrops"])
+        and value.videos is not None
+        and len(value.videos.results or []) == len(raw["videos"]["results"])
+    )

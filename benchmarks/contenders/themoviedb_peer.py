@@ -11,6 +11,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from . import appended_parts_kept
+
 NAME = "themoviedb"
 NOTE = "async peer: aiohttp + json + dacite dataclasses"
 REQUIREMENTS = ("themoviedb==2.0.2",)
@@ -49,13 +51,4 @@ def decoder(body: bytes) -> Callable[[], Any]:
     return lambda: as_dataclass(schemas.Movie, normalize(json.loads(body)))
 
 
-def parts_kept(value: Any, raw: dict[str, Any]) -> bool:
-    """Every appended credit, image and video decoded."""
-    return (
-        value.credits is not None
-        and len(value.credits.cast or []) == len(raw["credits"]["cast"])
-        and value.images is not None
-        and len(value.images.backdrops or []) == len(raw["images"]["backdrops"])
-        and value.videos is not None
-        and len(value.videos.results or []) == len(raw["videos"]["results"])
-    )
+parts_kept = appended_parts_kept

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from tmdb_async import TMDB
 from tmdb_async._decode import decoder_for
 from tmdb_async.models import MovieDetails
+
+from . import appended_parts_kept
 
 NAME = "tmdb-async"
 NOTE = "typed MovieDetails; retry, single-flight and error mapping on the path"
@@ -43,13 +44,4 @@ def decoder(body: bytes) -> Callable[[], MovieDetails]:
     return lambda: decode(body)
 
 
-def parts_kept(value: MovieDetails, raw: dict[str, Any]) -> bool:
-    """Every appended credit, image and video decoded."""
-    return (
-        value.credits is not None
-        and len(value.credits.cast or []) == len(raw["credits"]["cast"])
-        and value.images is not None
-        and len(value.images.backdrops or []) == len(raw["images"]["backdrops"])
-        and value.videos is not None
-        and len(value.videos.results or []) == len(raw["videos"]["results"])
-    )
+parts_kept = appended_parts_kept
