@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -30,6 +31,9 @@ from ._constants import (
 )
 from ._credentials import Credentials
 from ._errors import ParameterError
+
+_PRINTABLE = re.compile(r"[!-~]+")
+"""What TMDB tokens and keys are made of (base64url, dots, hex): no space or control."""
 
 __all__ = ["ClientOptions", "derive_options", "resolve_options"]
 
@@ -154,6 +158,10 @@ def resolve_options(
     if access_token is None and api_key is None:
         access_token = env.get(ACCESS_TOKEN_ENV) or None
         api_key = env.get(API_KEY_ENV) or None
+    for name, secret in (("access_token", access_token), ("api_key", api_key)):
+        if secret is not None and not _PRINTABLE.fullmatch(secret):
+            # It goes into a header or the query: a control character could split the request.
+            raise ParameterError(f"{name} must be printable ASCII without spaces")
     credentials = Credentials(access_token, api_key)
 
     resolved_url = _base_url(base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL)

@@ -1,15 +1,13 @@
-"""The transport: runs the request pipeline and owns (or borrows) the aiohttp session."""
+"""The transport: runs the request pipeline and owns its connection pool (or borrows a session)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import warnings
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-import aiohttp
 import msgspec
 from yarl import URL
 
@@ -26,40 +24,19 @@ from ._retry import Failure, Outcome, RetryPolicy, decide, parse_retry_after
 from ._singleflight import SingleFlight
 from ._stats import Stats
 from ._urls import APPEND_TO_RESPONSE, PreparedRequest, build_request
+from ._wire import WIRE_ERRORS, Response, SessionWire, Wire, failure_of, open_pool
 
 __all__ = ["Response", "Transport"]
 
 T = TypeVar("T")
 
-Response = tuple[int, Mapping[str, str], bytes]
-"""What the network seam returns: HTTP status, headers, body."""
-
 logger = logging.getLogger(LOGGER_NAME)
-
-
-_CONNECT_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
-_FATAL_ERRORS = (
-    aiohttp.ClientConnectorCertificateError,
-    aiohttp.ClientSSLError,
-    aiohttp.InvalidURL,
-)
 
 
 _PLAIN = frozenset({int, str, type(None)})
 """Argument types whose calls `Transport._prepare` remembers (exact types: not bool, enums)."""
 _MEMO_SIZE = 1024
 """Requests remembered per transport; the memo is emptied when full (cheaper than an LRU)."""
-
-
-def _failure(err: BaseException | None) -> Failure:
-    """Classify a network error: could the request have reached the server?"""
-    if isinstance(err, _FATAL_ERRORS):
-        return Failure.FATAL
-    if isinstance(err, _CONNECT_ERRORS):
-        return Failure.CONNECT
-    if isinstance(err, asyncio.TimeoutError):
-        return Failure.TIMEOUT
-    return Failure.DISCONNECT
 
 
 def _truncated(err: DecodeError) -> bool:
@@ -78,8 +55,8 @@ def _not_found_body(err: NotFoundError) -> bytes:
 class Transport:
     """Perform TMDB operations: validate, authenticate, send, map errors, decode.
 
-    The aiohttp session is created on the first request, inside the running loop, and closed
-    by `aclose()`. A session passed in the options is borrowed and never closed.
+    The connection pool is opened on the first request, inside the running loop, and closed
+    by `aclose()`. An aiohttp session passed in the options is borrowed and never closed.
     """
 
     def __init__(
@@ -100,9 +77,7 @@ class Transport:
         self._closed = False
         self._credentials = options.credentials
         self._base_url = URL(options.base_url)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._session = None if parent else options.session
-        self._owns_session = parent is None and options.session is None
+        self._wire: Wire | None = None
         self._clock: Clock
         self._policy: RetryPolicy
         self._limiter: RateLimiter | None
@@ -128,14 +103,6 @@ class Transport:
             "User-Agent": USER_AGENT,
             **self._credentials.headers(),
         }
-        # Our own session carries the timeout (and never raises for a status) by default; a
-        # borrowed one may be configured otherwise, so each request says it (slower: ~4%).
-        ours = parent._owns_session if parent is not None else self._owns_session
-        self._borrowed_options: dict[str, Any] = (
-            {} if ours else {"timeout": options.timeout, "raise_for_status": False}
-        )
-        # An owned session carries these as its defaults: aiohttp then merges nothing per request.
-        self._request_headers: Mapping[str, str] = {} if self._owns_session else self._headers
         self._auth_query = self._credentials.query()
         # Single-flight keys are scoped by the credentials, without holding them in clear.
         secret = repr(sorted({**self._credentials.headers(), **self._auth_query}.items()))
@@ -329,7 +296,7 @@ class Transport:
         """Send through the rate limiter, retrying by the policy, until success or a final error."""
         method = prepared.method
         url = prepared.url.update_query(self._auth_query) if self._auth_query else prepared.url
-        headers = self._request_headers
+        headers: Mapping[str, str] = {}  # the wire adds the client's own to every request
         if prepared.body is not None:
             headers = {**headers, "Content-Type": "application/json;charset=utf-8"}
         if validators:
@@ -351,7 +318,7 @@ class Transport:
                     method, url, headers, prepared.body, prepared=prepared
                 )
             except TransportError as err:
-                error, outcome = err, Outcome(method, failure=_failure(err.__cause__))
+                error, outcome = err, Outcome(method, failure=failure_of(err.__cause__))
             else:
                 if status != 429 and limiter is not None:
                     limiter.on_success()
@@ -367,7 +334,7 @@ class Transport:
                         error, outcome = err, Outcome(method, status, Failure.BODY)
                 else:
                     retry_after = parse_retry_after(
-                        response_headers.get("Retry-After"), clock.wall()
+                        response_headers.get("retry-after"), clock.wall()
                     )
                     error = error_from_response(
                         status,
@@ -410,13 +377,10 @@ class Transport:
         `prepared.redacted_url()` is `url` without credentials: the only form that is logged or
         put in errors (built only when needed: it is not free).
         """
-        session = self._ensure_session()
+        wire = self._wire or self._open_wire()
         try:
-            async with session.request(
-                method, url, headers=headers, data=body, **self._borrowed_options
-            ) as response:
-                payload = await response.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            status, response_headers, payload = await wire.request(method, url, headers, body)
+        except WIRE_ERRORS as err:
             safe_url = prepared.redacted_url()
             logger.debug("%s %s failed: %s", method, safe_url, type(err).__name__)
             reason = self._credentials.redact(str(err)) or "timed out"
@@ -430,10 +394,10 @@ class Transport:
                 "%s %s -> %d (%d bytes)",
                 method,
                 prepared.redacted_url(),
-                response.status,
+                status,
                 len(payload),
             )
-        return response.status, response.headers, payload
+        return status, response_headers, payload
 
     def _decode(self, payload: bytes, operation: Operation[T], prepared: PreparedRequest) -> T:
         if not operation.append_templates:
@@ -454,24 +418,20 @@ class Transport:
             )
         return result
 
-    def _ensure_session(self) -> aiohttp.ClientSession:
+    def _open_wire(self) -> Wire:
+        """The parent's wire, or this transport's own, opened in the running loop."""
         if self._parent is not None:
-            return self._parent._ensure_session()
-        loop = asyncio.get_running_loop()
-        if self._session is None:
-            self._loop = loop
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._options.max_connections),
-                headers=self._headers,
-                timeout=self._options.timeout,
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-        elif self._owns_session and loop is not self._loop:
-            raise RuntimeError("this TMDB client was first used in another event loop")
-        return self._session
+            self._wire = self._parent._wire or self._parent._open_wire()
+            return self._wire
+        session, options = self._options.session, self._options
+        if session is not None:
+            self._wire = SessionWire(session, self._headers, options.timeout)
+        else:
+            self._wire = open_pool(options.max_connections, options.timeout, self._headers)
+        return self._wire
 
     async def aclose(self) -> None:
-        """Close the session if this transport opened it; idempotent.
+        """Close the connection pool (a borrowed session is left open); idempotent.
 
         A derived transport only stops itself: the pool and cache belong to its parent.
         """
@@ -482,13 +442,13 @@ class Transport:
             return
         if self._cache is not None:
             await self._cache.aclose()
-        session, self._session = self._session, None
-        if self._owns_session and session is not None:
-            await session.close()
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            await wire.aclose()
 
     def __del__(self, _warn: Any = warnings.warn) -> None:
-        session = getattr(self, "_session", None)
-        if getattr(self, "_owns_session", False) and session is not None and not session.closed:
+        wire = getattr(self, "_wire", None)
+        if getattr(self, "_parent", True) is None and wire is not None and not wire.closed:
             _warn(
                 "unclosed tmdb_async client: use `async with TMDB()` or `await tmdb.aclose()`",
                 ResourceWarning,

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tmdb_async import TMDB
@@ -125,10 +126,22 @@ async def test_session_scoped_and_non_get_requests_are_never_cached(
     assert (tmdb.stats.cache_hits, tmdb.stats.cache_misses) == (0, 0)
 
 
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as borrowed:
+        yield borrowed
+
+
+@pytest.mark.parametrize("borrowed", [False, True], ids=["own-pool", "borrowed-session"])
 async def test_a_stale_entry_is_revalidated_with_if_none_match(
-    transport: Any, fake_tmdb: FakeTMDB, clock: FakeClock
+    transport: Any,
+    fake_tmdb: FakeTMDB,
+    clock: FakeClock,
+    session: aiohttp.ClientSession,
+    borrowed: bool,
 ) -> None:
-    client: Transport = transport()
+    # Both wires hand the cache the response headers (ETag, Cache-Control) by the same names.
+    client: Transport = transport(session=session if borrowed else None)
     first = await details(client)
     assert "If-None-Match" not in fake_tmdb.stats.last.headers
 

@@ -25,6 +25,7 @@ from tmdb_async._errors import (
     ServerError,
     TransportError,
 )
+from tmdb_async._http import ConnectFailed
 from tmdb_async._options import resolve_options
 from tmdb_async._requester import BodyParam, Operation, PathParam, QueryParam
 from tmdb_async._transport import Transport
@@ -240,7 +241,7 @@ async def test_validation_happens_before_io(server: Server, bearer: Transport) -
     with pytest.raises(ParameterError):
         await bearer.request(RATE, ("7",), {}, {"value": True})
     assert server.requests == []
-    assert bearer._session is None
+    assert bearer._wire is None
 
 
 async def test_not_found(bearer: Transport, server: Server) -> None:
@@ -309,7 +310,7 @@ async def test_connection_refused_is_transport_error() -> None:
         await transport.aclose()
     assert info.value.http_status is None
     assert KEY not in str(info.value)
-    assert isinstance(info.value.__cause__, aiohttp.ClientError)
+    assert isinstance(info.value.__cause__, ConnectFailed)
 
 
 async def test_language_and_region_defaults(server: Server) -> None:
@@ -328,13 +329,13 @@ async def test_language_and_region_defaults(server: Server) -> None:
     assert echo.query == {"region": "FR"}
 
 
-async def test_owned_session_closed_by_aclose(bearer: Transport) -> None:
+async def test_owned_pool_closed_by_aclose(bearer: Transport) -> None:
     await bearer.request(MOVIE, (1,), {})
-    session = bearer._session
-    assert session is not None
-    assert session.closed is False
+    pool = bearer._wire
+    assert pool is not None
+    assert pool.closed is False
     await bearer.aclose()
-    assert (session.closed, bearer.closed) == (True, True)
+    assert (pool.closed, bearer.closed) == (True, True)
     await bearer.aclose()
 
 

@@ -30,6 +30,7 @@ from tmdb_async._generated.operations import (
     MOVIES_DELETE_RATING,
     MOVIES_DETAILS,
 )
+from tmdb_async._http import ConnectionPool
 from tmdb_async._options import resolve_options
 from tmdb_async._retry import RetryPolicy
 from tmdb_async._transport import Transport
@@ -358,11 +359,9 @@ async def test_cancellation_leaves_nothing_behind(fake_tmdb: FakeTMDB, make: Any
     limiter = transport._limiter
     assert limiter is not None
     assert limiter.waiting == 0
-    session = transport._session
-    assert session is not None
-    connector = session.connector
-    assert connector is not None
-    assert len(connector._acquired) == 0  # type: ignore[attr-defined]
+    pool = transport._wire
+    assert isinstance(pool, ConnectionPool)
+    assert pool.in_use == 0
     # Both connections and the tokens are usable again at once.
     fake_tmdb.faults.clear()
     movies = await asyncio.wait_for(asyncio.gather(*(details(transport, i) for i in (1, 2, 3))), 2)

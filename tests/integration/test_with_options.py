@@ -23,7 +23,7 @@ async def test_derived_client_shares_pool_cache_and_stats(fake_tmdb: FakeTMDB) -
         assert tmdb.stats is german.stats
         assert tmdb.stats.requests == 4
         assert tmdb.stats.cache_hits == 2
-        assert german._transport._ensure_session() is tmdb._transport._ensure_session()
+        assert german._transport._wire is tmdb._transport._wire is not None
         await german.aclose()
         assert not tmdb.closed
         await tmdb.movies.details(551)

@@ -426,7 +426,7 @@ async def test_two_tiers_fill_memory_from_the_shared_store() -> None:
     writer = ResponseCache(shared=store, wall=wall)
     reader = ResponseCache(MemoryCache(clock=wall), store, wall=wall)
     lookup = Lookup(writer.key("GET", "http://x/3/movie/1"), 600.0)
-    await writer.store(lookup, 200, b'{"id":1}', {"ETag": '"e"'})
+    await writer.store(lookup, 200, b'{"id":1}', {"etag": '"e"'})
     key = lookup.key or ""
     found = await reader.lookup(key, 600.0)
     assert found.fresh
@@ -443,20 +443,20 @@ async def test_store_respects_ttls_and_negative_entries() -> None:
     wall = Clock(1_000.0)
     cache = ResponseCache(MemoryCache(clock=wall), wall=wall)
     key = cache.key("GET", "http://x/3/movie/1")
-    await cache.store(Lookup(key, 3600.0), 200, b"{}", {"Cache-Control": "public, max-age=60"})
+    await cache.store(Lookup(key, 3600.0), 200, b"{}", {"cache-control": "public, max-age=60"})
     stored = await cache.get(key)
     assert stored is not None
     assert (stored.fresh_until, stored.keep_until) == (1_060.0, 1_060.0)
-    await cache.store(Lookup(key, 3600.0), 200, b"{}", {"ETag": '"v1"'})
+    await cache.store(Lookup(key, 3600.0), 200, b"{}", {"etag": '"v1"'})
     stored = await cache.get(key)
     assert stored is not None
     assert (stored.fresh_until, stored.keep_until, stored.etag) == (4_600.0, 8_200.0, '"v1"')
-    await cache.store(Lookup(key, 3600.0), 404, b'{"status_code":34}', {"ETag": '"x"'})
+    await cache.store(Lookup(key, 3600.0), 404, b'{"status_code":34}', {"etag": '"x"'})
     stored = await cache.get(key)
     assert stored is not None
     assert (stored.status, stored.fresh_until, stored.etag) == (404, 1_060.0, None)
     assert Lookup(key, 3600.0, stored, fresh=False).validators is None
-    await cache.store(Lookup(key, 3600.0), 200, b"{}", {"Cache-Control": "no-store"})
+    await cache.store(Lookup(key, 3600.0), 200, b"{}", {"cache-control": "no-store"})
     assert await cache.get(key) is None
     await cache.store(Lookup(None, 3600.0), 200, b"{}", {})
     assert len(cache.memory or ()) == 0

@@ -96,9 +96,16 @@ def test_rate_limit_off() -> None:
         ({"region": "U S"}, "region"),
         ({"session": object()}, "session must be an aiohttp.ClientSession"),
         ({"api_key": ""}, "api_key must be a non-empty string"),
+        ({"api_key": "abc\r\nX-Evil: 1"}, "api_key must be printable ASCII without spaces"),
+        ({"access_token": "ey J"}, "access_token must be printable ASCII without spaces"),
     ],
 )
 def test_invalid_options(kwargs: dict[str, object], match: str) -> None:
     kwargs.setdefault("api_key", KEY)
     with pytest.raises(ParameterError, match=match):
         resolve_options(environ={}, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_credential_from_the_environment_is_checked_too() -> None:
+    with pytest.raises(ParameterError, match="access_token must be printable ASCII"):
+        resolve_options(environ={"TMDB_ACCESS_TOKEN": "token\n"})

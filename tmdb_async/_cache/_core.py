@@ -148,8 +148,8 @@ class ResponseCache:
         if status == 404:
             fresh, etag = min(CACHE_NEGATIVE_TTL, lookup.class_ttl), None
         else:
-            fresh = fresh_ttl(lookup.class_ttl, headers.get("Cache-Control"), headers.get("Age"))
-            etag = headers.get("ETag")
+            fresh = fresh_ttl(lookup.class_ttl, headers.get("cache-control"), headers.get("age"))
+            etag = headers.get("etag")
         keep = keep_ttl(
             fresh, has_etag=etag is not None, stale_keep_max=CACHE_STALE_KEEP_MAX, max_ttl=MAX_TTL
         )
@@ -166,10 +166,10 @@ class ResponseCache:
         assert entry is not None
         self.stats.revalidated += 1
         # RFC 9111 §4.3.4: the 304's validators and freshness replace the stored ones.
-        names = ("ETag", "Cache-Control", "Age")
+        names = ("etag", "cache-control", "age")
         refreshed = {name: headers[name] for name in names if headers.get(name)}
         if entry.etag is not None:
-            refreshed.setdefault("ETag", entry.etag)
+            refreshed.setdefault("etag", entry.etag)
         await self.store(lookup, entry.status, entry.body, refreshed)
         return entry.body
 

@@ -1,0 +1,266 @@
+"""An incremental HTTP/1.1 response parser: bytes in, whole responses out, no I/O.
+
+Framing follows RFC 9112 section 6.3: no body for HEAD, 1xx, 204 and 304; chunked when the
+last transfer coding is `chunked`; else `Content-Length`; else until the server closes. A
+body sent with `Content-Encoding: gzip` or `deflate` is returned decompressed.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import NamedTuple
+
+from ._errors import Disconnected, ProtocolViolation
+
+__all__ = ["MAX_HEAD", "ParsedResponse", "ResponseParser"]
+
+MAX_HEAD = 64 * 1024
+"""Bytes a status line plus headers may take (aiohttp allows 8 KiB per line)."""
+_MAX_CHUNK_LINE = 1024
+_NO_BODY_STATUSES = frozenset({204, 304})
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([0-9]{3})(?: |$)")
+
+_LENGTH, _CHUNKED, _UNTIL_CLOSE, _NONE = range(4)
+
+
+class ParsedResponse(NamedTuple):
+    """One response: status, headers (lower-case names), decoded body, reusable connection."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    keep_alive: bool
+
+
+class ResponseParser:
+    """Parses the responses of one connection, one request at a time.
+
+    Call `expect(method)` before each request, then `feed` what arrives until it returns the
+    response; `feed_eof` when the server closes.
+    """
+
+    __slots__ = (
+        "_chunk_left",
+        "_expect_body",
+        "_framing",
+        "_head",
+        "_headers",
+        "_keep_alive",
+        "_length",
+        "_parts",
+        "_raw",
+        "_received",
+        "_status",
+        "_trailers",
+        "started",
+    )
+
+    def __init__(self) -> None:
+        self.expect("GET")
+
+    def expect(self, method: str) -> None:
+        """Get ready for the response to a `method` request."""
+        self._expect_body = method != "HEAD"
+        self._head = b""
+        self._status = 0
+        self._headers: dict[str, str] = {}
+        self._keep_alive = True
+        self._framing = _NONE
+        self._length = 0
+        self._received = 0
+        self._parts: list[bytes] = []
+        self._raw = bytearray()
+        self._chunk_left = -1  # -1: a chunk-size line is next; -2: the CRLF after a chunk
+        self._trailers = False
+        self.started = False
+
+    def feed(self, data: bytes) -> ParsedResponse | None:
+        """Take the next bytes; the response once it is complete, else None."""
+        self.started = True
+        if not self._status:
+            data = self._take_head(data)
+            if not self._status:
+                return None
+        framing = self._framing
+        if framing == _LENGTH:
+            self._parts.append(data)
+            self._received += len(data)
+            if self._received < self._length:
+                return None
+            return self._finish(self._joined_body())
+        if framing == _CHUNKED:
+            return self._feed_chunked(data)
+        if framing == _UNTIL_CLOSE:
+            self._parts.append(data)
+            return None
+        if data:
+            self._keep_alive = False  # bytes nobody asked for: do not reuse the connection
+        return self._finish(b"")
+
+    def feed_eof(self) -> ParsedResponse:
+        """The server closed the connection: the response if that completes it."""
+        if self._status and self._framing == _UNTIL_CLOSE:
+            return self._finish(b"".join(self._parts))
+        raise Disconnected(
+            "the server closed the connection before the response was complete",
+            started=self.started,
+        )
+
+    def _take_head(self, data: bytes) -> bytes:
+        """Consume the status line and headers; return the bytes after them."""
+        head = self._head + data if self._head else data
+        end = head.find(b"\r\n\r\n")
+        if end < 0:
+            if len(head) > MAX_HEAD:
+                raise ProtocolViolation(f"the response head is over {MAX_HEAD} bytes")
+            self._head = head
+            return b""
+        if end > MAX_HEAD:
+            raise ProtocolViolation(f"the response head is over {MAX_HEAD} bytes")
+        self._head = b""
+        rest = head[end + 4 :]
+        self._parse_head(head[:end].decode("latin-1"))
+        if 100 <= self._status < 200:  # informational (100 Continue): the real one follows
+            self._status = 0
+            self._headers = {}
+            return self._take_head(rest) if rest else b""
+        return rest
+
+    def _parse_head(self, text: str) -> None:
+        lines = text.split("\r\n")
+        status_line = lines[0]
+        match = _STATUS_LINE.match(status_line)
+        if match is None:
+            raise ProtocolViolation(f"not an HTTP/1.x status line: {status_line[:80]!r}")
+        status = int(match[2])
+        headers = self._headers
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            key = name.lower()
+            if not colon or key in headers or line[:1] in " \t" or name[-1:] in " \t":
+                _add_odd_header(headers, line)
+            else:
+                headers[key] = value.strip()
+        connection = headers.get("connection", "").lower()
+        if match[1] == "0":
+            self._keep_alive = "keep-alive" in connection
+        else:
+            self._keep_alive = "close" not in connection
+        self._framing = self._framing_of(status, headers)
+        self._status = status
+
+    def _framing_of(self, status: int, headers: dict[str, str]) -> int:
+        if not self._expect_body or status < 200 or status in _NO_BODY_STATUSES:
+            return _NONE
+        coding = headers.get("transfer-encoding")
+        if coding is not None:
+            if "content-length" in headers:
+                self._keep_alive = False  # RFC 9112 6.3: smuggling-shaped, never reuse
+            if coding.rsplit(",", 1)[-1].strip().lower() == "chunked":
+                return _CHUNKED
+            self._keep_alive = False
+            return _UNTIL_CLOSE
+        length = headers.get("content-length")
+        if length is None:
+            self._keep_alive = False
+            return _UNTIL_CLOSE
+        values = {v.strip() for v in length.split(",")}
+        value = values.pop()
+        if values or not value.isdigit():
+            raise ProtocolViolation(f"bad Content-Length: {length[:80]!r}")
+        self._length = int(value)
+        return _LENGTH
+
+    def _joined_body(self) -> bytes:
+        parts = self._parts
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        if len(body) > self._length:
+            self._keep_alive = False  # bytes after the response: do not reuse the connection
+            body = body[: self._length]
+        return body
+
+    def _feed_chunked(self, data: bytes) -> ParsedResponse | None:
+        raw = self._raw
+        raw += data
+        pos = 0
+        size = len(raw)
+        parts = self._parts
+        while pos < size:
+            left = self._chunk_left
+            if left > 0:
+                take = min(left, size - pos)
+                parts.append(bytes(raw[pos : pos + take]))
+                pos += take
+                self._chunk_left = -2 if take == left else left - take
+                continue
+            if left == -2:
+                if size - pos < 2:
+                    break
+                if raw[pos : pos + 2] != b"\r\n":
+                    raise ProtocolViolation("a chunk is not followed by CRLF")
+                pos += 2
+                self._chunk_left = -1
+                continue
+            end = raw.find(b"\r\n", pos)
+            if end < 0:
+                if size - pos > _MAX_CHUNK_LINE:
+                    raise ProtocolViolation("a chunk-size or trailer line is too long")
+                break
+            line = bytes(raw[pos:end])
+            pos = end + 2
+            if self._trailers:
+                if not line:
+                    if pos < size:
+                        self._keep_alive = False
+                    return self._finish(b"".join(parts))
+                continue  # trailer fields carry nothing we use
+            digits = line.split(b";", 1)[0].strip()
+            if not digits or not _HEX.issuperset(digits):
+                raise ProtocolViolation(f"bad chunk size line: {line[:40]!r}")
+            chunk = int(digits, 16)
+            if chunk:
+                self._chunk_left = chunk
+            else:
+                self._trailers = True
+        del raw[:pos]
+        return None
+
+    def _finish(self, body: bytes) -> ParsedResponse:
+        headers = self._headers
+        coding = headers.get("content-encoding")
+        if coding is not None and body:
+            body = _decompressed(body, coding)
+        return ParsedResponse(self._status, headers, body, self._keep_alive)
+
+
+def _add_odd_header(headers: dict[str, str], line: str) -> None:
+    """A repeated header (values joined by commas), a folded line, or a malformed one."""
+    if line[:1] in (" ", "\t") and headers:  # obsolete line folding: continues the last value
+        last = next(reversed(headers))
+        headers[last] = f"{headers[last]} {line.strip()}"
+        return
+    name, colon, value = line.partition(":")
+    if not colon or not name or name != name.strip():
+        raise ProtocolViolation(f"malformed header line: {line[:80]!r}")
+    key = name.lower()
+    value = value.strip()
+    headers[key] = f"{headers[key]}, {value}" if key in headers else value
+
+
+def _decompressed(body: bytes, coding: str) -> bytes:
+    name = coding.strip().lower()
+    try:
+        if name in ("gzip", "x-gzip"):
+            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        if name == "deflate":  # zlib-wrapped per the RFC; raw deflate in the wild
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)
+    except zlib.error as err:
+        raise ProtocolViolation(f"the {name} body does not decompress: {err}") from err
+    if name == "identity":
+        return body
+    raise ProtocolViolation(f"unsupported Content-Encoding: {coding[:40]!r}")
