@@ -28,6 +28,7 @@ THROUGHPUT = (
     "aiohttp_json",
     "tmdbasync",
     "tmdbasync_uvloop",
+    "tmdbasync_session",
     "themoviedb_peer",
     "tmdbfusion_peer",
     "tmdbsimple_peer",

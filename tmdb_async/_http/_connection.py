@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from ._errors import Disconnected, HTTPError
 from ._parser import ParsedResponse, ResponseParser
@@ -38,16 +39,16 @@ class Connection(asyncio.Protocol):
         self.deadline = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A stream transport, though not always an asyncio.Transport subclass (uvloop's).
+        self._transport = cast(asyncio.Transport, transport)
 
-    def send(self, request: bytes, method: str) -> asyncio.Future[ParsedResponse]:
-        """Write `request`; the future completes with its response (or fails)."""
+    def send(self, request: bytes, method: str, now: float) -> asyncio.Future[ParsedResponse]:
+        """Write `request` at loop time `now`; the future completes with its response."""
         assert self._transport is not None
         assert self._waiter is None
         self._parser.expect(method)
         waiter = self._waiter = self._loop.create_future()
-        self.last_read = self._loop.time()
+        self.last_read = now  # the silence (`sock_read`) is counted from here
         self._transport.write(request)
         return waiter
 

@@ -90,21 +90,26 @@ class ConnectionPool:
         connect_by = None if connect is None else now + connect
         if deadline is not None and (connect_by is None or deadline < connect_by):
             connect_by = deadline
-        await self._acquire_slot(connect_by)
+        if self._free > 0 and not self._slot_waiters:
+            self._free -= 1  # the usual case, inline
+        else:
+            await self._wait_for_slot(connect_by)
+            now = self._loop.time()
         try:
             for reused in (True, False):
-                connection = self._idle_connection(origin) if reused else None
+                connection = self._idle_connection(origin, now) if reused else None
                 if connection is None:
                     connection = await self._connect(origin, connect_by)
+                    now = self._loop.time()
                     reused = False
                 try:
-                    response = await self._exchange(connection, request, method, deadline)
+                    response = await self._exchange(connection, request, method, now, deadline)
                 except Disconnected as err:
                     if reused and not err.started and method in _STALE_RETRY_METHODS:
                         continue  # the server had closed this idle connection: use a new one
                     raise
                 if not connection.closed and response.keep_alive:
-                    connection.idle_since = self._loop.time()
+                    connection.idle_since = connection.last_read  # the response's last bytes
                     self._idle.setdefault(origin, []).append(connection)
                 return response.status, response.headers, response.body
             raise AssertionError("unreachable: the second pass uses a new connection")
@@ -151,10 +156,8 @@ class ConnectionPool:
         request = f"{head}{extra}\r\n".encode("latin-1")
         return request + body if body else request
 
-    async def _acquire_slot(self, deadline: float | None) -> None:
-        if self._free > 0 and not self._slot_waiters:
-            self._free -= 1
-            return
+    async def _wait_for_slot(self, deadline: float | None) -> None:
+        """Wait until `_release_slot` hands this request a slot, or fail at `deadline`."""
         waiter: asyncio.Future[None] = self._loop.create_future()
         self._slot_waiters.append(waiter)
         timer = None
@@ -180,9 +183,9 @@ class ConnectionPool:
                 return
         self._free += 1
 
-    def _idle_connection(self, origin: Origin) -> Connection | None:
+    def _idle_connection(self, origin: Origin, now: float) -> Connection | None:
         idle = self._idle.get(origin)
-        expired = self._loop.time() - KEEPALIVE
+        expired = now - KEEPALIVE
         while idle:
             connection = idle.pop()
             if not connection.closed and connection.idle_since > expired:
@@ -197,13 +200,17 @@ class ConnectionPool:
         timeout = None if deadline is None else max(0.0, deadline - self._loop.time())
         if sock_connect is not None and (timeout is None or sock_connect < timeout):
             timeout = sock_connect
-        opening = self._loop.create_connection(
-            lambda: Connection(self._loop),
-            host,
-            port,
-            ssl=tls,
-            server_hostname=host if tls is not None else None,
-            happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
+        loop, hostname = self._loop, host if tls is not None else None
+
+        def connection_factory() -> Connection:
+            return Connection(loop)
+
+        # asyncio's own loops race IPv6 and IPv4 (RFC 8305); uvloop's take no such argument.
+        racing: dict[str, Any] = {}
+        if isinstance(loop, asyncio.BaseEventLoop):
+            racing["happy_eyeballs_delay"] = HAPPY_EYEBALLS_DELAY
+        opening = loop.create_connection(
+            connection_factory, host, port, ssl=tls, server_hostname=hostname, **racing
         )
         try:
             _, connection = await asyncio.wait_for(opening, timeout)
@@ -216,12 +223,17 @@ class ConnectionPool:
         return connection
 
     async def _exchange(
-        self, connection: Connection, request: bytes, method: str, deadline: float | None
+        self,
+        connection: Connection,
+        request: bytes,
+        method: str,
+        now: float,
+        deadline: float | None,
     ) -> ParsedResponse:
         """Send `request` on `connection` and await the response, within the timeouts."""
         connection.deadline = math.inf if deadline is None else deadline
         self._busy.add(connection)
-        waiter = connection.send(request, method)
+        waiter = connection.send(request, method, now)
         if self._watchdog is None and self._tick is not None:
             self._watchdog = self._loop.call_later(self._tick, self._sweep)
         try:
