@@ -368,6 +368,19 @@ async def test_body_until_close() -> None:
     assert (status, len(body)) == (200, 100_000)
 
 
+async def test_a_corrupt_body_read_until_close_fails_the_request() -> None:
+    server, listener = await raw(
+        lambda c, n: b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\nnot gzip", close_after=True
+    )
+    http = pool()
+    try:
+        with pytest.raises(ProtocolViolation, match="gzip body does not decompress"):
+            await asyncio.wait_for(http.request("GET", server.url("/a"), {}, None), 2)
+    finally:
+        await http.aclose()
+        listener.close()
+
+
 async def test_garbage_is_a_protocol_violation_and_the_connection_is_dropped() -> None:
     replies = [b"SSH-2.0-OpenSSH\r\n\r\n", ok(b'{"fine": 1}')]
     server, listener = await raw(lambda c, n: replies[c])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import cast
 
-from ._errors import Disconnected, HTTPError
+from ._errors import Disconnected, HTTPError, ProtocolViolation
 from ._parser import ParsedResponse, ResponseParser
 
 __all__ = ["Connection"]
@@ -60,8 +60,8 @@ class Connection(asyncio.Protocol):
             return
         try:
             response = self._parser.feed(data)
-        except HTTPError as err:
-            self.fail(err)
+        except Exception as err:
+            self.fail(_violation(err))
             self.abort()
             return
         if response is not None:
@@ -80,10 +80,11 @@ class Connection(asyncio.Protocol):
             return
         try:
             response = self._parser.feed_eof()
-        except Disconnected as err:
-            if exc is not None:
-                err.__cause__ = exc
-            self.fail(err)
+        except Exception as err:
+            failure = _violation(err)
+            if exc is not None and isinstance(failure, Disconnected):
+                failure.__cause__ = exc
+            self.fail(failure)
         else:
             waiter, self._waiter = self._waiter, None
             if not waiter.done():
@@ -106,3 +107,12 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self._transport is not None:
             self._transport.abort()
+
+
+def _violation(err: Exception) -> HTTPError:
+    """The parser's own errors as they are; anything else it raised, as a ProtocolViolation."""
+    if isinstance(err, HTTPError):
+        return err
+    violation = ProtocolViolation(f"unparseable response: {type(err).__name__}: {err}")
+    violation.__cause__ = err
+    return violation

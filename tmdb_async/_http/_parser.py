@@ -20,7 +20,9 @@ MAX_HEAD = 64 * 1024
 _MAX_CHUNK_LINE = 1024
 _NO_BODY_STATUSES = frozenset({204, 304})
 _HEX = frozenset(b"0123456789abcdefABCDEF")
-_STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([0-9]{3})(?: |$)")
+_STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([1-9][0-9]{2})(?: |$)")
+_MAX_LENGTH_DIGITS = 15
+"""A Content-Length of 15 digits is about a petabyte: anything longer is not a real length."""
 
 _LENGTH, _CHUNKED, _UNTIL_CLOSE, _NONE = range(4)
 
@@ -109,24 +111,27 @@ class ResponseParser:
         )
 
     def _take_head(self, data: bytes) -> bytes:
-        """Consume the status line and headers; return the bytes after them."""
+        """Consume the status line and headers; return the bytes after them.
+
+        Informational (1xx) responses are skipped: the real one follows them.
+        """
         head = self._head + data if self._head else data
-        end = head.find(b"\r\n\r\n")
-        if end < 0:
-            if len(head) > MAX_HEAD:
+        while True:
+            end = head.find(b"\r\n\r\n")
+            if end < 0:
+                if len(head) > MAX_HEAD + 3:  # + a terminator cut short by the split
+                    raise ProtocolViolation(f"the response head is over {MAX_HEAD} bytes")
+                self._head = head
+                return b""
+            if end > MAX_HEAD:
                 raise ProtocolViolation(f"the response head is over {MAX_HEAD} bytes")
-            self._head = head
-            return b""
-        if end > MAX_HEAD:
-            raise ProtocolViolation(f"the response head is over {MAX_HEAD} bytes")
-        self._head = b""
-        rest = head[end + 4 :]
-        self._parse_head(head[:end].decode("latin-1"))
-        if 100 <= self._status < 200:  # informational (100 Continue): the real one follows
+            self._parse_head(head[:end].decode("latin-1"))
+            head = head[end + 4 :]
+            if self._status >= 200:
+                self._head = b""
+                return head
             self._status = 0
             self._headers = {}
-            return self._take_head(rest) if rest else b""
-        return rest
 
     def _parse_head(self, text: str) -> None:
         lines = text.split("\r\n")
@@ -136,12 +141,13 @@ class ResponseParser:
             raise ProtocolViolation(f"not an HTTP/1.x status line: {status_line[:80]!r}")
         status = int(match[2])
         headers = self._headers
+        key = ""
         for line in lines[1:]:
             name, colon, value = line.partition(":")
-            key = name.lower()
-            if not colon or key in headers or line[:1] in " \t" or name[-1:] in " \t":
-                _add_odd_header(headers, line)
+            if not colon or line[:1] in " \t" or name[-1:] in " \t" or name.lower() in headers:
+                key = _add_odd_header(headers, line, key)
             else:
+                key = name.lower()
                 headers[key] = value.strip()
         connection = headers.get("connection", "").lower()
         if match[1] == "0":
@@ -156,19 +162,19 @@ class ResponseParser:
             return _NONE
         coding = headers.get("transfer-encoding")
         if coding is not None:
+            # Only `chunked` is sent to clients that, like this one, send no TE header.
+            if coding.strip().lower() != "chunked":
+                raise ProtocolViolation(f"unsupported Transfer-Encoding: {coding[:40]!r}")
             if "content-length" in headers:
                 self._keep_alive = False  # RFC 9112 6.3: smuggling-shaped, never reuse
-            if coding.rsplit(",", 1)[-1].strip().lower() == "chunked":
-                return _CHUNKED
-            self._keep_alive = False
-            return _UNTIL_CLOSE
+            return _CHUNKED
         length = headers.get("content-length")
         if length is None:
             self._keep_alive = False
             return _UNTIL_CLOSE
         values = {v.strip() for v in length.split(",")}
         value = values.pop()
-        if values or not value.isdigit():
+        if values or not (value.isascii() and value.isdigit()) or len(value) > _MAX_LENGTH_DIGITS:
             raise ProtocolViolation(f"bad Content-Length: {length[:80]!r}")
         self._length = int(value)
         return _LENGTH
@@ -204,9 +210,9 @@ class ResponseParser:
                 self._chunk_left = -1
                 continue
             end = raw.find(b"\r\n", pos)
+            if (end if end >= 0 else size) - pos > _MAX_CHUNK_LINE:
+                raise ProtocolViolation("a chunk-size or trailer line is too long")
             if end < 0:
-                if size - pos > _MAX_CHUNK_LINE:
-                    raise ProtocolViolation("a chunk-size or trailer line is too long")
                 break
             line = bytes(raw[pos:end])
             pos = end + 2
@@ -235,32 +241,47 @@ class ResponseParser:
         return ParsedResponse(self._status, headers, body, self._keep_alive)
 
 
-def _add_odd_header(headers: dict[str, str], line: str) -> None:
-    """A repeated header (values joined by commas), a folded line, or a malformed one."""
-    if line[:1] in (" ", "\t") and headers:  # obsolete line folding: continues the last value
-        last = next(reversed(headers))
-        headers[last] = f"{headers[last]} {line.strip()}"
-        return
+def _add_odd_header(headers: dict[str, str], line: str, previous: str) -> str:
+    """A repeated header (values joined by commas), a folded line (it continues the line
+    above, whose name is `previous`), or a malformed one; returns the name it added to."""
+    if line[:1] in (" ", "\t") and previous:
+        headers[previous] = f"{headers[previous]} {line.strip()}"
+        return previous
     name, colon, value = line.partition(":")
     if not colon or not name or name != name.strip():
         raise ProtocolViolation(f"malformed header line: {line[:80]!r}")
     key = name.lower()
     value = value.strip()
     headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return key
 
 
 def _decompressed(body: bytes, coding: str) -> bytes:
     name = coding.strip().lower()
-    try:
-        if name in ("gzip", "x-gzip"):
-            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        if name == "deflate":  # zlib-wrapped per the RFC; raw deflate in the wild
-            try:
-                return zlib.decompress(body)
-            except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)
-    except zlib.error as err:
-        raise ProtocolViolation(f"the {name} body does not decompress: {err}") from err
     if name == "identity":
         return body
+    if name in ("gzip", "x-gzip"):
+        return _inflated(body, 16 + zlib.MAX_WBITS, name, members=True)
+    if name == "deflate":  # zlib-wrapped per the RFC; raw deflate in the wild
+        try:
+            return _inflated(body, zlib.MAX_WBITS, name, members=False)
+        except ProtocolViolation:
+            return _inflated(body, -zlib.MAX_WBITS, name, members=False)
     raise ProtocolViolation(f"unsupported Content-Encoding: {coding[:40]!r}")
+
+
+def _inflated(body: bytes, wbits: int, name: str, *, members: bool) -> bytes:
+    """Every member of a (multi-member) gzip or one deflate stream; no trailing bytes."""
+    out: list[bytes] = []
+    try:
+        while body:
+            stream = zlib.decompressobj(wbits)
+            out.append(stream.decompress(body))
+            if not stream.eof:
+                raise ProtocolViolation(f"the {name} body is cut short")
+            body = stream.unused_data
+            if body and not members:
+                raise ProtocolViolation(f"bytes after the end of the {name} body")
+    except zlib.error as err:
+        raise ProtocolViolation(f"the {name} body does not decompress: {err}") from err
+    return b"".join(out)
