@@ -4,8 +4,9 @@ rate limit.
 
 Every contender runs in a fresh process of its own (peers in their own venvs, see `_peers`),
 one process per round; the rounds are interleaved and the order rotates each round, so a
-noisy neighbour hurts everybody alike. Each process warms up (connections, imports) before
-the timed part and reports wall time, its own CPU time and its peak RSS. Ratios use the
+noisy neighbour hurts everybody alike. Each process warms up (connections, imports, and at
+least a second of load: `_child.WARM_SECONDS`) before the timed part and reports wall time,
+its own CPU time and its peak RSS. Ratios use the
 median round.
 """
 

@@ -459,3 +459,15 @@ async def test_https_with_an_untrusted_certificate_fails_for_good(authority: tru
     finally:
         await http.aclose()
         await server.close()
+
+
+async def test_requests_queued_when_the_pool_closes_open_no_connection(site: Web) -> None:
+    http = pool(limit=1)
+    running = asyncio.create_task(http.request("GET", site.url("/a?sleep=5"), {}, None))
+    queued = asyncio.create_task(http.request("GET", site.url("/b"), {}, None))
+    await asyncio.sleep(0.05)
+    await http.aclose()
+    results = await asyncio.gather(running, queued, return_exceptions=True)
+    assert isinstance(results[0], Disconnected)
+    assert isinstance(results[1], RuntimeError)
+    assert [r.path for r in site.requests] == ["/a"]

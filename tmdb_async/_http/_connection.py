@@ -72,6 +72,7 @@ class Connection(asyncio.Protocol):
                 waiter.set_result(response)
 
     def eof_received(self) -> bool:
+        self.closed = True  # at once: connection_lost only follows on the next loop turn
         return False  # let the transport close; connection_lost settles the waiter
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -194,6 +194,8 @@ class ConnectionPool:
         return None
 
     async def _connect(self, origin: Origin, deadline: float | None) -> Connection:
+        if self.closed:  # closed while this request waited for a slot, or was to be resent
+            raise RuntimeError("the connection pool is closed")
         scheme, host, port = origin
         tls = self._tls() if scheme == "https" else None
         sock_connect = self._timeouts.sock_connect
