@@ -1,6 +1,5 @@
 """Draw the suites as one PNG of horizontal bar charts: each contender's ratio to its suite's
-baseline (median rounds, or total time for the scale suite; higher is better). matplotlib is
-only in the `bench` extra."""
+baseline (median rounds; higher is better). matplotlib is only in the `bench` extra."""
 
 from __future__ import annotations
 
@@ -74,8 +73,7 @@ def draw(suites: list[Suite], machine: dict[str, Any], path: Path) -> None:
     for ax, suite in zip(axes[:, 0], suites, strict=True):
         _panel(ax, suite)
     fig.suptitle(
-        f"tmdb-async benchmarks (median of interleaved rounds, scale: total time; higher is "
-        f"better)\n"
+        f"tmdb-async benchmarks (median of interleaved rounds; higher is better)\n"
         f"{machine['date']}, {machine['cpus']} CPUs {machine['cpu']}, "
         f"Python {machine['python']}",
         fontsize=10,

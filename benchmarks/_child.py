@@ -183,6 +183,10 @@ def decode(name: str, body_file: str, rounds: int) -> dict[str, Any]:
     }
 
 
+SCALE_WINDOW = 1_000
+"""The scale suite times every run in windows of this many results (seconds per request)."""
+
+
 async def _scale(base_url: str, ids: int, concurrency: int, warmup: int) -> dict[str, Any]:
     from tmdb_async import TMDB, TMDBError
 
@@ -201,16 +205,24 @@ async def _scale(base_url: str, ids: int, concurrency: int, warmup: int) -> dict
             async for _ in tmdb.fetch_many(details, range(warmup), concurrency=concurrency):
                 pass
         rss_before = _rss_mib()
-        errors = 0
+        errors = done = 0
+        windows: list[float] = []
         cpu, start = _cpu(), time.perf_counter()
+        window_start = start
         async for _, result in tmdb.fetch_many(details, range(ids), concurrency=concurrency):
             errors += isinstance(result, TMDBError)
+            done += 1
+            if done % SCALE_WINDOW == 0:
+                now = time.perf_counter()
+                windows.append((now - window_start) / SCALE_WINDOW)
+                window_start = now
         wall, cpu = time.perf_counter() - start, _cpu() - cpu
     if errors:
         raise RuntimeError(f"{errors} of {ids} fetches failed")
     return {
         "wall": wall,
         "cpu": cpu,
+        "windows": windows,
         "requests": ids,
         "rss_before_mib": rss_before,
         "rss_after_mib": _rss_mib(),

@@ -40,11 +40,6 @@ class Result:
         """The median cost over the rounds: what a typical run sees on a shared machine."""
         return statistics.median(self.samples) if self.samples else math.nan
 
-    @property
-    def mean(self) -> float:
-        """The mean cost: with rounds of equal work, total time over total work."""
-        return statistics.fmean(self.samples) if self.samples else math.nan
-
 
 @dataclass(frozen=True)
 class Column:
@@ -70,7 +65,7 @@ class Suite:
     scale: float = 1e6
     """Multiplies a sample for display: seconds -> µs by default."""
     ratio_on: str = "median"
-    """Which statistic the ratios use: "best", "median" or "mean" (shown beside "best")."""
+    """Which statistic the ratios use: "best" or "median"."""
     subject: str | None = None
     targets: dict[str, float] = field(default_factory=dict)
     columns: list[Column] = field(default_factory=list)
@@ -82,11 +77,7 @@ class Suite:
         result = next((r for r in self.results if r.name == name), None)
         if result is None:
             return math.nan
-        return result.best if self.ratio_on == "best" else self._typical(result)
-
-    def _typical(self, result: Result) -> float:
-        """The statistic of the table's second column: the mean when ratios use it."""
-        return result.mean if self.ratio_on == "mean" else result.median
+        return result.best if self.ratio_on == "best" else result.median
 
     def speedup(self, name: str) -> float:
         """How many times cheaper than the baseline contender `name` is (baseline = 1.0)."""
@@ -113,7 +104,7 @@ class Suite:
         headers = [
             "contender",
             f"{self.unit} (best)",
-            f"{self.unit} ({'mean' if self.ratio_on == 'mean' else 'median'})",
+            f"{self.unit} (median)",
             f"vs. {self.baseline} ({self.ratio_on})",
         ]
         if self.subject:
@@ -132,7 +123,7 @@ class Suite:
                 cells = [
                     r.name,
                     _number(r.best * self.scale),
-                    _number(self._typical(r) * self.scale),
+                    _number(r.median * self.scale),
                     f"{self.speedup(r.name):.2f}x",
                 ]
                 if self.subject:
@@ -165,7 +156,6 @@ class Suite:
                     "samples": r.samples,
                     "best": _finite(r.best),
                     "median": _finite(r.median),
-                    "mean": _finite(r.mean),
                     "speedup_vs_baseline": _finite(self.speedup(r.name)),
                     "subject_ratio": _finite(self.subject_ratio(r.name)),
                     "metrics": r.metrics,

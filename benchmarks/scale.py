@@ -2,11 +2,14 @@
 server (is throughput flat? is memory flat?), and the memory held by 100k `MovieSummary`
 Structs vs the same data as dicts.
 
-Each (size, round) is a fresh process (so its peak RSS is its own). Throughput is total
-requests over total time across a size's rounds (the mean), not the median round: on a shared
-machine a 1k run (under 0.1 s) lands in a quiet moment or a noisy one, a 100k run (seconds)
-sees both, so the small sizes get many more rounds (`ROUNDS`) and every size's rounds are
-spread evenly over the suite. The memory comparison runs here, under tracemalloc: bytes still
+Each (size, round) is a fresh process (so its peak RSS is its own), and every run is timed in
+windows of 1,000 results (`_child.SCALE_WINDOW`); the cost per request of a size is the median
+window over its rounds. On a shared machine the noise comes and goes in bursts: a 1k run (under
+0.1 s) is one window that lands in a quiet moment or a noisy one, while a 100k run is 100
+windows that see both, so comparing whole runs would compare luck. A client that slowed as
+the work grew would show it all the same: most windows of a 100k run come after the 50,000th
+request. The small sizes get more rounds (`ROUNDS`); every size's rounds are spread evenly
+over the suite. The memory comparison runs here, under tracemalloc: bytes still
 allocated after decoding, with the decoded objects alive.
 """
 
@@ -25,6 +28,7 @@ import msgspec
 from codegen.spec import find_spec, load_spec
 from tmdb_async.models import MovieSummary
 
+from ._child import SCALE_WINDOW
 from ._harness import Column, Result, Suite
 from ._peers import spawn
 from ._servers import static_server
@@ -61,7 +65,7 @@ def run(
             args = [base_url, str(size), str(CONCURRENCY), str(WARMUP)]
             sample = spawn(sys.executable, "scale", *args)
             taken[size].append(sample)
-            results[size].samples.append(sample["wall"] / size)
+            results[size].samples.extend(sample["windows"])
     for size, samples in taken.items():
         results[size].metrics = {
             "req_s": size * len(samples) / sum(s["wall"] for s in samples),
@@ -69,7 +73,8 @@ def run(
             "peak_rss_mib": statistics.median(s["peak_rss_mib"] for s in samples),
             "growth_mib": max(s["rss_after_mib"] - s["rss_before_mib"] for s in samples),
         }
-        results[size].note = f"{len(samples)} round(s)"
+        windows = len(results[size].samples)
+        results[size].note = f"{len(samples)} round(s), {windows:,} windows of {SCALE_WINDOW:,}"
     small, large = results[sizes[0]], results[sizes[-1]]
     suite = Suite(
         key="scale",
@@ -78,7 +83,6 @@ def run(
             f"no cache ({description}); one process per run"
         ),
         unit="µs/req",
-        ratio_on="mean",
         baseline=small.name,
         subject=large.name,
         targets={small.name: 1 / FLAT},

@@ -420,6 +420,8 @@ class Transport:
 
     def _open_wire(self) -> Wire:
         """The parent's wire, or this transport's own, opened in the running loop."""
+        if self.closed:  # a retry that outlived aclose() must not open a new pool
+            raise RuntimeError("this TMDB client is closed; create a new one")
         if self._parent is not None:
             self._wire = self._parent._wire or self._parent._open_wire()
             return self._wire

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -471,3 +474,46 @@ async def test_requests_queued_when_the_pool_closes_open_no_connection(site: Web
     assert isinstance(results[0], Disconnected)
     assert isinstance(results[1], RuntimeError)
     assert [r.path for r in site.requests] == ["/a"]
+
+
+async def test_a_reset_cuts_a_body_read_until_close() -> None:
+    async def serve_and_reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b'HTTP/1.1 200 OK\r\n\r\n{"partial": ')
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # linger 0: a reset, not an orderly close
+
+    listener = await asyncio.start_server(serve_and_reset, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    http = pool()
+    try:
+        with pytest.raises(Disconnected) as info:
+            await http.request("GET", URL(f"http://127.0.0.1:{port}/a"), {}, None)
+    finally:
+        await http.aclose()
+        listener.close()
+    assert info.value.started is True
+
+
+async def test_a_connection_made_after_aclose_is_dropped(
+    site: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = asyncio.get_running_loop()
+    connect = loop.create_connection
+
+    async def slow_connect(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.1)  # a slow network: the pool closes meanwhile
+        return await connect(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "create_connection", slow_connect)
+    http = pool()
+    task = asyncio.create_task(http.request("GET", site.url("/a"), {}, None))
+    await asyncio.sleep(0.02)
+    await http.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await task
+    await asyncio.sleep(0.05)
+    assert site.requests == []

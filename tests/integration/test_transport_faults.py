@@ -366,3 +366,16 @@ async def test_cancellation_leaves_nothing_behind(fake_tmdb: FakeTMDB, make: Any
     fake_tmdb.faults.clear()
     movies = await asyncio.wait_for(asyncio.gather(*(details(transport, i) for i in (1, 2, 3))), 2)
     assert [m.id for m in movies] == [1, 2, 3]
+
+
+async def test_a_retry_after_aclose_opens_nothing(fake_tmdb: FakeTMDB, make: Any) -> None:
+    fake_tmdb.inject(ServerFault(503), DETAILS)
+    transport = make(real_clock=True)  # the first retry waits 0.5 s: aclose() lands in it
+    call = asyncio.create_task(details(transport))
+    await asyncio.sleep(0.2)  # the 503 came back; the retry is waiting
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    await transport.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await call
+    assert transport._wire is None
+    assert fake_tmdb.stats.count(DETAILS) == 1

@@ -854,3 +854,10 @@ def test_reuse_after_a_partial_chunked_response() -> None:
     assert parser.feed(chunked([b"xyz"])) == ParsedResponse(
         200, {"transfer-encoding": "chunked"}, b"xyz", True
     )
+
+
+@pytest.mark.parametrize("bad", ["X-A: a\nX-B: b", "X-A: a\rb", "X-A: a\0b"])
+def test_bare_cr_lf_or_nul_in_the_head_is_a_violation(bad: str) -> None:
+    # A value like that would otherwise come back in a request (an ETag in If-None-Match).
+    with pytest.raises(ProtocolViolation, match="bare CR, LF or NUL"):
+        parser_for().feed(raw(OK, bad, "Content-Length: 0"))

@@ -79,13 +79,15 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self._waiter is None:
             return
+        if exc is not None:  # reset or broken: even a body read until close is cut short
+            lost = Disconnected(f"the connection was lost: {exc}", started=self._parser.started)
+            lost.__cause__ = exc
+            self.fail(lost)
+            return
         try:
             response = self._parser.feed_eof()
-        except Exception as err:
-            failure = _violation(err)
-            if exc is not None and isinstance(failure, Disconnected):
-                failure.__cause__ = exc
-            self.fail(failure)
+        except Exception as err:  # a cut or undecodable body: fail the waiter
+            self.fail(_violation(err))
         else:
             waiter, self._waiter = self._waiter, None
             if not waiter.done():

@@ -115,9 +115,12 @@ class ResponseParser:
 
         Informational (1xx) responses are skipped: the real one follows them.
         """
+        # Search only the new bytes (and the 3 before them: a terminator split across feeds).
+        start = max(0, len(self._head) - 3)
         head = self._head + data if self._head else data
         while True:
-            end = head.find(b"\r\n\r\n")
+            end = head.find(b"\r\n\r\n", start)
+            start = 0
             if end < 0:
                 if len(head) > MAX_HEAD + 3:  # + a terminator cut short by the split
                     raise ProtocolViolation(f"the response head is over {MAX_HEAD} bytes")
@@ -135,6 +138,9 @@ class ResponseParser:
 
     def _parse_head(self, text: str) -> None:
         lines = text.split("\r\n")
+        separators = len(lines) - 1
+        if text.count("\n") != separators or text.count("\r") != separators or "\0" in text:
+            raise ProtocolViolation("a bare CR, LF or NUL in the response head")
         status_line = lines[0]
         match = _STATUS_LINE.match(status_line)
         if match is None:

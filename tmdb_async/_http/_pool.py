@@ -13,7 +13,8 @@ import asyncio
 import collections
 import math
 import ssl
-from collections.abc import Mapping
+import sys
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,8 @@ KEEPALIVE = 15.0
 """Seconds an idle connection is kept (aiohttp's default): servers drop idle ones."""
 HAPPY_EYEBALLS_DELAY = 0.25
 """RFC 8305's recommended delay before racing the next address family."""
-_STALE_RETRY_METHODS = frozenset({"GET", "HEAD"})
+_STALE_RETRY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+"""Idempotent methods (RFC 9110 9.2.2): resent at once when a reused connection proves stale."""
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -75,8 +77,7 @@ class ConnectionPool:
         self, method: str, url: URL, headers: Mapping[str, str], body: bytes | None
     ) -> tuple[int, dict[str, str], bytes]:
         """Send one request; its status, headers (lower-case names) and decoded body."""
-        if self.closed:
-            raise RuntimeError("the connection pool is closed")
+        self._check_open()
         if asyncio.get_running_loop() is not self._loop:
             raise RuntimeError("this TMDB client was first used in another event loop")
         scheme, host, port = url.scheme, url.raw_host, url.port
@@ -108,7 +109,7 @@ class ConnectionPool:
                     if reused and not err.started and method in _STALE_RETRY_METHODS:
                         continue  # the server had closed this idle connection: use a new one
                     raise
-                if not connection.closed and response.keep_alive:
+                if not connection.closed and response.keep_alive and not self.closed:
                     connection.idle_since = connection.last_read  # the response's last bytes
                     self._idle.setdefault(origin, []).append(connection)
                 return response.status, response.headers, response.body
@@ -126,7 +127,7 @@ class ConnectionPool:
         self.closed = True
         for connections in self._idle.values():
             for connection in connections:
-                connection.close()
+                connection.abort()  # idle: nothing left to send, no TLS goodbye to wait for
         self._idle.clear()
         for connection in self._busy:
             connection.abort()
@@ -194,8 +195,7 @@ class ConnectionPool:
         return None
 
     async def _connect(self, origin: Origin, deadline: float | None) -> Connection:
-        if self.closed:  # closed while this request waited for a slot, or was to be resent
-            raise RuntimeError("the connection pool is closed")
+        self._check_open()  # it may have closed while this request waited for a slot
         scheme, host, port = origin
         tls = self._tls() if scheme == "https" else None
         sock_connect = self._timeouts.sock_connect
@@ -215,14 +215,21 @@ class ConnectionPool:
             connection_factory, host, port, ssl=tls, server_hostname=hostname, **racing
         )
         try:
-            _, connection = await asyncio.wait_for(opening, timeout)
+            connection = await _within(opening, timeout)
         except asyncio.TimeoutError as err:
             raise ConnectTimeout(f"no connection to {host}:{port} within {timeout}s") from err
         except ssl.SSLError as err:  # before OSError: SSLError is one
             raise TLSFailed(f"TLS with {host}:{port} failed: {err}") from err
         except OSError as err:
             raise ConnectFailed(f"cannot connect to {host}:{port}: {err}") from err
+        if self.closed:  # closed while connecting: aclose() could not see this one
+            connection.abort()
+            self._check_open()
         return connection
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise RuntimeError("the connection pool is closed")
 
     async def _exchange(
         self,
@@ -235,11 +242,10 @@ class ConnectionPool:
         """Send `request` on `connection` and await the response, within the timeouts."""
         connection.deadline = math.inf if deadline is None else deadline
         self._busy.add(connection)
-        waiter = connection.send(request, method, now)
         if self._watchdog is None and self._tick is not None:
             self._watchdog = self._loop.call_later(self._tick, self._sweep)
         try:
-            return await waiter
+            return await connection.send(request, method, now)
         except BaseException:
             connection.abort()  # cancelled, timed out or broken: its state is unknown
             raise
@@ -274,6 +280,22 @@ class ConnectionPool:
 def _fail(waiter: asyncio.Future[Any], err: BaseException) -> None:
     if not waiter.done():
         waiter.set_exception(err)
+
+
+async def _within(
+    opening: Coroutine[Any, Any, tuple[asyncio.Transport, Connection]], timeout: float | None
+) -> Connection:
+    """Await a new connection, at most `timeout` seconds (asyncio.TimeoutError after).
+
+    asyncio.timeout() where there is one: before Python 3.12, wait_for() can swallow a
+    cancellation that arrives just as the connection is made.
+    """
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(timeout):
+            _, connection = await opening
+    else:
+        _, connection = await asyncio.wait_for(opening, timeout)
+    return connection
 
 
 def _tick(timeouts: Timeouts) -> float | None:
