@@ -13,7 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["Column", "Result", "Suite", "time_call"]
 
@@ -40,6 +40,14 @@ class Result:
         """The median cost over the rounds: what a typical run sees on a shared machine."""
         return statistics.median(self.samples) if self.samples else math.nan
 
+    @property
+    def p10(self) -> float:
+        """The 10th percentile: the cost on a quiet machine, without the luck of one sample
+        (unlike the best, it does not drift lower as the number of samples grows)."""
+        if len(self.samples) < 2:
+            return self.best
+        return statistics.quantiles(self.samples, n=10, method="inclusive")[0]
+
 
 @dataclass(frozen=True)
 class Column:
@@ -64,8 +72,8 @@ class Suite:
     baseline: str
     scale: float = 1e6
     """Multiplies a sample for display: seconds -> µs by default."""
-    ratio_on: str = "median"
-    """Which statistic the ratios use: "best" or "median"."""
+    ratio_on: Literal["best", "median", "p10"] = "median"
+    """Which statistic the ratios use."""
     subject: str | None = None
     targets: dict[str, float] = field(default_factory=dict)
     columns: list[Column] = field(default_factory=list)
@@ -77,7 +85,7 @@ class Suite:
         result = next((r for r in self.results if r.name == name), None)
         if result is None:
             return math.nan
-        return result.best if self.ratio_on == "best" else result.median
+        return {"best": result.best, "median": result.median, "p10": result.p10}[self.ratio_on]
 
     def speedup(self, name: str) -> float:
         """How many times cheaper than the baseline contender `name` is (baseline = 1.0)."""
@@ -156,6 +164,7 @@ class Suite:
                     "samples": r.samples,
                     "best": _finite(r.best),
                     "median": _finite(r.median),
+                    "p10": _finite(r.p10),
                     "speedup_vs_baseline": _finite(self.speedup(r.name)),
                     "subject_ratio": _finite(self.subject_ratio(r.name)),
                     "metrics": r.metrics,
