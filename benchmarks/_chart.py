@@ -1,5 +1,6 @@
 """Draw the suites as one PNG of horizontal bar charts: each contender's ratio to its suite's
-baseline (median rounds; higher is better). matplotlib is only in the `bench` extra."""
+baseline (on each suite's statistic, see `Suite.ratio_on`; higher is better). matplotlib is
+only in the `bench` extra."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ PANEL_TITLES = {
     "throughput": "Throughput, movie details over loopback: speed vs. {baseline}",
     "decode": "Decode movie + credits, images, videos: speed vs. {baseline}",
     "cache": "One cached call: speed vs. {baseline}",
-    "scale": "fetch_many as the id count grows: speed vs. {baseline}",
+    "scale": "fetch_many as the id count grows (10th-percentile window): speed vs. {baseline}",
     "memory": "Movie summaries held in memory: memory saved vs. {baseline}",
 }
 
@@ -73,7 +74,7 @@ def draw(suites: list[Suite], machine: dict[str, Any], path: Path) -> None:
     for ax, suite in zip(axes[:, 0], suites, strict=True):
         _panel(ax, suite)
     fig.suptitle(
-        f"tmdb-async benchmarks (median of interleaved rounds; higher is better)\n"
+        f"tmdb-async benchmarks (median of interleaved rounds unless said; higher is better)\n"
         f"{machine['date']}, {machine['cpus']} CPUs {machine['cpu']}, "
         f"Python {machine['python']}",
         fontsize=10,
