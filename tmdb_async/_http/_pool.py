@@ -4,7 +4,8 @@ Why not aiohttp's ClientSession here: for TMDB's small JSON responses its per-re
 machinery (tracing, cookie and header merging, response objects, stream readers) costs
 several times the rest of the pipeline. This pool does only what TMDB needs: keep-alive
 connections (TLS for https) capped in number, one request per connection at a time,
-timeouts, gzip, and one transparent retry of a GET on a stale keep-alive connection.
+timeouts, gzip, and one transparent resend of an idempotent request on a stale keep-alive
+connection.
 """
 
 from __future__ import annotations
@@ -76,7 +77,11 @@ class ConnectionPool:
     async def request(
         self, method: str, url: URL, headers: Mapping[str, str], body: bytes | None
     ) -> tuple[int, dict[str, str], bytes]:
-        """Send one request; its status, headers (lower-case names) and decoded body."""
+        """Send one request; its status, headers (lower-case names) and decoded body.
+
+        Raises an `HTTPError` subclass when the network or the server fails (never for a
+        status), ValueError for a header that would split the request, RuntimeError once closed.
+        """
         self._check_open()
         if asyncio.get_running_loop() is not self._loop:
             raise RuntimeError("this TMDB client was first used in another event loop")
