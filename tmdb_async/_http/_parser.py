@@ -150,10 +150,11 @@ class ResponseParser:
         key = ""
         for line in lines[1:]:
             name, colon, value = line.partition(":")
-            if not colon or line[:1] in " \t" or name[-1:] in " \t" or name.lower() in headers:
+            lower = name.lower()
+            if not colon or line[:1] in " \t" or name[-1:] in " \t" or lower in headers:
                 key = _add_odd_header(headers, line, key)
             else:
-                key = name.lower()
+                key = lower
                 headers[key] = value.strip()
         connection = headers.get("connection", "").lower()
         if match[1] == "0":
@@ -178,7 +179,7 @@ class ResponseParser:
         if length is None:
             self._keep_alive = False
             return _UNTIL_CLOSE
-        values = {v.strip() for v in length.split(",")}
+        values = {v.strip() for v in length.split(",")} if "," in length else {length}
         value = values.pop()
         if values or not (value.isascii() and value.isdigit()) or len(value) > _MAX_LENGTH_DIGITS:
             raise ProtocolViolation(f"bad Content-Length: {length[:80]!r}")
