@@ -58,11 +58,9 @@ http {{
 
 def movie_body() -> bytes:
     """TMDB's own example of `GET /3/movie/{movie_id}` (Fight Club, about 2 KB)."""
-    from codegen.spec import find_spec, load_spec
+    from codegen.examples import read_example
 
-    _, ops = load_spec(find_spec())
-    example = next(op.response_example for op in ops if op.operation_id == "movie-details")
-    return json.dumps(example).encode()
+    return json.dumps(read_example("movie-details")).encode()
 
 
 def free_port() -> int:

@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from codegen.spec import find_spec, load_spec
+from codegen.examples import read_example
 
 from ._harness import Result, Suite, time_call
 from ._peers import ChildFailed, PeerUnavailable, interpreter, spawn
@@ -38,11 +38,9 @@ TARGET = 3.0
 
 def appended_movie_body() -> bytes:
     """Movie details with credits, images and videos appended, as TMDB nests them (no inner id)."""
-    _, ops = load_spec(find_spec())
-    examples = {op.operation_id: op.response_example for op in ops}
-    body: dict[str, Any] = dict(examples["movie-details"])
+    body: dict[str, Any] = read_example("movie-details")
     for part, op_id in PARTS.items():
-        body[part] = {k: v for k, v in examples[op_id].items() if k != "id"}
+        body[part] = {k: v for k, v in read_example(op_id).items() if k != "id"}
     return json.dumps(body).encode()
 
 

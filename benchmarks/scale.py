@@ -27,7 +27,7 @@ from typing import Any
 
 import msgspec
 
-from codegen.spec import find_spec, load_spec
+from codegen.examples import read_example
 from tmdb_async.models import MovieSummary
 
 from ._child import SCALE_WINDOW
@@ -113,9 +113,7 @@ def run(
 
 def _summaries(count: int) -> bytes:
     """`count` movie summaries (TMDB's popular-list example items, each with its own id)."""
-    _, ops = load_spec(find_spec())
-    example = next(op.response_example for op in ops if op.operation_id == "movie-popular-list")
-    items = example["results"]
+    items = read_example("movie-popular-list")["results"]
     return json.dumps(
         [{**items[i % len(items)], "id": i + 1} for i in range(count)], separators=(",", ":")
     ).encode()

@@ -7,6 +7,7 @@ import difflib
 import sys
 from pathlib import Path
 
+from .examples import EXAMPLES_DIR
 from .models import build_models
 from .naming import load_naming
 from .overrides import load_overrides
@@ -15,7 +16,7 @@ from .shapes import infer_all
 from .spec import find_spec, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
-GENERATED_DIR = "tmdb_async/_generated"
+GENERATED_GLOBS = ("tmdb_async/_generated/*.py", f"{EXAMPLES_DIR}/*.json")
 
 
 def generate(spec_path: Path) -> dict[str, str]:
@@ -48,7 +49,8 @@ def stale_files(files: dict[str, str], root: Path) -> list[str]:
             problems.append(f"{rel}: differs, first change: {first[:200]}")
     extra = sorted(
         str(p.relative_to(root))
-        for p in (root / GENERATED_DIR).glob("*.py")
+        for pattern in GENERATED_GLOBS
+        for p in root.glob(pattern)
         if str(p.relative_to(root)) not in files
     )
     problems += [f"{rel}: not generated any more" for rel in extra]

@@ -1,16 +1,14 @@
-"""Locate TMDB's OpenAPI spec for tests: skip without it, fail under CI."""
+"""Locate TMDB's OpenAPI spec for the one test that needs it (freshness): skip without it,
+fail under CI."""
 
 from __future__ import annotations
 
-import json
 import os
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from codegen.spec import SpecOperation, find_spec, load_spec
+from codegen.spec import find_spec
 
 
 def spec_path() -> Path:
@@ -21,21 +19,3 @@ def spec_path() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
-
-
-@cache
-def _operations(path: Path) -> dict[str, SpecOperation]:
-    _, ops = load_spec(path)
-    return {op.operation_id: op for op in ops}
-
-
-def spec_operations() -> dict[str, SpecOperation]:
-    return _operations(spec_path())
-
-
-def example_bytes(op: SpecOperation) -> bytes:
-    return json.dumps(op.response_example).encode()
-
-
-def example(op_id: str) -> Any:
-    return spec_operations()[op_id].response_example

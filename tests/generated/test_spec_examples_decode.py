@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from tests._spec import example_bytes, spec_operations
+from tests._examples import example, example_bytes
 from tmdb_async import ENDPOINTS
 
 _STRICT: dict[Any, Any] = {}
@@ -98,20 +98,19 @@ def _lost(original: Any, encoded: Any, path: str = "$") -> list[str]:
 
 @pytest.mark.parametrize("op_id", sorted(OPERATIONS))
 def test_example_decodes_strictly_and_round_trips(op_id: str) -> None:
-    spec_op = spec_operations()[op_id]
     operation = OPERATIONS[op_id]
-    body = example_bytes(spec_op)
+    body = example_bytes(op_id)
     if op_id == "movie-recommendations":
         # TMDB's example for this operation is `{}`; the override types it as a page.
         assert json.loads(body) == {}
     msgspec.json.decode(body, type=strict(operation.response_type))
     decoded = msgspec.json.decode(body, type=operation.response_type)
     encoded = json.loads(msgspec.json.encode(decoded))
-    assert _lost(spec_op.response_example, encoded) == []
+    assert _lost(example(op_id), encoded) == []
 
 
 def test_strict_decoder_really_forbids_unknown_fields() -> None:
-    body = example_bytes(spec_operations()["movie-details"])
+    body = example_bytes("movie-details").rstrip()
     with_extra = body[:-1] + b', "brand_new_field": 1}'
     with pytest.raises(msgspec.ValidationError, match="brand_new_field"):
         msgspec.json.decode(with_extra, type=strict(OPERATIONS["movie-details"].response_type))

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests._spec import example
+from tests._examples import example
 from tmdb_async import TMDB, ParameterError
 from tmdb_async.models import Credits, TvSeasonDetails, WatchProviders, season_part
 

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests._spec import example_bytes, spec_operations
+from tests._examples import example_bytes
 from tmdb_async import ENDPOINTS, TMDB
 from tmdb_async._requester import Operation
 
@@ -29,7 +29,7 @@ async def example_server() -> AsyncIterator[tuple[TestServer, list[web.Request]]
     seen: list[web.Request] = []
     app = web.Application()
     for op in ENDPOINTS:
-        body = example_bytes(spec_operations()[op.operation_id])
+        body = example_bytes(op.operation_id)
 
         async def handler(request: web.Request, body: bytes = body) -> web.Response:
             seen.append(request)
@@ -69,9 +69,7 @@ async def test_public_method_returns_the_typed_example(
     op: Operation[Any], example_server: tuple[TestServer, list[web.Request]]
 ) -> None:
     server, seen = example_server
-    expected = msgspec.json.decode(
-        example_bytes(spec_operations()[op.operation_id]), type=op.response_type
-    )
+    expected = msgspec.json.decode(example_bytes(op.operation_id), type=op.response_type)
     async with TMDB(access_token=TOKEN, base_url=str(server.make_url(""))) as tmdb:
         method = getattr(getattr(tmdb, op.namespace), op.name)
         args, kwargs = call_arguments(op, method)

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests._spec import example
+from tests._examples import example
 from tmdb_async import TMDB
 from tmdb_async.models import MovieSummary, PersonSummary, TvSeriesSummary, UnknownMedia
 
