@@ -156,7 +156,7 @@ class Server:
         return web.Response(text='{"id": 1, "title": ', content_type="application/json")
 
     async def wrong_shape(self, request: web.Request) -> web.Response:
-        return web.json_response({"id": "550"})
+        return web.json_response({"id": "five-fifty"})
 
     async def slow(self, request: web.Request) -> web.Response:
         await asyncio.sleep(5)

@@ -1,4 +1,5 @@
-"""Decoding: cached decoders, DecodeError with the JSON path, unknown media_type fallback."""
+"""Decoding: cached decoders, DecodeError with the JSON path, unknown media_type fallback,
+tolerant decoding (lax coercions, drops with their paths)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 import pytest
 
-from tmdb_async._decode import decode, decoder_for, json_path, replace_unknown_tags
+from tmdb_async._decode import Dropped, decode, decode_tolerant, decoder_for, json_path
 from tmdb_async._errors import DecodeError
 
 T = TypeVar("T")
@@ -58,14 +59,15 @@ def test_decode_ok() -> None:
 
 
 def test_validation_error_has_path_and_url() -> None:
-    body = b'{"results":[{"media_type":"movie","id":1},{"media_type":"tv","id":"2"}]}'
-    url = "https://api.themoviedb.org/3/search/multi?api_key=SECRET&query=x"
+    body = b'{"id":"c1","media":{"media_type":"movie","id":1},"by_country":[]}'
+    url = "https://api.themoviedb.org/3/credit/c1?api_key=SECRET&query=x"
     with pytest.raises(DecodeError) as info:
-        decode(body, Page[Media], url=url, method="GET")
+        decode(body, list[Credit], url=url, method="GET")
     error = info.value
-    assert error.json_path == "$.results[1].id"
-    assert error.url == "https://api.themoviedb.org/3/search/multi?api_key=***&query=x"
+    assert error.json_path == "$"
+    assert error.url == "https://api.themoviedb.org/3/credit/c1?api_key=***&query=x"
     assert "SECRET" not in str(error)
+    assert "GET https://api.themoviedb.org/3/credit/c1?api_key=***" in str(error)
     assert "does not fit the model" in str(error)
     assert isinstance(error.__cause__, msgspec.ValidationError)
 
@@ -114,53 +116,138 @@ def test_unknown_media_type_in_field_and_dict_values() -> None:
     assert isinstance(credit.by_country["FR"][0], UnknownMedia)
 
 
-def test_fallback_still_reports_real_errors() -> None:
-    body = b'{"results":[{"media_type":"person","id":2},{"media_type":"movie","id":"bad"}]}'
-    with pytest.raises(DecodeError) as info:
-        decode(body, Page[Media])
-    assert info.value.json_path == "$.results[1].id"
+def test_union_without_unknown_variant_drops_the_item() -> None:
+    value, drops = decode_tolerant(
+        b'{"results":[{"media_type":"tv","id":1},{"media_type":"person","id":2}]}', Strict
+    )
+    assert value == Strict(results=[Tv(id=1)])
+    assert drops == (
+        Dropped("$.results[1]", "a known media_type", "media_type 'person'", "$.results[1]"),
+    )
 
 
-def test_union_without_unknown_variant_reports_the_original_error() -> None:
-    with pytest.raises(DecodeError) as info:
-        decode(b'{"results":[{"media_type":"person","id":2}]}', Strict)
-    assert info.value.json_path == "$.results[0].media_type"
-    assert "Invalid value 'person'" in str(info.value)
+def test_fits_strictly_no_drops() -> None:
+    assert decode_tolerant(b'{"page":1,"results":[]}', Page[Media]) == (Page(page=1), ())
 
 
-def test_replace_unknown_tags_in_list() -> None:
-    document = {
-        "results": [{"media_type": "x", "id": 1}, {"media_type": "movie"}, {"media_type": "x"}]
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [(b'"720"', 720), (b"720.0", 720), (b'"720.0"', 720), (b"7", 7)],
+)
+def test_lax_coercions_keep_the_value(raw: bytes, value: int) -> None:
+    body = b'{"results":[{"media_type":"movie","id":' + raw + b"}]}"
+    assert decode_tolerant(body, Page[Media]) == (Page(results=[Movie(id=value)]), ())
+
+
+class Details(msgspec.Struct, kw_only=True):
+    id: int | None = None
+    runtime: int | None = None
+    genres: list[Movie] = []
+    by_country: dict[str, list[Movie]] = {}
+    rated: bool | Movie = False
+
+
+def test_a_field_that_does_not_fit_goes_back_to_its_default() -> None:
+    body = b'{"id":1,"runtime":"about two hours","genres":[{"media_type":"movie","id":2}]}'
+    value, drops = decode_tolerant(body, Details)
+    assert value == Details(id=1, genres=[Movie(id=2)])
+    assert drops == (Dropped("$.runtime", "int | null", "str", "$.runtime"),)
+    assert str(drops[0]) == "$.runtime: expected int | null, got str"
+
+
+def test_an_item_with_a_bad_required_field_is_dropped_and_indices_stay_original() -> None:
+    body = (
+        b'{"genres":[{"media_type":"movie","id":1},{"media_type":"movie","id":"x"},'
+        b'{"media_type":"movie","id":3},{"media_type":"movie","id":4.5},'
+        b'{"media_type":"movie","id":5,"title":7}]}'
+    )
+    value, drops = decode_tolerant(body, Details)
+    assert value.genres == [Movie(id=1), Movie(id=3), Movie(id=5)]
+    assert drops == (
+        Dropped("$.genres[1].id", "int", "str", "$.genres[1]"),
+        Dropped("$.genres[3].id", "int", "float", "$.genres[3]"),
+        Dropped("$.genres[4].title", "str", "int", "$.genres[4].title"),
+    )
+    assert str(drops[0]) == "$.genres[1] (at $.genres[1].id): expected int, got str"
+
+
+def test_an_item_missing_its_required_field_is_dropped() -> None:
+    value, drops = decode_tolerant(
+        b'{"genres":[{"media_type":"movie"},{"media_type":"movie","id":2}]}', Details
+    )
+    assert value.genres == [Movie(id=2)]
+    assert drops == (Dropped("$.genres[0]", "object with field id", "object", "$.genres[0]"),)
+
+
+def test_object_where_a_list_was_expected_and_the_reverse() -> None:
+    body = b'{"genres":{"0":{"media_type":"movie","id":1}},"rated":[1],"id":3}'
+    value, drops = decode_tolerant(body, Details)
+    assert value == Details(id=3)
+    assert [(d.path, d.expected, d.got) for d in drops] == [
+        ("$.genres", "array", "object"),
+        ("$.rated", "bool | object", "array"),
+    ]
+
+
+def test_map_values_are_found_by_what_failed() -> None:
+    body = (
+        b'{"by_country":{"US":[{"media_type":"movie","id":1}],'
+        b'"FR":[{"media_type":"movie","id":"12"},{"media_type":"movie","id":"douze"}],'
+        b'"DE":[{"media_type":"movie","id":2}]}}'
+    )
+    value, drops = decode_tolerant(body, Details)
+    assert value.by_country == {
+        "US": [Movie(id=1)],
+        "FR": [Movie(id=12)],
+        "DE": [Movie(id=2)],
     }
-    new, count = replace_unknown_tags(document, "$.results[0]", "x")
-    assert count == 2
-    assert new == {
-        "results": [
-            {
-                "media_type": "unknown",
-                "raw_media_type": "x",
-                "data": {"media_type": "x", "id": 1},
-                "id": 1,
-            },
-            {"media_type": "movie"},
-            {"media_type": "unknown", "raw_media_type": "x", "data": {"media_type": "x"}},
-        ]
-    }
-    assert document["results"][0] == {"media_type": "x", "id": 1}
+    assert drops == (Dropped("$.by_country.FR[1].id", "int", "str", "$.by_country.FR[1]"),)
 
 
-def test_replace_unknown_tags_nested_wildcard_and_root() -> None:
-    document = {"a": {"k1": [{"t": [{"media_type": "x"}]}], "k2": [{"t": [{"media_type": "y"}]}]}}
-    new, count = replace_unknown_tags(document, "$.a[...][0].t[0]", "x")
-    assert count == 1
-    assert new["a"]["k1"][0]["t"][0]["raw_media_type"] == "x"
-    assert new["a"]["k2"] == document["a"]["k2"]
+def test_unknown_media_and_drops_together() -> None:
+    body = (
+        b'{"page":"2","results":[{"media_type":"game","id":1},{"media_type":"tv","id":2,'
+        b'"name":["x"]},{"media_type":"movie","id":3}]}'
+    )
+    value, drops = decode_tolerant(body, Page[Media])
+    assert value == Page(
+        page=2,
+        results=[
+            UnknownMedia(raw_media_type="game", data={"media_type": "game", "id": 1}),
+            Tv(id=2),
+            Movie(id=3),
+        ],
+    )
+    assert drops == (Dropped("$.results[1].name", "str", "array", "$.results[1].name"),)
 
-    root, count = replace_unknown_tags({"media_type": "x"}, "$", "x")
-    assert (root["media_type"], count) == ("unknown", 1)
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (b"[1, 2]", "$"),
+        (b'"a string"', "$"),
+        (b'{"id":"c1","media":{"media_type":"movie","id":1},"by_country":{}}', None),
+    ],
+)
+def test_top_level_mismatch_still_raises(body: bytes, path: str | None) -> None:
+    if path is None:  # fits: the control case
+        decode_tolerant(body, Credit)
+        return
+    with pytest.raises(DecodeError, match="does not fit the model") as info:
+        decode_tolerant(body, Credit)
+    assert info.value.json_path == path
 
 
-@pytest.mark.parametrize("path", ["$.missing[0]", "$.results[7]", "$.results[0]", "not a path"])
-def test_replace_unknown_tags_no_match(path: str) -> None:
-    document = {"results": [{"media_type": "movie"}]}
-    assert replace_unknown_tags(document, path, "x") == (document, 0)
+def test_a_required_root_field_that_does_not_fit_raises_with_its_path() -> None:
+    with pytest.raises(DecodeError) as info:
+        decode_tolerant(b'{"id":{"no":"string"}}', Credit)
+    assert info.value.json_path == "$.id"
+
+
+def test_decode_logs_each_drop(caplog: pytest.LogCaptureFixture) -> None:
+    url = "https://api.themoviedb.org/3/movie/1?api_key=***"
+    with caplog.at_level("WARNING", logger="tmdb_async"):
+        value = decode(b'{"id":1,"runtime":[90]}', Details, url=url, method="GET")
+    assert value == Details(id=1)
+    (record,) = caplog.records
+    assert record.getMessage() == f"GET {url}: dropped $.runtime: expected int | null, got array"
