@@ -7,6 +7,7 @@ import difflib
 import sys
 from pathlib import Path
 
+from .corpus import load_samples, observations
 from .examples import EXAMPLES_DIR
 from .models import build_models
 from .naming import load_naming
@@ -26,10 +27,15 @@ def generate(spec_path: Path) -> dict[str, str]:
     naming = load_naming()
     if missing := sorted({op.operation_id for op in ops} - naming.operations.keys()):
         raise SystemExit(f"naming.toml has no entry for operations {missing}")
-    roots = infer_all(
-        ((op.operation_id, op.response_schema, op.response_example) for op in ops), overrides
+    learned = observations(load_samples(), naming)
+    if unknown := sorted(learned.keys() - {op.operation_id for op in ops}):
+        raise SystemExit(f"the corpus has samples of operations the spec lacks: {unknown}")
+    inferred = infer_all(
+        ((op.operation_id, op.response_schema, op.response_example) for op in ops),
+        overrides,
+        learned,
     )
-    model = build_models(roots, naming)
+    model = build_models(inferred, naming, overrides.refs)
     return render_all(ops, naming, model, overrides, spec_hash)
 
 

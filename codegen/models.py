@@ -9,7 +9,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .naming import Naming
-from .shapes import Arr, BoolOr, MapOf, Node, Obj, Prim, Ref, Union, iter_objects, signature
+from .shapes import (
+    Arr,
+    BoolOr,
+    Inferred,
+    MapOf,
+    Node,
+    Obj,
+    Prim,
+    Ref,
+    Union,
+    iter_objects,
+    merge_kinds,
+    signature,
+)
 
 __all__ = [
     "Model",
@@ -89,8 +102,8 @@ def _merge_expr(a: TypeExpr, b: TypeExpr, where: str) -> TypeExpr:
         return b
     if b[0] == "prim" and b[1] in ("null", "any"):
         return a
-    if a[0] == b[0] == "prim" and {a[1], b[1]} == {"int", "float"}:
-        return ("prim", "float")
+    if a[0] == b[0] == "prim" and "any" not in (a[1], b[1]):
+        return ("prim", merge_kinds(str(a[1]), str(b[1])))
     if a[0] == b[0] and a[0] in ("list", "map", "page"):
         return (a[0], _merge_expr(a[1], b[1], where))  # type: ignore[arg-type]
     raise ModelError(f"{where}: conflicting types {render_type(a)} and {render_type(b)}")
@@ -110,31 +123,45 @@ def _python_name(wire: str) -> str:
 
 
 class _Builder:
-    def __init__(self, naming: Naming) -> None:
+    def __init__(self, naming: Naming, located: dict[str, str]) -> None:
         self.naming = naming
         self.structs: dict[str, StructDef] = {}
-        self.group_names: dict[str, str] = {}
-        self.names: dict[str, str] = dict(naming.structs)
+        self.names: dict[str, str] = {**located, **naming.structs}
+        """location -> name, as the naming map (and the overrides' refs) say."""
+        self.located: dict[str, str] = {}
+        """location -> name, for every location of every object."""
         self.unnamed: dict[str, list[str]] = {}
 
-    def name_groups(self, roots: dict[str, Node]) -> None:
-        groups: dict[str, list[str]] = defaultdict(list)
-        for root in roots.values():
-            for union in _iter_unions(root):
-                for tag, obj in union.seen.items():
-                    self.names.update(dict.fromkeys(obj.locations, union.variants[tag]))
-            for obj in iter_objects(root):
-                if _is_page(obj) and obj.fields.keys() == PAGE_KEYS:
+    def name_groups(self, spec: dict[str, Node], learned: dict[str, Node]) -> None:
+        """Name every object: first the spec's shapes (equal shapes share a name), then the
+        places only real data shows (named by the map, or equal to a shape of the spec)."""
+        group_names: dict[str, str] = {}
+        for roots in (spec, learned):
+            groups: dict[str, list[str]] = defaultdict(list)
+            for root in roots.values():
+                for union in _iter_unions(root):
+                    for tag, obj in union.seen.items():
+                        self.names.update(dict.fromkeys(obj.locations, union.variants[tag]))
+                for obj in iter_objects(root):
+                    if _is_page(obj) and obj.fields.keys() == PAGE_KEYS:
+                        continue
+                    new = [loc for loc in obj.locations if loc not in self.located]
+                    groups[signature(obj)].extend(new)
+            for sig, locations in groups.items():
+                if not locations:
                     continue
-                groups[signature(obj)].extend(obj.locations)
-        for sig, locations in groups.items():
-            names = {self.names[loc] for loc in locations if loc in self.names}
-            if len(names) == 1:
-                self.group_names[sig] = names.pop()
-            elif not names:
-                self.unnamed[sig] = locations
-            elif unlisted := [loc for loc in locations if loc not in self.names]:
-                raise ModelError(f"{unlisted}: equal shapes named {sorted(names)}; name each")
+                names = {self.names[loc] for loc in locations if loc in self.names}
+                if not names and sig in group_names:
+                    names = {group_names[sig]}
+                if len(names) == 1:
+                    name = group_names.setdefault(sig, names.pop())
+                    self.located.update({loc: self.names.get(loc, name) for loc in locations})
+                elif not names:
+                    self.unnamed[sig] = locations
+                elif unlisted := [loc for loc in locations if loc not in self.names]:
+                    raise ModelError(f"{unlisted}: equal shapes named {sorted(names)}; name each")
+                else:
+                    self.located.update({loc: self.names[loc] for loc in locations})
 
     def expr(self, node: Node, where: str) -> TypeExpr:
         if isinstance(node, Prim):
@@ -163,7 +190,7 @@ class _Builder:
         return ("ref", self.struct(node))
 
     def struct(self, obj: Obj) -> str:
-        name = self.names.get(obj.locations[0]) or self.group_names.get(signature(obj))
+        name = self.located.get(obj.locations[0])
         if name is None:
             raise ModelError(f"unnamed shape at {obj.locations}")
         self.add(obj, name, None)
@@ -197,7 +224,7 @@ class _Builder:
         seen_before = bool(struct.fields) or len(struct.locations) > len(obj.locations)
         for wire, node in fields.items():
             expr = self.expr(node, f"{obj.locations[0]}.{wire}")
-            required = wire == IDENTITY and expr != ("prim", "null")
+            required = wire == IDENTITY and wire in obj.always and expr != ("prim", "null")
             existing = struct.fields.get(wire)
             if existing is None:
                 struct.fields[wire] = StructField(
@@ -225,11 +252,18 @@ def _iter_unions(node: Node) -> Iterator[Union]:
         yield from _iter_unions(node.value)
 
 
-def build_models(roots: dict[str, Node], naming: Naming) -> Model:
-    """Name and merge every shape; fail listing each shape the naming map does not name."""
-    builder = _Builder(naming)
-    roots = {op_id: root for op_id, root in roots.items() if not naming.operations[op_id].response}
-    builder.name_groups(roots)
+def build_models(
+    inferred: Inferred, naming: Naming, located: dict[str, str] | None = None
+) -> Model:
+    """Name and merge every shape; fail listing each shape the naming map does not name.
+
+    `located`: more location -> name entries (the overrides' refs)."""
+    builder = _Builder(naming, located or {})
+    spec, roots = (
+        {op_id: root for op_id, root in tree.items() if not naming.operations[op_id].response}
+        for tree in (inferred.spec, inferred.learned)
+    )
+    builder.name_groups(spec, roots)
     if builder.unnamed:
         lines = [f"  {locs[0]}  (also {len(locs) - 1} more)" for locs in builder.unnamed.values()]
         raise ModelError(

@@ -1,12 +1,16 @@
-"""Infer response shapes from each operation's schema AND example, then group equal shapes.
+"""Infer response shapes from each operation's schema, its example AND the corpus of real
+responses, then group equal shapes.
 
 A shape is a small type tree. Objects remember where they were seen (`location`, e.g.
 `movie-details:$.genres[]`); the naming map gives each group of equal shapes its name.
+Observations of one place merge: a key seen anywhere becomes a field, `int` and `float` make
+`float`, two kinds both seen make a union (`int | str` ids), and a type the schema only
+claims yields to one a value shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +19,7 @@ from .overrides import Overrides
 __all__ = [
     "Arr",
     "BoolOr",
+    "Inferred",
     "MapOf",
     "Node",
     "Obj",
@@ -23,6 +28,7 @@ __all__ = [
     "Union",
     "infer_all",
     "iter_objects",
+    "merge_kinds",
     "signature",
 ]
 
@@ -31,7 +37,9 @@ MISSING: Any = object()
 
 @dataclass
 class Prim:
-    kind: str  # "str" | "int" | "float" | "bool" | "any" | "null"
+    kind: str  # "str" | "int" | "float" | "bool" | "any" | "null", or a union: "int | str"
+    observed: bool = True
+    """False when only the schema says so (no value seen): any observed kind replaces it."""
 
 
 @dataclass
@@ -48,6 +56,8 @@ class MapOf:
 class Obj:
     fields: dict[str, Node]
     locations: list[str]
+    always: frozenset[str] = frozenset()
+    """Keys present and non-null in every observation (the identity field is required)."""
 
 
 @dataclass
@@ -97,29 +107,39 @@ def _merge_obj(a: Obj, b: Obj) -> Obj:
     return merged
 
 
+def merge_kinds(a: str, b: str) -> str:
+    """`int` + `float` -> `float`; `int` + `str` -> `int | str`; `any` absorbs everything."""
+    kinds = {*a.split(" | "), *b.split(" | ")} - {"null"}
+    if "any" in kinds:
+        return "any"
+    if {"int", "float"} <= kinds:
+        kinds.discard("int")
+    return " | ".join(sorted(kinds)) or "null"
+
+
 def merge(a: Node, b: Node) -> Node:
     """Combine two observations of the same place into one shape."""
     if isinstance(a, Prim) and a.kind == "null":
         return b
     if isinstance(b, Prim) and b.kind == "null":
         return a
-    if isinstance(a, Prim) and isinstance(b, Prim):
-        if a.kind == b.kind:
-            return a
-        if {a.kind, b.kind} == {"int", "float"}:
-            return Prim("float")
-        if "any" in (a.kind, b.kind):
-            return b if a.kind == "any" else a
-        raise ValueError(f"conflicting primitive kinds {a.kind} and {b.kind}")
+    if isinstance(a, Prim) and isinstance(b, Prim) and a.observed == b.observed:
+        return Prim(merge_kinds(a.kind, b.kind), a.observed)
+    # What only the schema claims (or an empty list's unknown item) yields to a value seen.
+    if isinstance(a, Prim) and not a.observed:
+        return b
+    if isinstance(b, Prim) and not b.observed:
+        return a
     if isinstance(a, Arr) and isinstance(b, Arr):
-        return Arr(merge(a.item, b.item))
+        return Arr(_merge_at("[]", a.item, b.item))
     if isinstance(a, MapOf) and isinstance(b, MapOf):
-        return MapOf(merge(a.value, b.value))
+        return MapOf(_merge_at("{}", a.value, b.value))
     if isinstance(a, Obj) and isinstance(b, Obj):
         fields = dict(a.fields)
         for key, node in b.fields.items():
-            fields[key] = merge(fields[key], node) if key in fields else node
-        return Obj(fields, a.locations + [loc for loc in b.locations if loc not in a.locations])
+            fields[key] = _merge_at(f".{key}", fields[key], node) if key in fields else node
+        locations = a.locations + [loc for loc in b.locations if loc not in a.locations]
+        return Obj(fields, locations, a.always & b.always)
     if isinstance(a, Union) and isinstance(b, Union):
         seen = dict(a.seen)
         for tag, obj in b.seen.items():
@@ -129,11 +149,27 @@ def merge(a: Node, b: Node) -> Node:
         return BoolOr(_merge_obj(a.obj, b.obj))
     if isinstance(a, Ref) and isinstance(b, Ref) and a.name == b.name:
         return a
+    if isinstance(a, Ref) and isinstance(b, Obj):  # an example left empty, then real data
+        return b
+    if isinstance(b, Ref) and isinstance(a, Obj):
+        return a
     if isinstance(a, Prim) and a.kind == "any":
         return b
     if isinstance(b, Prim) and b.kind == "any":
         return a
-    raise ValueError(f"cannot merge {type(a).__name__} with {type(b).__name__}")
+    raise ValueError(f"cannot merge {_describe(a)} with {_describe(b)}")
+
+
+def _merge_at(step: str, a: Node, b: Node) -> Node:
+    try:
+        return merge(a, b)
+    except ValueError as err:
+        where, sep, problem = str(err).partition(": ")
+        raise ValueError(f"{step}{where}{sep}{problem}" if sep else f"{step}: {err}") from None
+
+
+def _describe(node: Node) -> str:
+    return node.kind if isinstance(node, Prim) else type(node).__name__
 
 
 class _Inferrer:
@@ -147,17 +183,17 @@ class _Inferrer:
         forced = self.overrides.type_at(loc)
         if forced is not None:
             return Prim(forced)
-        if loc in self.overrides.refs:
+        if loc in self.overrides.refs and not isinstance(value, dict):
             return Ref(self.overrides.refs[loc])
         if loc in self.overrides.unions:
             return self._union(value, loc, self.overrides.unions[loc])
         if loc in self.overrides.maps:
             return self._map(schema, value, loc)
         if loc.rsplit(".", 1)[-1] in self.overrides.bool_or_fields:
-            return BoolOr(self._object(schema, value if isinstance(value, dict) else {}, loc))
+            return BoolOr(self._object(schema, value, loc))
         kind = schema.get("type")
         if isinstance(value, dict) or ((value is MISSING or value is None) and kind == "object"):
-            return self._object(schema, value if isinstance(value, dict) else {}, loc)
+            return self._object(schema, value, loc)
         if isinstance(value, list) or ((value is MISSING or value is None) and kind == "array"):
             return self._array(schema, value if isinstance(value, list) else [], loc)
         if value is MISSING or value is None:
@@ -169,13 +205,19 @@ class _Inferrer:
         name = loc.rsplit(".", 1)[-1]
         if observed in ("int", "null", "any") and name in self.overrides.float_fields:
             observed = "float"
-        return Prim(observed)
+        return Prim(observed, value is not MISSING)
 
-    def _object(self, schema: dict[str, Any], value: dict[str, Any], loc: str) -> Obj:
+    def _object(self, schema: dict[str, Any], value: Any, loc: str) -> Obj:
+        """An object; `value` is what was seen there (a dict), or nothing (MISSING, None...)."""
+        seen = value if isinstance(value, dict) else {}
         props: dict[str, Any] = schema.get("properties", {})
-        keys = list(value) + [k for k in props if k not in value]
-        fields = {k: self.infer(props.get(k), value.get(k, MISSING), f"{loc}.{k}") for k in keys}
-        return Obj(fields, [loc])
+        keys = list(seen) + [k for k in props if k not in seen]
+        fields = {k: self.infer(props.get(k), seen.get(k, MISSING), f"{loc}.{k}") for k in keys}
+        if isinstance(value, dict):
+            always = frozenset(k for k, v in value.items() if v is not None)
+        else:  # nothing observed here: nothing says a key may be absent
+            always = frozenset(fields)
+        return Obj(fields, [loc], always)
 
     def _array(self, schema: dict[str, Any], value: list[Any], loc: str) -> Node:
         item_schema = schema.get("items") if isinstance(schema.get("items"), dict) else None
@@ -191,7 +233,7 @@ class _Inferrer:
     def _union(self, value: Any, loc: str, variants: dict[str, str]) -> Union:
         union = Union(dict(variants))
         if isinstance(value, dict):
-            tag = value["media_type"]
+            tag = value.get("media_type")
             if tag not in variants:
                 raise ValueError(f"{loc}: media_type {tag!r} has no variant in overrides.toml")
             rest = {k: v for k, v in value.items() if k != "media_type"}
@@ -209,18 +251,40 @@ class _Inferrer:
         return MapOf(node)
 
 
+@dataclass
+class Inferred:
+    spec: dict[str, Node]
+    """operationId -> the shape of its schema and example: what the naming map names."""
+    learned: dict[str, Node]
+    """operationId -> that shape merged with every real response of the corpus."""
+
+
 def infer_all(
-    responses: Iterable[tuple[str, dict[str, Any], Any]], overrides: Overrides
-) -> dict[str, Node]:
-    """Infer each (operationId, schema, example); fail on an override that matches nothing."""
+    responses: Iterable[tuple[str, dict[str, Any], Any]],
+    overrides: Overrides,
+    samples: Mapping[str, Sequence[tuple[str, Any]]] | None = None,
+) -> Inferred:
+    """Infer each (operationId, schema, example), then merge in each (label, body) sample of
+    that operation; fail on a sample that cannot merge or an override that matches nothing."""
     inferrer = _Inferrer(overrides)
-    roots = {
+    spec = {
         op_id: inferrer.infer(schema, example, f"{op_id}:$") for op_id, schema, example in responses
     }
+    learned = dict(spec)
+    for op_id, bodies in (samples or {}).items():
+        for label, body in bodies:
+            try:
+                observed = inferrer.infer({}, body, f"{op_id}:$")
+            except ValueError as err:
+                raise ValueError(f"{label}: {err}") from None
+            try:
+                learned[op_id] = _merge_at("", learned[op_id], observed)
+            except ValueError as err:
+                raise ValueError(f"{label}: {op_id}:${err}") from None
     pointers = [*overrides.types, *overrides.maps, *overrides.unions, *overrides.refs]
     if stale := sorted(set(pointers) - inferrer.visited):
         raise ValueError(f"overrides.toml entries match no location: {stale}")
-    return roots
+    return Inferred(spec, learned)
 
 
 def iter_objects(node: Node) -> Iterator[Obj]:
