@@ -231,7 +231,8 @@ class _Builder:
                     _python_name(wire), wire, expr, required and not seen_before
                 )
             else:
-                existing.type = _merge_expr(existing.type, expr, f"{name}.{wire}")
+                where = f"{name}.{wire} (at {obj.locations[0]}.{wire})"
+                existing.type = _merge_expr(existing.type, expr, where)
                 existing.required = existing.required and required
         for wire, existing in struct.fields.items():
             if wire not in fields:

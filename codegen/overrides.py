@@ -28,6 +28,8 @@ class Overrides:
     param_kinds: dict[str, str] = field(default_factory=dict)
     required_params: frozenset[str] = frozenset()
     body_choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    query_params: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """operationId -> query parameters the spec does not list."""
 
     def type_at(self, loc: str) -> str | None:
         return self.types.get(loc)
@@ -54,4 +56,13 @@ def load_overrides(path: Path = OVERRIDES_PATH) -> Overrides:
         required_params=frozenset(n for e in data.get("required", []) for n in e["names"]),
         body_choices={e["field"]: tuple(e["choices"]) for e in data.get("body_choices", [])},
         bool_or_fields=frozenset(f for e in data.get("bool_or", []) for f in e["fields"]),
+        query_params=_by_operation(data.get("query_param", [])),
     )
+
+
+def _by_operation(entries: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    names: dict[str, tuple[str, ...]] = {}
+    for entry in entries:
+        for op_id in entry["operations"]:
+            names[op_id] = (*names.get(op_id, ()), entry["name"])
+    return names

@@ -13,7 +13,7 @@ from .examples import render_examples
 from .models import UNKNOWN_MEDIA, Model, StructDef, render_type, templated_field
 from .naming import Naming
 from .overrides import Overrides
-from .spec import SpecOperation
+from .spec import SpecOperation, SpecParam
 
 __all__ = ["GENERATOR_VERSION", "render_all"]
 
@@ -118,7 +118,11 @@ def operation_views(
     views = []
     for op in ops:
         entry = naming.operations[op.operation_id]
-        by_name = {p.name: p for p in op.params}
+        extra = overrides.query_params.get(op.operation_id, ())
+        params = (*op.params, *(SpecParam(name, "query", "string") for name in extra))
+        if entry.append and APPEND not in {p.name for p in params}:
+            raise ValueError(f"{op.operation_id}: appendable parts but no {APPEND} parameter")
+        by_name = {p.name: p for p in params}
         path_names = re.findall(r"{(\w+)}", op.path)
         path_params = [
             Param(n, n, _param_kind(by_name[n].type, n, overrides), by_name[n].enum, True)
@@ -132,7 +136,7 @@ def operation_views(
                 p.enum,
                 p.required or p.name in overrides.required_params,
             )
-            for p in op.params
+            for p in params
             if p.location == "query"
         ]
         body_params = [

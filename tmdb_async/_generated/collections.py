@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .._requester import Requester
 from . import operations as ops
-from .models import CollectionDetails, Images, Translations
+from .models import CollectionDetails, CollectionDetailsPart, Images, Translations
 
 __all__ = ["CollectionsApi"]
 
@@ -19,7 +21,12 @@ class CollectionsApi:
         self._requester = requester
 
     async def details(
-        self, collection_id: int, /, *, language: str | None = None
+        self,
+        collection_id: int,
+        /,
+        *,
+        language: str | None = None,
+        append_to_response: Sequence[CollectionDetailsPart] | None = None,
     ) -> CollectionDetails:
         """Details: get collection details by ID.
 
@@ -27,7 +34,9 @@ class CollectionsApi:
         <https://developer.themoviedb.org/reference/collection-details>
         """
         return await self._requester.request(
-            ops.COLLECTIONS_DETAILS, (collection_id,), {"language": language}
+            ops.COLLECTIONS_DETAILS,
+            (collection_id,),
+            {"language": language, "append_to_response": append_to_response},
         )
 
     async def images(

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .._requester import Requester
 from . import operations as ops
-from .models import AlternativeNames, CompanyDetails, Images
+from .models import AlternativeNames, CompanyDetails, CompanyDetailsPart, Images
 
 __all__ = ["CompaniesApi"]
 
@@ -18,13 +20,17 @@ class CompaniesApi:
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
 
-    async def details(self, company_id: int, /) -> CompanyDetails:
+    async def details(
+        self, company_id: int, /, *, append_to_response: Sequence[CompanyDetailsPart] | None = None
+    ) -> CompanyDetails:
         """Details: get the company details by ID.
 
         `GET /3/company/{company_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/company-details>
         """
-        return await self._requester.request(ops.COMPANIES_DETAILS, (company_id,), {})
+        return await self._requester.request(
+            ops.COMPANIES_DETAILS, (company_id,), {"append_to_response": append_to_response}
+        )
 
     async def alternative_names(self, company_id: int, /) -> AlternativeNames:
         """Alternative Names: get the company details by ID.

@@ -30,11 +30,13 @@ __all__ = [
     "ChangedId",
     "Changes",
     "CollectionDetails",
+    "CollectionDetailsPart",
     "CollectionPart",
     "CollectionSummary",
     "CombinedCredits",
     "Company",
     "CompanyDetails",
+    "CompanyDetailsPart",
     "Configuration",
     "ContentRating",
     "ContentRatings",
@@ -81,6 +83,7 @@ __all__ = [
     "MovieSummary",
     "Network",
     "NetworkDetails",
+    "NetworkDetailsPart",
     "Page",
     "PersonDetails",
     "PersonDetailsPart",
@@ -228,7 +231,7 @@ class AlternativeName(TMDBStruct, kw_only=True, frozen=True):
 class AlternativeNames(TMDBStruct, kw_only=True, frozen=True):
     """Returned within `companies.alternative_names`, `networks.alternative_names`."""
 
-    id: int
+    id: int | None = None
     results: list[AlternativeName] | None = None
 
 
@@ -329,6 +332,8 @@ class CollectionDetails(TMDBStruct, kw_only=True, frozen=True):
     poster_path: str | None = None
     backdrop_path: str | None = None
     parts: list[CollectionPart] | None = None
+    images: Images | None = None
+    translations: Translations | None = None
 
 
 class CollectionPart(TMDBStruct, kw_only=True, frozen=True):
@@ -349,6 +354,8 @@ class CollectionPart(TMDBStruct, kw_only=True, frozen=True):
     video: bool | None = None
     vote_average: float | None = None
     vote_count: int | None = None
+    title: str | None = None
+    original_title: str | None = None
 
 
 class CollectionSummary(TMDBStruct, kw_only=True, frozen=True):
@@ -392,6 +399,8 @@ class CompanyDetails(TMDBStruct, kw_only=True, frozen=True):
     name: str | None = None
     origin_country: str | None = None
     parent_company: Company | None = None
+    alternative_names: AlternativeNames | None = None
+    images: Images | None = None
 
 
 class Configuration(TMDBStruct, kw_only=True, frozen=True):
@@ -485,6 +494,11 @@ class CreditMedia(TMDBStruct, kw_only=True, frozen=True):
     character: str | None = None
     episodes: list[EpisodeSummary] | None = None
     seasons: list[SeasonSummary] | None = None
+    softcore: bool | None = None
+    title: str | None = None
+    original_title: str | None = None
+    release_date: str | None = None
+    video: bool | None = None
 
 
 class Credits(TMDBStruct, kw_only=True, frozen=True):
@@ -594,6 +608,7 @@ class EpisodeSummary(
     vote_average: float | None = None
     vote_count: int | None = None
     rating: float | None = None
+    episode_type: str | None = None
     order: int | None = None
 
 
@@ -891,6 +906,8 @@ class NetworkDetails(TMDBStruct, kw_only=True, frozen=True):
     logo_path: str | None = None
     name: str | None = None
     origin_country: str | None = None
+    alternative_names: AlternativeNames | None = None
+    images: Images | None = None
 
 
 class PersonDetails(TMDBStruct, kw_only=True, frozen=True):
@@ -1083,6 +1100,7 @@ class SeasonSummary(TMDBStruct, kw_only=True, frozen=True):
     poster_path: str | None = None
     season_number: int | None = None
     show_id: int | None = None
+    media_type: str | None = None
     vote_average: float | None = None
 
 
@@ -1419,6 +1437,8 @@ class TaggedImages(Page[TaggedImage], kw_only=True, frozen=True):
     id: int | None = None
 
 
+CollectionDetailsPart = Literal["images", "translations"]
+CompanyDetailsPart = Literal["alternative_names", "images"]
 MovieDetailsPart = Literal[
     "account_states",
     "alternative_titles",
@@ -1436,6 +1456,7 @@ MovieDetailsPart = Literal[
     "videos",
     "watch/providers",
 ]
+NetworkDetailsPart = Literal["alternative_names", "images"]
 PersonDetailsPart = Literal[
     "changes",
     "combined_credits",

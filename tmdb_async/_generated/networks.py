@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .._requester import Requester
 from . import operations as ops
-from .models import AlternativeNames, Images, NetworkDetails
+from .models import AlternativeNames, Images, NetworkDetails, NetworkDetailsPart
 
 __all__ = ["NetworksApi"]
 
@@ -18,13 +20,17 @@ class NetworksApi:
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
 
-    async def details(self, network_id: int, /) -> NetworkDetails:
+    async def details(
+        self, network_id: int, /, *, append_to_response: Sequence[NetworkDetailsPart] | None = None
+    ) -> NetworkDetails:
         """Details.
 
         `GET /3/network/{network_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/network-details>
         """
-        return await self._requester.request(ops.NETWORKS_DETAILS, (network_id,), {})
+        return await self._requester.request(
+            ops.NETWORKS_DETAILS, (network_id,), {"append_to_response": append_to_response}
+        )
 
     async def alternative_names(self, network_id: int, /) -> AlternativeNames:
         """Alternative Names: get the alternative names of a network.

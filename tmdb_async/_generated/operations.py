@@ -570,7 +570,11 @@ COLLECTIONS_DETAILS: Final[Operation[CollectionDetails]] = Operation(
     response_type=CollectionDetails,
     cache_class=CacheClass.DETAIL,
     path_params=(PathParam("collection_id", "int"),),
-    query_params=(QueryParam("language", "language", "str"),),
+    query_params=(
+        QueryParam("language", "language", "str"),
+        QueryParam("append_to_response", "append_to_response", "str_list"),
+    ),
+    append_parts=("images", "translations"),
 )
 COLLECTIONS_IMAGES: Final[Operation[Images]] = Operation(
     operation_id="collection-images",
@@ -608,6 +612,8 @@ COMPANIES_DETAILS: Final[Operation[CompanyDetails]] = Operation(
     response_type=CompanyDetails,
     cache_class=CacheClass.DETAIL,
     path_params=(PathParam("company_id", "int"),),
+    query_params=(QueryParam("append_to_response", "append_to_response", "str_list"),),
+    append_parts=("alternative_names", "images"),
 )
 COMPANIES_ALTERNATIVE_NAMES: Final[Operation[AlternativeNames]] = Operation(
     operation_id="company-alternative-names",
@@ -1402,6 +1408,8 @@ NETWORKS_DETAILS: Final[Operation[NetworkDetails]] = Operation(
     response_type=NetworkDetails,
     cache_class=CacheClass.DETAIL,
     path_params=(PathParam("network_id", "int"),),
+    query_params=(QueryParam("append_to_response", "append_to_response", "str_list"),),
+    append_parts=("alternative_names", "images"),
 )
 NETWORKS_ALTERNATIVE_NAMES: Final[Operation[AlternativeNames]] = Operation(
     operation_id="details-copy",
