@@ -3,7 +3,6 @@ TMDB's example for that operation and the call returns the typed, equal object."
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests._calls import call_arguments
 from tests._examples import example_bytes
 from tmdb_async import ENDPOINTS, TMDB
 from tmdb_async._requester import Operation
@@ -40,28 +40,6 @@ async def example_server() -> AsyncIterator[tuple[TestServer, list[web.Request]]
     await server.start_server()
     yield server, seen
     await server.close()
-
-
-def _value(kind: str, choices: tuple[str, ...]) -> Any:
-    if choices:
-        return choices[0]
-    return {"int": 7, "float": 8.5, "bool": True, "str": "x", "str_list": ["x"]}[kind]
-
-
-def call_arguments(op: Operation[Any], method: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Positional path args and the required keywords, with valid placeholder values."""
-    args = tuple(_value(p.kind, p.choices) for p in op.path_params)
-    required = {
-        name
-        for name, p in inspect.signature(method).parameters.items()
-        if p.default is inspect.Parameter.empty
-    }
-    kwargs = {b.name: _value(b.kind, b.choices) for b in op.body_params if b.name in required}
-    return args, kwargs | {
-        q.python_name: _value(q.kind, q.choices)
-        for q in op.query_params
-        if q.python_name in required
-    }
 
 
 @pytest.mark.parametrize("op", ENDPOINTS, ids=lambda op: op.operation_id)
