@@ -1,0 +1,157 @@
+"""The generator learns from the spec's example AND real responses (no spec file needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from codegen.corpus import Sample, observations, split_parts
+from codegen.models import ModelError, build_models, render_type
+from codegen.naming import Naming, OperationNaming
+from codegen.overrides import Overrides
+from codegen.shapes import Arr, Obj, Prim, infer_all, merge_kinds
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "homepage": {"type": "string"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "merged"),
+    [
+        ("int", "float", "float"),
+        ("int", "str", "int | str"),
+        ("str", "int", "int | str"),
+        ("int | str", "float", "float | str"),
+        ("null", "bool", "bool"),
+        ("any", "int", "any"),
+    ],
+)
+def test_merge_kinds(a: str, b: str, merged: str) -> None:
+    assert merge_kinds(a, b) == merged
+
+
+def _learn(example: Any, *samples: Any, overrides: Overrides | None = None) -> tuple[Obj, Obj]:
+    inferred = infer_all(
+        [("op", SCHEMA, example)],
+        overrides or Overrides(),
+        {"op": [(f"sample-{i}", s) for i, s in enumerate(samples)]},
+    )
+    spec, learned = inferred.spec["op"], inferred.learned["op"]
+    assert isinstance(spec, Obj)
+    assert isinstance(learned, Obj)
+    return spec, learned
+
+
+def test_real_data_adds_fields_widens_kinds_and_keeps_the_spec_shape() -> None:
+    spec, learned = _learn(
+        {"id": "4f1a", "runtime": 90, "vote_count": 3},
+        {"id": 8273, "runtime": 90, "vote_count": 3.0, "softcore": False},
+        {"id": 12, "runtime": 100.5, "vote_count": 4},
+    )
+    assert set(spec.fields) == {"id", "runtime", "vote_count", "homepage"}
+    assert learned.fields["id"] == Prim("int | str")
+    assert learned.fields["runtime"] == Prim("float")
+    assert learned.fields["vote_count"] == Prim("float")
+    assert learned.fields["softcore"] == Prim("bool")
+    assert learned.locations == ["op:$"]
+
+
+def test_a_value_seen_beats_what_only_the_schema_claims() -> None:
+    # The example has no homepage, the schema says string, real data sends a number.
+    _, learned = _learn({"id": "a"}, {"id": "b", "homepage": 7})
+    assert learned.fields["homepage"] == Prim("int")
+    # ...and an empty list in real data says nothing about its items.
+    _, learned = _learn({"id": "a", "tags": [{"id": 1}]}, {"id": "b", "tags": []})
+    tags = learned.fields["tags"]
+    assert isinstance(tags, Arr)
+    assert isinstance(tags.item, Obj)
+    assert tags.item.fields == {"id": Prim("int")}
+
+
+def test_an_identity_missing_or_null_in_real_data_is_not_required() -> None:
+    spec, learned = _learn({"id": "a", "name": "x"}, {"id": None, "name": "y"})
+    assert "id" in spec.always
+    assert "id" not in learned.always
+
+
+def test_structurally_conflicting_real_data_fails_with_its_place() -> None:
+    with pytest.raises(ValueError, match=r"sample-0: op:\$\.id: cannot merge str with Obj"):
+        _learn({"id": "a"}, {"id": {"nested": 1}})
+
+
+def test_an_unknown_media_type_in_real_data_asks_for_a_variant() -> None:
+    overrides = Overrides(unions={"op:$.items[]": {"movie": "Movie"}})
+    with pytest.raises(ValueError, match="media_type 'tv_season' has no variant"):
+        _learn(
+            {"id": "a", "items": [{"media_type": "movie", "id": 1}]},
+            {"id": "b", "items": [{"media_type": "tv_season", "id": 2}]},
+            overrides=overrides,
+        )
+
+
+def _naming(structs: dict[str, str]) -> Naming:
+    ops = {
+        "op": OperationNaming("things", "details", "detail"),
+        "other": OperationNaming("things", "other", "detail"),
+    }
+    return Naming(ops, structs, {})
+
+
+def _models(structs: dict[str, str], *samples: Any) -> dict[str, dict[str, str]]:
+    spec_example = {"id": 1, "genre": {"id": 2, "name": "Drama"}}
+    inferred = infer_all(
+        [("op", {}, spec_example), ("other", {}, {"id": 3, "name": "Comedy"})],
+        Overrides(),
+        {"op": [(f"s{i}", s) for i, s in enumerate(samples)]},
+    )
+    model = build_models(inferred, _naming(structs))
+    return {
+        name: {f.wire: render_type(f.type) + ("" if f.required else "?") for f in s.fields.values()}
+        for name, s in model.structs.items()
+    }
+
+
+def test_places_only_real_data_shows_need_a_name() -> None:
+    names = {"op:$": "Thing", "op:$.genre": "Genre", "other:$": "Genre"}
+    sample = {"id": 1, "genre": {"id": 2, "name": "Drama"}, "studio": {"id": 5, "country": "US"}}
+    with pytest.raises(ModelError, match=r"op:\$\.studio"):
+        _models(names, sample)
+    models = _models({**names, "op:$.studio": "Studio"}, sample)
+    assert models["Thing"] == {"id": "int", "genre": "Genre?", "studio": "Studio?"}
+    assert models["Studio"] == {"id": "int", "country": "str?"}
+
+
+def test_a_new_place_equal_to_a_spec_shape_takes_its_name() -> None:
+    names = {"op:$": "Thing", "op:$.genre": "Genre", "other:$": "Genre"}
+    sample = {"id": 1, "genres": [{"id": 2, "name": "Drama"}]}
+    assert _models(names, sample)["Thing"]["genres"] == "list[Genre]?"
+
+
+def test_real_data_merges_into_the_named_struct_everywhere() -> None:
+    names = {"op:$": "Thing", "op:$.genre": "Genre", "other:$": "Genre"}
+    models = _models(names, {"id": "x1", "genre": {"id": 2, "name": "Drama", "softcore": False}})
+    assert models["Genre"] == {"id": "int", "name": "str?", "softcore": "bool?"}
+    assert models["Thing"]["id"] == "int | str"
+
+
+def test_appended_parts_are_samples_of_their_own_operation() -> None:
+    append = {"credits": "movie-credits", "season/{season_number}": "tv-season-details"}
+    body = {"id": 1, "credits": {"cast": []}, "season/3": {"name": "S3"}, "title": "x"}
+    rest, parts = split_parts(body, append)
+    assert rest == {"id": 1, "title": "x"}
+    assert parts == [
+        ("credits", "movie-credits", {"cast": []}),
+        ("season/3", "tv-season-details", {"name": "S3"}),
+    ]
+    naming = Naming(
+        {"movie-details": OperationNaming("movies", "details", "detail", append)}, {}, {}
+    )
+    sample = Sample("movie-details/x-1.json", "movie-details", "GET", "/3/movie/1", "", "x", body)
+    seen = observations([sample], naming)
+    assert seen["movie-credits"] == [
+        ("tests/corpus/responses/movie-details/x-1.json [credits]", {"cast": []})
+    ]
+    assert seen["movie-details"][0][1] == rest
