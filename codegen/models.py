@@ -21,6 +21,7 @@ from .shapes import (
     Union,
     iter_objects,
     merge_kinds,
+    python_kind,
     signature,
 )
 
@@ -77,7 +78,7 @@ def render_type(expr: TypeExpr) -> str:
     """Python source for a type expression."""
     kind = expr[0]
     if kind == "prim":
-        return "Any" if expr[1] in ("any", "null") else str(expr[1])
+        return "Any" if expr[1] in ("any", "null") else python_kind(str(expr[1]))
     if kind == "list":
         return f"list[{render_type(expr[1])}]"  # type: ignore[arg-type]
     if kind == "map":
@@ -98,11 +99,13 @@ def render_type(expr: TypeExpr) -> str:
 def _merge_expr(a: TypeExpr, b: TypeExpr, where: str) -> TypeExpr:
     if a == b:
         return a
-    if a[0] == "prim" and a[1] in ("null", "any"):
+    if a[0] == "prim" and a[1] == "null":
         return b
-    if b[0] == "prim" and b[1] in ("null", "any"):
+    if b[0] == "prim" and b[1] == "null":
         return a
-    if a[0] == b[0] == "prim" and "any" not in (a[1], b[1]):
+    if "any" in (a[1], b[1]) and "prim" in (a[0], b[0]):
+        return ("prim", "any")
+    if a[0] == b[0] == "prim":
         return ("prim", merge_kinds(str(a[1]), str(b[1])))
     if a[0] == b[0] and a[0] in ("list", "map", "page"):
         return (a[0], _merge_expr(a[1], b[1], where))  # type: ignore[arg-type]
@@ -165,7 +168,9 @@ class _Builder:
 
     def expr(self, node: Node, where: str) -> TypeExpr:
         if isinstance(node, Prim):
-            return ("prim", node.kind)
+            # An unknown type (nothing seen, no schema) is "null": any other observation wins;
+            # an `any` the overrides force absorbs every other.
+            return ("prim", node.kind if node.observed or node.kind != "any" else "null")
         if isinstance(node, Arr):
             return ("list", self.expr(node.item, where + "[]"))
         if isinstance(node, MapOf):

@@ -29,6 +29,7 @@ __all__ = [
     "infer_all",
     "iter_objects",
     "merge_kinds",
+    "python_kind",
     "signature",
 ]
 
@@ -84,6 +85,7 @@ class Union:
 
 Node = Prim | Arr | MapOf | Obj | BoolOr | Ref | Union
 
+TAG = "media_type"
 SCHEMA_KINDS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
 
@@ -95,7 +97,8 @@ def _value_kind(value: Any) -> str:
     if isinstance(value, int):
         return "int"
     if isinstance(value, float):
-        return "float"
+        # TMDB sometimes sends ids and counts as `120.0`: that says "a number", not "a float".
+        return "integral" if value.is_integer() else "float"
     if isinstance(value, str):
         return "str"
     raise TypeError(f"unexpected JSON value {value!r}")
@@ -108,13 +111,22 @@ def _merge_obj(a: Obj, b: Obj) -> Obj:
 
 
 def merge_kinds(a: str, b: str) -> str:
-    """`int` + `float` -> `float`; `int` + `str` -> `int | str`; `any` absorbs everything."""
+    """`int` + `float` -> `float`; `int` + `str` -> `int | str`; `any` absorbs everything.
+
+    `integral` (a float such as `120.0`) is an `int` beside ints, else a float."""
     kinds = {*a.split(" | "), *b.split(" | ")} - {"null"}
     if "any" in kinds:
         return "any"
+    if "integral" in kinds and kinds & {"int", "float"}:
+        kinds.discard("integral")
     if {"int", "float"} <= kinds:
         kinds.discard("int")
     return " | ".join(sorted(kinds)) or "null"
+
+
+def python_kind(kind: str) -> str:
+    """The type a merged kind is generated as (`integral` alone is a float)."""
+    return merge_kinds(kind.replace("integral", "float"), "null") if "integral" in kind else kind
 
 
 def merge(a: Node, b: Node) -> Node:
@@ -200,16 +212,18 @@ class _Inferrer:
             observed = SCHEMA_KINDS.get(kind or "", "any") if value is MISSING else "null"
         else:
             observed = _value_kind(value)
-        if observed == "int" and kind == "number":
+        if observed in ("int", "integral") and kind == "number":
             observed = "float"
         name = loc.rsplit(".", 1)[-1]
-        if observed in ("int", "null", "any") and name in self.overrides.float_fields:
+        if observed in ("int", "integral", "null", "any") and name in self.overrides.float_fields:
             observed = "float"
         return Prim(observed, value is not MISSING)
 
     def _object(self, schema: dict[str, Any], value: Any, loc: str) -> Obj:
         """An object; `value` is what was seen there (a dict), or nothing (MISSING, None...)."""
         seen = value if isinstance(value, dict) else {}
+        if isinstance(seen.get(TAG), str):
+            seen = {k: self._with_tag(f"{loc}.{k}", v, seen[TAG]) for k, v in seen.items()}
         props: dict[str, Any] = schema.get("properties", {})
         keys = list(seen) + [k for k in props if k not in seen]
         fields = {k: self.infer(props.get(k), seen.get(k, MISSING), f"{loc}.{k}") for k in keys}
@@ -230,13 +244,20 @@ class _Inferrer:
                 raise ValueError(f"{item_loc}: {err}") from None
         return Arr(node)
 
+    def _with_tag(self, loc: str, value: Any, tag: str) -> Any:
+        """A tagged item without its tag takes its parent's (older tagged images: the image
+        says `media_type`, its `media` does not); the decoder does the same."""
+        if loc in self.overrides.unions and isinstance(value, dict) and TAG not in value:
+            return {TAG: tag, **value}
+        return value
+
     def _union(self, value: Any, loc: str, variants: dict[str, str]) -> Union:
         union = Union(dict(variants))
         if isinstance(value, dict):
-            tag = value.get("media_type")
+            tag = value.get(TAG)
             if tag not in variants:
                 raise ValueError(f"{loc}: media_type {tag!r} has no variant in overrides.toml")
-            rest = {k: v for k, v in value.items() if k != "media_type"}
+            rest = {k: v for k, v in value.items() if k != TAG}
             union.seen[tag] = self._object({}, rest, f"{loc}<{tag}>")
         return union
 

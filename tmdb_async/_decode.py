@@ -8,7 +8,8 @@
    `raw_media_type`, the original item as `data`); any other value that does not fit is
    removed (its field goes back to its default; when the field is required, the enclosing
    list item or map entry goes), and each removal is returned as a `Dropped` with its JSON
-   path in the body TMDB sent.
+   path in the body TMDB sent. A tagged item without its tag takes its parent's `media_type`
+   (older tagged images tag the image, not its `media`).
 
 Only a body that is not JSON, or whose top level does not fit, raises `DecodeError` (with the
 JSON path and the redacted URL). This module is pure: reporting drops (log, stats) is the
@@ -222,6 +223,8 @@ class _Repair:
         if tag is not None and tag != UNKNOWN_TAG:
             self._wrap_unknown(trail[:-1], tag)
             return
+        if problem.missing == TAG_FIELD and self._tag_from_parent(trail):
+            return
         if tag == UNKNOWN_TAG:  # a mixed list without UnknownMedia: the item itself must go
             trail = trail[:-1]
             item = self._at(trail)
@@ -295,6 +298,23 @@ class _Repair:
             self._at(trail[:-1])[trail[-1]] = value
         else:
             self.document = value
+
+    def _tag_from_parent(self, trail: Sequence[Token]) -> bool:
+        """Give a tagged item without its tag its parent's (older tagged images: the image
+        says `media_type`, its `media` does not), and so for the same field of its siblings."""
+        if not trail or not isinstance(trail[-1], str):
+            return False
+        field, parent_trail = trail[-1], trail[:-1]
+        holder = self._at(parent_trail[:-1]) if parent_trail else None
+        parents = holder if isinstance(holder, list) else [self._at(parent_trail)]
+        changed = False
+        for parent in parents:
+            child = parent.get(field) if isinstance(parent, dict) else None
+            tag = parent.get(TAG_FIELD) if isinstance(parent, dict) else None
+            if isinstance(child, dict) and TAG_FIELD not in child and isinstance(tag, str):
+                child[TAG_FIELD] = tag
+                changed = True
+        return changed
 
     def _wrap_unknown(self, trail: Sequence[Token], tag: str) -> None:
         """Make the item at `trail` (and its list siblings with the same tag) UnknownMedia."""

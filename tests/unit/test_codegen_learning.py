@@ -10,7 +10,7 @@ from codegen.corpus import Sample, observations, split_parts
 from codegen.models import ModelError, build_models, render_type
 from codegen.naming import Naming, OperationNaming
 from codegen.overrides import Overrides
-from codegen.shapes import Arr, Obj, Prim, infer_all, merge_kinds
+from codegen.shapes import Arr, Obj, Prim, Union, infer_all, merge_kinds
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -54,7 +54,7 @@ def test_real_data_adds_fields_widens_kinds_and_keeps_the_spec_shape() -> None:
     assert set(spec.fields) == {"id", "runtime", "vote_count", "homepage"}
     assert learned.fields["id"] == Prim("int | str")
     assert learned.fields["runtime"] == Prim("float")
-    assert learned.fields["vote_count"] == Prim("float")
+    assert learned.fields["vote_count"] == Prim("int")  # 3.0 is an integral float
     assert learned.fields["softcore"] == Prim("bool")
     assert learned.locations == ["op:$"]
 
@@ -155,3 +155,28 @@ def test_appended_parts_are_samples_of_their_own_operation() -> None:
         ("tests/corpus/responses/movie-details/x-1.json [credits]", {"cast": []})
     ]
     assert seen["movie-details"][0][1] == rest
+
+
+def test_integral_floats_are_ints_beside_ints_and_floats_alone() -> None:
+    # TMDB has sent known_for ids as 120.0: they must not make every id a float.
+    _, learned = _learn({"id": "a", "n": 3, "x": 1.5}, {"id": "b", "n": 120.0, "x": 2.0, "y": 4.0})
+    assert learned.fields["n"] == Prim("int")
+    assert learned.fields["x"] == Prim("float")
+    assert learned.fields["y"] == Prim("integral")
+    assert render_type(("prim", "integral")) == "float"
+    assert render_type(("prim", "integral | str")) == "float | str"
+
+
+def test_a_tagged_item_without_its_tag_takes_its_parents_when_learning() -> None:
+    overrides = Overrides(unions={"op:$.images[].media": {"movie": "Movie"}})
+    _, learned = _learn(
+        {"id": "a", "images": [{"media_type": "movie", "media": {"media_type": "movie", "id": 1}}]},
+        {"id": "b", "images": [{"media_type": "movie", "media": {"id": 2, "title": "T"}}]},
+        overrides=overrides,
+    )
+    images = learned.fields["images"]
+    assert isinstance(images, Arr)
+    assert isinstance(images.item, Obj)
+    media = images.item.fields["media"]
+    assert isinstance(media, Union)
+    assert set(media.seen["movie"].fields) == {"id", "title"}

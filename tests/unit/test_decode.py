@@ -251,3 +251,24 @@ def test_decode_logs_each_drop(caplog: pytest.LogCaptureFixture) -> None:
     assert value == Details(id=1)
     (record,) = caplog.records
     assert record.getMessage() == f"GET {url}: dropped $.runtime: expected int | null, got array"
+
+
+class Image(msgspec.Struct, kw_only=True):
+    file_path: str = ""
+    media_type: str = ""
+    media: Media | None = None
+
+
+def test_a_tagged_item_without_its_tag_takes_its_parents() -> None:
+    body = (
+        b'{"results":[{"file_path":"/a.jpg","media_type":"movie","media":{"id":1}},'
+        b'{"file_path":"/b.jpg","media_type":"tv","media":{"id":2}},'
+        b'{"file_path":"/c.jpg","media":{"id":3}}]}'
+    )
+    value, drops = decode_tolerant(body, Page[Image])
+    assert [image.media for image in value.results] == [Movie(id=1), Tv(id=2), None]
+    assert drops == (
+        Dropped(
+            "$.results[2].media", "object with field media_type", "object", "$.results[2].media"
+        ),
+    )
