@@ -20,7 +20,7 @@ from typing import Any
 
 from ._harness import Suite
 
-SUITES = ("throughput", "decode", "cache", "scale", "memory")
+SUITES = ("throughput", "decode", "tolerant", "cache", "scale", "memory")
 
 
 def _runner(name: str, args: argparse.Namespace) -> Callable[[], Suite]:
@@ -34,6 +34,9 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], Suite]:
             server=args.server,
         ),
         "decode": lambda: decode.run(rounds=args.rounds or (2 if quick else decode.ROUNDS)),
+        "tolerant": lambda: decode.run_tolerant(
+            rounds=args.rounds or (2 if quick else decode.ROUNDS)
+        ),
         "cache": lambda: cache.run(rounds=args.rounds or (2 if quick else cache.ROUNDS)),
         "scale": lambda: scale.run(
             sizes=(500, 5_000) if quick else scale.SIZES,
