@@ -23,6 +23,9 @@ class Overrides:
     types: dict[str, str] = field(default_factory=dict)
     maps: frozenset[str] = frozenset()
     unions: dict[str, dict[str, str]] = field(default_factory=dict)
+    """location -> {media_type: struct}."""
+    union_fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    """field name -> {media_type: struct}, for the items of every list under that name."""
     bool_or_fields: frozenset[str] = frozenset()
     refs: dict[str, str] = field(default_factory=dict)
     param_kinds: dict[str, str] = field(default_factory=dict)
@@ -33,6 +36,13 @@ class Overrides:
 
     def type_at(self, loc: str) -> str | None:
         return self.types.get(loc)
+
+    def union_at(self, loc: str) -> dict[str, str] | None:
+        """The variants of the tagged union at `loc` (`x:$.results[]`, or `...known_for[]`)."""
+        found = self.unions.get(loc)
+        if found is None and loc.endswith("[]"):
+            found = self.union_fields.get(loc[:-2].rsplit(".", 1)[-1])
+        return found
 
 
 def _require_reason(section: str, entry: dict[str, Any]) -> None:
@@ -50,7 +60,10 @@ def load_overrides(path: Path = OVERRIDES_PATH) -> Overrides:
         float_fields=frozenset(f for e in data.get("float", []) for f in e["fields"]),
         types={e["at"]: e["type"] for e in data.get("type", [])},
         maps=frozenset(e["at"] for e in data.get("map", [])),
-        unions={e["at"]: dict(e["variants"]) for e in data.get("union", [])},
+        unions={e["at"]: dict(e["variants"]) for e in data.get("union", []) if "at" in e},
+        union_fields={
+            e["field"]: dict(e["variants"]) for e in data.get("union", []) if "field" in e
+        },
         refs={e["at"]: e["struct"] for e in data.get("ref", [])},
         param_kinds={n: e["kind"] for e in data.get("param_kind", []) for n in e["names"]},
         required_params=frozenset(n for e in data.get("required", []) for n in e["names"]),

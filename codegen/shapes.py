@@ -188,6 +188,7 @@ class _Inferrer:
     def __init__(self, overrides: Overrides) -> None:
         self.overrides = overrides
         self.visited: set[str] = set()
+        self.union_fields_seen: set[str] = set()
 
     def infer(self, schema: dict[str, Any] | None, value: Any, loc: str) -> Node:
         self.visited.add(loc)
@@ -197,8 +198,10 @@ class _Inferrer:
             return Prim(forced)
         if loc in self.overrides.refs and not isinstance(value, dict):
             return Ref(self.overrides.refs[loc])
-        if loc in self.overrides.unions:
-            return self._union(value, loc, self.overrides.unions[loc])
+        variants = self.overrides.union_at(loc)
+        if variants is not None:
+            self.union_fields_seen.add(loc[:-2].rsplit(".", 1)[-1])
+            return self._union(value, loc, variants)
         if loc in self.overrides.maps:
             return self._map(schema, value, loc)
         if loc.rsplit(".", 1)[-1] in self.overrides.bool_or_fields:
@@ -247,7 +250,8 @@ class _Inferrer:
     def _with_tag(self, loc: str, value: Any, tag: str) -> Any:
         """A tagged item without its tag takes its parent's (older tagged images: the image
         says `media_type`, its `media` does not); the decoder does the same."""
-        if loc in self.overrides.unions and isinstance(value, dict) and TAG not in value:
+        tagged = self.overrides.union_at(loc) is not None
+        if tagged and isinstance(value, dict) and TAG not in value:
             return {TAG: tag, **value}
         return value
 
@@ -303,7 +307,9 @@ def infer_all(
             except ValueError as err:
                 raise ValueError(f"{label}: {op_id}:${err}") from None
     pointers = [*overrides.types, *overrides.maps, *overrides.unions, *overrides.refs]
-    if stale := sorted(set(pointers) - inferrer.visited):
+    stale = sorted(set(pointers) - inferrer.visited)
+    stale += sorted(overrides.union_fields.keys() - inferrer.union_fields_seen)
+    if stale:
         raise ValueError(f"overrides.toml entries match no location: {stale}")
     return Inferred(spec, learned)
 

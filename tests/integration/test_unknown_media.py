@@ -19,7 +19,7 @@ from tmdb_async.models import MovieSummary, PersonSummary, TvSeriesSummary, Unkn
 async def base_url() -> AsyncIterator[str]:
     body: dict[str, Any] = json.loads(json.dumps(example("search-multi")))
     body["results"][1] = {"media_type": "podcast", "id": 77, "name": "A new kind"}
-    body["results"][3]["media_type"] = "collection"
+    body["results"][3]["media_type"] = "company"
     body["results"].append({"media_type": "person", "id": 5, "name": "Someone"})
 
     async def search(request: web.Request) -> web.Response:
@@ -38,14 +38,14 @@ async def test_unknown_media_types_do_not_break_the_page(base_url: str) -> None:
     async with TMDB(access_token="t", base_url=base_url) as tmdb:
         page = await tmdb.search.multi(query="x")
     assert len(page.results) == len(original) + 1
-    podcast, collection = page.results[1], page.results[3]
+    podcast, company = page.results[1], page.results[3]
     assert isinstance(podcast, UnknownMedia)
     assert podcast.raw_media_type == "podcast"
     assert podcast.id == 77
     assert podcast.data["name"] == "A new kind"
-    assert isinstance(collection, UnknownMedia)
-    assert collection.raw_media_type == "collection"
-    assert collection.id == original[3]["id"]
+    assert isinstance(company, UnknownMedia)
+    assert company.raw_media_type == "company"
+    assert company.id == original[3]["id"]
     assert isinstance(page.results[-1], PersonSummary)
     known = [r for i, r in enumerate(page.results[:-1]) if i not in (1, 3)]
     kinds = {"movie": MovieSummary, "tv": TvSeriesSummary}

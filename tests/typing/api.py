@@ -6,6 +6,7 @@ from typing_extensions import assert_type
 
 from tmdb_async import TMDB, Page, TMDBError
 from tmdb_async.models import (
+    CollectionSummary,
     Credits,
     Images,
     MovieDetails,
@@ -31,7 +32,10 @@ async def lists_and_unions(tmdb: TMDB) -> None:
     assert_type(await tmdb.movie_lists.popular(page=2), Page[MovieSummary])
     assert_type(await tmdb.people.images(976), Images)
     multi = await tmdb.search.multi(query="alien")
-    assert_type(multi.results[0], MovieSummary | TvSeriesSummary | PersonSummary | UnknownMedia)
+    assert_type(
+        multi.results[0],
+        MovieSummary | TvSeriesSummary | PersonSummary | CollectionSummary | UnknownMedia,
+    )
 
 
 async def keywords_are_checked(tmdb: TMDB) -> None:

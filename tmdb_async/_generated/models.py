@@ -358,8 +358,10 @@ class CollectionPart(TMDBStruct, kw_only=True, frozen=True):
     original_title: str | None = None
 
 
-class CollectionSummary(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `movies.details`, `search.collection`."""
+class CollectionSummary(
+    TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="collection"
+):
+    """Returned within `movies.details`, `search.collection`, `search.multi`."""
 
     id: int
     name: str | None = None
@@ -369,6 +371,8 @@ class CollectionSummary(TMDBStruct, kw_only=True, frozen=True):
     original_language: str | None = None
     original_name: str | None = None
     overview: str | None = None
+    title: str | None = None
+    original_title: str | None = None
 
 
 class CombinedCredits(TMDBStruct, kw_only=True, frozen=True):
@@ -459,6 +463,7 @@ class Creator(TMDBStruct, kw_only=True, frozen=True):
     name: str | None = None
     gender: int | None = None
     profile_path: str | None = None
+    original_name: str | None = None
 
 
 class CreditDetails(TMDBStruct, kw_only=True, frozen=True):
@@ -1254,6 +1259,7 @@ class TvEpisodeDetails(TMDBStruct, kw_only=True, frozen=True):
     still_path: str | None = None
     vote_average: float | None = None
     vote_count: int | None = None
+    episode_type: str | None = None
     account_states: AccountStates | None = None
     changes: Changes | None = None
     credits: Credits | None = None

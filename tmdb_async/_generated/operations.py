@@ -1655,7 +1655,9 @@ SEARCH_MOVIE: Final[Operation[Page[MovieSummary]]] = Operation(
     ),
 )
 SEARCH_MULTI: Final[
-    Operation[Page[MovieSummary | PersonSummary | TvSeriesSummary | UnknownMedia]]
+    Operation[
+        Page[CollectionSummary | MovieSummary | PersonSummary | TvSeriesSummary | UnknownMedia]
+    ]
 ] = Operation(
     operation_id="search-multi",
     http_method="GET",
@@ -1663,7 +1665,9 @@ SEARCH_MULTI: Final[
     namespace="search",
     name="multi",
     summary="Multi",
-    response_type=Page[MovieSummary | PersonSummary | TvSeriesSummary | UnknownMedia],
+    response_type=Page[
+        CollectionSummary | MovieSummary | PersonSummary | TvSeriesSummary | UnknownMedia
+    ],
     cache_class=CacheClass.LISTING,
     query_params=(
         QueryParam("query", "query", "str"),

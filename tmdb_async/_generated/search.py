@@ -106,7 +106,7 @@ class SearchApi:
         include_adult: bool | None = None,
         language: str | None = None,
         page: int | None = None,
-    ) -> Page[MovieSummary | PersonSummary | TvSeriesSummary | UnknownMedia]:
+    ) -> Page[CollectionSummary | MovieSummary | PersonSummary | TvSeriesSummary | UnknownMedia]:
         """Multi: use multi search when you want to search for movies, TV shows and people in a single request.
 
         `GET /3/search/multi` · cache: listing ·
