@@ -228,7 +228,7 @@ async def test_realistic_quirks(fake_tmdb: FakeTMDB, http: aiohttp.ClientSession
     )
     _, multi = await get_json(http, "/3/search/multi", query="x")
     kinds = {item["media_type"] for item in multi["results"]}
-    assert kinds <= {"movie", "tv", "person"}
+    assert kinds <= {"movie", "tv", "person", "collection"}
     assert len(kinds) >= 2
     _, providers = await get_json(http, "/3/movie/550/watch/providers")
     assert "US" in providers["results"]
