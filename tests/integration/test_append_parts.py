@@ -11,7 +11,15 @@ from aiohttp.test_utils import TestServer
 
 from tests._examples import example
 from tmdb_async import TMDB, ParameterError
-from tmdb_async.models import Credits, TvSeasonDetails, WatchProviders, season_part
+from tmdb_async.models import (
+    AlternativeNames,
+    Credits,
+    Images,
+    TvSeasonDetails,
+    WatchProviders,
+    season_part,
+)
+from tmdb_async.testing import FakeTMDB
 
 MOVIE_PARTS = {
     "credits": "movie-credits",
@@ -103,3 +111,23 @@ async def test_bad_parts_fail_before_any_request(
         with pytest.raises(ParameterError):
             await tmdb.movies.details(11, append_to_response=["season/1"])  # type: ignore[list-item]
     assert seen == []
+
+
+async def test_collection_company_and_network_parts_are_typed(fake_tmdb: FakeTMDB) -> None:
+    async with TMDB(access_token=fake_tmdb.access_token, base_url=fake_tmdb.url) as tmdb:
+        collection = await tmdb.collections.details(10, append_to_response=["images"])
+        company = await tmdb.companies.details(
+            1, append_to_response=["alternative_names", "images"]
+        )
+        network = await tmdb.networks.details(49, append_to_response=["images"])
+        plain = await tmdb.collections.details(10)
+    assert isinstance(collection.images, Images)
+    assert collection.images.posters
+    assert collection.translations is None
+    assert isinstance(company.alternative_names, AlternativeNames)
+    assert isinstance(company.images, Images)
+    assert isinstance(network.images, Images)
+    assert network.alternative_names is None
+    assert plain.images is None
+    requests = [r.query.get("append_to_response") for r in fake_tmdb.stats.requests]
+    assert requests == ["images", "alternative_names,images", "images", None]
