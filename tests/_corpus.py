@@ -66,9 +66,10 @@ def _walk(original: Any, value: Any, encoded: Any, path: str, kept: Kept) -> Non
                 _walk(item, value[key], encoded[key], f"{path}.{key}", kept)
             else:
                 (kept.nulls if item is None else kept.lost).append(f"{path}.{key}")
-    elif original != encoded or isinstance(original, bool) != isinstance(encoded, bool):
-        if isinstance(original, str) and _number(original) == encoded:
-            kept.coerced.append(f"{path}: {original!r} -> {encoded!r}")
+    elif type(original) is not type(encoded) or original != encoded:
+        same = original == encoded and isinstance(original, bool) == isinstance(encoded, bool)
+        if same or (isinstance(original, str) and _number(original) == encoded):
+            kept.coerced.append(f"{path}: {original!r} -> {encoded!r}")  # 120.0 -> 120
         else:
             kept.lost.append(f"{path}: {original!r} became {encoded!r}")
 
