@@ -384,7 +384,7 @@ class CombinedCredits(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Company(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `movies.details`, `search.company`, `tv_series.details`."""
+    """Returned within `movies.details`, `search.company`, `tv_series.details`, `tv_series.latest`."""
 
     id: int
     logo_path: str | None = None
@@ -645,7 +645,7 @@ class FindResults(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Genre(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `genres.movie_list`, `genres.tv_list`, `movies.details`, `tv_series.details`."""
+    """Returned within `genres.movie_list`, `genres.tv_list`, `movies.details`, `tv_series.details` ...."""
 
     id: int
     name: str | None = None
@@ -894,7 +894,7 @@ class MovieSummary(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
 
 
 class Network(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `tv_episode_groups.details`, `tv_seasons.details`, `tv_series.details`, `tv_series.episode_groups`."""
+    """Returned within `tv_episode_groups.details`, `tv_seasons.details`, `tv_series.details`, `tv_series.episode_groups` ...."""
 
     id: int
     logo_path: str | None = None
