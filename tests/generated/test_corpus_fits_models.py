@@ -3,6 +3,7 @@ dropped and no key is lost. A failure lists each dropped or lost field with its 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -10,6 +11,11 @@ from codegen.corpus import CORPUS_DIR, Sample
 from tests._corpus import SAMPLES, audit, raw_body
 from tmdb_async import ENDPOINTS
 from tmdb_async._decode import Dropped, decode_tolerant, gather_templated_parts_tolerant
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 OPERATIONS = {op.operation_id: op for op in ENDPOINTS}
 
@@ -33,6 +39,8 @@ def test_the_corpus_is_indexed() -> None:
     assert sorted(listed) == sorted(set(listed)), "a file is listed twice in samples.toml"
     assert files == set(listed), "every response file has exactly one samples.toml entry"
     assert all(s.operation_id in OPERATIONS for s in SAMPLES)
+    sources = tomllib.loads((CORPUS_DIR / "sources.toml").read_text())["source"]
+    assert {s.source for s in SAMPLES} <= {source["id"] for source in sources}
 
 
 def test_the_models_keep_everything_the_corpus_holds() -> None:
