@@ -35,7 +35,7 @@ def generate(spec_path: Path) -> dict[str, str]:
         overrides,
         learned,
     )
-    model = build_models(inferred, naming, overrides.refs)
+    model = build_models(inferred, naming, overrides.refs, overrides.fields)
     return render_all(ops, naming, model, overrides, spec_hash)
 
 

@@ -259,11 +259,15 @@ def _iter_unions(node: Node) -> Iterator[Union]:
 
 
 def build_models(
-    inferred: Inferred, naming: Naming, located: dict[str, str] | None = None
+    inferred: Inferred,
+    naming: Naming,
+    located: dict[str, str] | None = None,
+    added: dict[str, dict[str, str]] | None = None,
 ) -> Model:
     """Name and merge every shape; fail listing each shape the naming map does not name.
 
-    `located`: more location -> name entries (the overrides' refs)."""
+    `located`: more location -> name entries (the overrides' refs); `added`: the overrides'
+    fields (location -> {key: kind}), refused once real data shows them."""
     builder = _Builder(naming, located or {})
     spec, roots = (
         {op_id: root for op_id, root in tree.items() if not naming.operations[op_id].response}
@@ -302,6 +306,17 @@ def build_models(
                 )
             else:
                 details.fields[part] = StructField(_python_name(part), part, part_type, False)
+    shown = [
+        f"{loc}.{key}"
+        for loc, keys in (added or {}).items()
+        for key in keys
+        if any(
+            f"{seen}.{key}" in inferred.keys_seen
+            for seen in builder.structs[builder.located[loc]].locations
+        )
+    ]
+    if shown:
+        raise ModelError(f"real data now shows these; drop them from overrides.toml: {shown}")
     for struct in builder.structs.values():
         if struct.appendable and IDENTITY in struct.fields:
             struct.fields[IDENTITY].required = False

@@ -33,6 +33,8 @@ class Overrides:
     body_choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     query_params: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """operationId -> query parameters the spec does not list."""
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    """object location -> {field: kind}: keys TMDB sends that no example or sample shows."""
 
     def type_at(self, loc: str) -> str | None:
         return self.types.get(loc)
@@ -70,7 +72,16 @@ def load_overrides(path: Path = OVERRIDES_PATH) -> Overrides:
         body_choices={e["field"]: tuple(e["choices"]) for e in data.get("body_choices", [])},
         bool_or_fields=frozenset(f for e in data.get("bool_or", []) for f in e["fields"]),
         query_params=_by_operation(data.get("query_param", [])),
+        fields=_fields(data.get("field", [])),
     )
+
+
+def _fields(entries: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    fields: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        for loc in entry["at"]:
+            fields.setdefault(loc, {})[entry["name"]] = entry["type"]
+    return fields
 
 
 def _by_operation(entries: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:

@@ -189,6 +189,7 @@ class _Inferrer:
         self.overrides = overrides
         self.visited: set[str] = set()
         self.union_fields_seen: set[str] = set()
+        self.keys_seen: set[str] = set()
 
     def infer(self, schema: dict[str, Any] | None, value: Any, loc: str) -> Node:
         self.visited.add(loc)
@@ -231,6 +232,7 @@ class _Inferrer:
         keys = list(seen) + [k for k in props if k not in seen]
         fields = {k: self.infer(props.get(k), seen.get(k, MISSING), f"{loc}.{k}") for k in keys}
         if isinstance(value, dict):
+            self.keys_seen.update(f"{loc}.{k}" for k, v in value.items() if v is not None)
             always = frozenset(k for k, v in value.items() if v is not None)
         else:  # nothing observed here: nothing says a key may be absent
             always = frozenset(fields)
@@ -282,6 +284,8 @@ class Inferred:
     """operationId -> the shape of its schema and example: what the naming map names."""
     learned: dict[str, Node]
     """operationId -> that shape merged with every real response of the corpus."""
+    keys_seen: frozenset[str] = frozenset()
+    """`location.key` of every key an example or a sample holds (not null)."""
 
 
 def infer_all(
@@ -307,11 +311,36 @@ def infer_all(
             except ValueError as err:
                 raise ValueError(f"{label}: {op_id}:${err}") from None
     pointers = [*overrides.types, *overrides.maps, *overrides.unions, *overrides.refs]
-    stale = sorted(set(pointers) - inferrer.visited)
+    learned = {op_id: _with_fields(root, overrides.fields) for op_id, root in learned.items()}
+    stale = sorted({*pointers, *overrides.fields} - inferrer.visited)
     stale += sorted(overrides.union_fields.keys() - inferrer.union_fields_seen)
     if stale:
         raise ValueError(f"overrides.toml entries match no location: {stale}")
-    return Inferred(spec, learned)
+    return Inferred(spec, learned, frozenset(inferrer.keys_seen))
+
+
+def _with_fields(node: Node, added: Mapping[str, Mapping[str, str]]) -> Node:
+    """`node` with the overrides' fields (location -> {key: kind}) in its objects."""
+    if isinstance(node, Obj):
+        return _obj_with_fields(node, added)
+    if isinstance(node, Arr):
+        return Arr(_with_fields(node.item, added))
+    if isinstance(node, MapOf):
+        return MapOf(_with_fields(node.value, added))
+    if isinstance(node, BoolOr):
+        return BoolOr(_obj_with_fields(node.obj, added))
+    if isinstance(node, Union):
+        seen = {tag: _obj_with_fields(obj, added) for tag, obj in node.seen.items()}
+        return Union(node.variants, seen)
+    return node
+
+
+def _obj_with_fields(obj: Obj, added: Mapping[str, Mapping[str, str]]) -> Obj:
+    fields = {key: _with_fields(node, added) for key, node in obj.fields.items()}
+    for loc in obj.locations:
+        for key, kind in added.get(loc, {}).items():
+            fields.setdefault(key, Prim(kind, observed=False))
+    return Obj(fields, obj.locations, obj.always)
 
 
 def iter_objects(node: Node) -> Iterator[Obj]:

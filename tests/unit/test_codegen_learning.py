@@ -180,3 +180,30 @@ def test_a_tagged_item_without_its_tag_takes_its_parents_when_learning() -> None
     media = images.item.fields["media"]
     assert isinstance(media, Union)
     assert set(media.seen["movie"].fields) == {"id", "title"}
+
+
+def test_a_field_real_data_has_but_no_sample_shows_is_added_until_a_sample_shows_it() -> None:
+    names = {"op:$": "Thing", "op:$.genre": "Genre", "other:$": "Genre"}
+    added = {"op:$.genre": {"softcore": "bool"}}
+
+    def models(*samples: Any) -> dict[str, str]:
+        inferred = infer_all(
+            [("op", {}, {"id": 1, "genre": {"id": 2}}), ("other", {}, {"id": 3})],
+            Overrides(fields=added),
+            {"op": [("s", s) for s in samples], "other": []},
+        )
+        built = build_models(inferred, _naming(names), None, added)
+        return {f.wire: render_type(f.type) for f in built.structs["Genre"].fields.values()}
+
+    assert models() == {"id": "int", "softcore": "bool"}
+    with pytest.raises(
+        ModelError, match=r"drop them from overrides.toml: \['op:\$\.genre\.softcore'\]"
+    ):
+        models({"id": 1, "genre": {"id": 2, "softcore": False}})
+    # Shown at another place of the same Struct counts too.
+    inferred = infer_all(
+        [("op", {}, {"id": 1, "genre": {"id": 2}}), ("other", {}, {"id": 3, "softcore": True})],
+        Overrides(fields=added),
+    )
+    with pytest.raises(ModelError, match="drop them"):
+        build_models(inferred, _naming(names), None, added)

@@ -356,6 +356,7 @@ class CollectionPart(TMDBStruct, kw_only=True, frozen=True):
     vote_count: int | None = None
     title: str | None = None
     original_title: str | None = None
+    softcore: bool | None = None
 
 
 class CollectionSummary(
@@ -683,6 +684,7 @@ class Image(TMDBStruct, kw_only=True, frozen=True):
     width: int | None = None
     id: str | None = None
     file_type: str | None = None
+    iso_3166_1: str | None = None
 
 
 class ImageConfiguration(TMDBStruct, kw_only=True, frozen=True):
@@ -751,7 +753,7 @@ class ListCreated(TMDBStruct, kw_only=True, frozen=True):
 class ListDetails(TMDBStruct, kw_only=True, frozen=True):
     """Returned within `lists.details`."""
 
-    id: str
+    id: int | str
     created_by: str | None = None
     description: str | None = None
     favorite_count: int | None = None
@@ -760,6 +762,9 @@ class ListDetails(TMDBStruct, kw_only=True, frozen=True):
     iso_639_1: str | None = None
     name: str | None = None
     poster_path: str | None = None
+    page: int | None = None
+    total_pages: int | None = None
+    total_results: int | None = None
 
 
 class ListItemStatus(TMDBStruct, kw_only=True, frozen=True):
@@ -803,6 +808,7 @@ class MovieCastCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_ty
     character: str | None = None
     credit_id: str | None = None
     order: int | None = None
+    softcore: bool | None = None
 
 
 class MovieCrewCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="movie"):
@@ -825,6 +831,7 @@ class MovieCrewCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_ty
     credit_id: str | None = None
     department: str | None = None
     job: str | None = None
+    softcore: bool | None = None
 
 
 class MovieDetails(TMDBStruct, kw_only=True, frozen=True):
@@ -891,6 +898,7 @@ class MovieSummary(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
     vote_average: float | None = None
     vote_count: int | None = None
     rating: float | None = None
+    softcore: bool | None = None
 
 
 class Network(TMDBStruct, kw_only=True, frozen=True):
@@ -1218,6 +1226,8 @@ class TvCastCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
     character: str | None = None
     credit_id: str | None = None
     episode_count: int | None = None
+    softcore: bool | None = None
+    first_credit_air_date: str | None = None
 
 
 class TvCrewCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="tv"):
@@ -1241,6 +1251,8 @@ class TvCrewCredit(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
     department: str | None = None
     episode_count: int | None = None
     job: str | None = None
+    softcore: bool | None = None
+    first_credit_air_date: str | None = None
 
 
 class TvEpisodeDetails(TMDBStruct, kw_only=True, frozen=True):
@@ -1367,6 +1379,7 @@ class TvSeriesSummary(TMDBStruct, kw_only=True, frozen=True, tag_field="media_ty
     vote_average: float | None = None
     vote_count: int | None = None
     rating: float | None = None
+    softcore: bool | None = None
 
 
 class Video(TMDBStruct, kw_only=True, frozen=True):

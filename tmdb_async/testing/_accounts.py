@@ -203,16 +203,19 @@ def _list_details(
     if lst is None:
         return 200, fake.data.build(op, path_args, page=page)
     items = [fake.data.entity(MovieSummary, i, op=op, tagged=True) for i in lst.items]
+    paged = _paged(items, page)
+    # As TMDB answers today: an integer id, the items paginated like any listing.
     return 200, {
-        "id": str(lst.id),
+        "id": lst.id,
         "created_by": "fake-user",
         "description": lst.description,
         "favorite_count": 0,
-        "items": items,
+        "items": paged.pop("results"),
         "item_count": len(items),
         "iso_639_1": lst.language,
         "name": lst.name,
         "poster_path": None,
+        **paged,
     }
 
 

@@ -1173,6 +1173,9 @@ def _fixup(cname: str, out: dict[str, Any], rng: Rng, ctx: _Ctx) -> None:
             out[key] = out[key][:1] if key == keep else []
     if cname == "CreditMedia":
         out["media_type"] = "tv" if "first_air_date" in out else "movie"
+    if cname == "ListDetails":  # its items are one page of the list
+        count = len(out.get("items") or [])
+        out.update(page=ctx.page, total_pages=1, total_results=count, item_count=count)
 
 
 # --------------------------------------------------------------------------- static bodies
