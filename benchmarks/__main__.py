@@ -35,7 +35,7 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], Suite]:
         ),
         "decode": lambda: decode.run(rounds=args.rounds or (2 if quick else decode.ROUNDS)),
         "tolerant": lambda: decode.run_tolerant(
-            rounds=args.rounds or (2 if quick else decode.ROUNDS)
+            rounds=args.rounds or (2 if quick else decode.TOLERANT_ROUNDS)
         ),
         "cache": lambda: cache.run(rounds=args.rounds or (2 if quick else cache.ROUNDS)),
         "scale": lambda: scale.run(
