@@ -9,7 +9,6 @@ from typing import Any, Concatenate, TypeVar
 
 import aiohttp
 
-from ._cache._policy import CacheClass
 from ._constants import (
     DEFAULT_CACHE,
     FETCH_MANY_CONCURRENCY,
@@ -22,6 +21,7 @@ from ._constants import (
 from ._errors import AuthenticationError, ParameterError, TMDBError
 from ._generated import Namespaces
 from ._images import ImageKind, ImageUrls
+from ._operation import CacheClass
 from ._options import ClientOptions, derive_options, resolve_options
 from ._pagination import fetch_many, paginate
 from ._sessions import GuestSession, SessionRequester, UserSession, approval_url

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
-from ._cache._policy import CacheClass
+from ._operation import CacheClass
 from ._version import __version__
 
 __all__ = [

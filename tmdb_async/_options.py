@@ -13,7 +13,6 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from ._cache._policy import CacheClass
 from ._constants import (
     ACCESS_TOKEN_ENV,
     API_KEY_ENV,
@@ -31,6 +30,7 @@ from ._constants import (
 )
 from ._credentials import Credentials
 from ._errors import ParameterError
+from ._operation import CacheClass
 
 _PRINTABLE = re.compile(r"[!-~]+")
 """What TMDB tokens and keys are made of (base64url, dots, hex): no space or control."""

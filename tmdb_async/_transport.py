@@ -17,9 +17,9 @@ from ._clock import Clock, LoopClock
 from ._constants import LOGGER_NAME, USER_AGENT
 from ._decode import decode, decoder_for, gather_templated_parts
 from ._errors import DecodeError, NotFoundError, TMDBError, TransportError, error_from_response
+from ._operation import Operation
 from ._options import ClientOptions
 from ._ratelimit import RateLimiter
-from ._requester import Operation
 from ._retry import Failure, Outcome, RetryPolicy, decide, parse_retry_after
 from ._singleflight import SingleFlight
 from ._stats import Stats

@@ -18,7 +18,7 @@ from yarl import URL
 from ._constants import MAX_APPEND_PARTS, SECRET_QUERY_PARAMS
 from ._credentials import MASK, redact_params
 from ._errors import ParameterError
-from ._requester import BodyParam, Operation, ParamKind, QueryParam
+from ._operation import BodyParam, Operation, ParamKind, QueryParam
 
 __all__ = ["APPEND_TO_RESPONSE", "PreparedRequest", "build_request", "cache_key", "format_float"]
 

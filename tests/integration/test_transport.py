@@ -14,7 +14,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tmdb_async import TMDB
-from tmdb_async._cache._policy import CacheClass
 from tmdb_async._clock import FakeClock
 from tmdb_async._errors import (
     AuthenticationError,
@@ -26,8 +25,8 @@ from tmdb_async._errors import (
     TransportError,
 )
 from tmdb_async._http import ConnectFailed
+from tmdb_async._operation import BodyParam, CacheClass, Operation, PathParam, QueryParam
 from tmdb_async._options import resolve_options
-from tmdb_async._requester import BodyParam, Operation, PathParam, QueryParam
 from tmdb_async._transport import Transport
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.SECRETTOKENBODY.SIG"

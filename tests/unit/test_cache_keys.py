@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from tmdb_async._cache import MemoryCache, ResponseCache
-from tmdb_async._cache._policy import CacheClass, request_cache_class
+from tmdb_async._cache._policy import request_cache_class
 from tmdb_async._constants import CACHE_FORMAT_VERSION, SECRET_QUERY_PARAMS
 from tmdb_async._generated.operations import DISCOVER_MOVIE, ENDPOINTS, MOVIES_DETAILS
+from tmdb_async._operation import CacheClass
 from tmdb_async._urls import build_request, cache_key
 
 BASE = "https://api.themoviedb.org"

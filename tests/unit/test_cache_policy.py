@@ -38,7 +38,7 @@ from tmdb_async._constants import (
 )
 from tmdb_async._errors import ParameterError
 from tmdb_async._generated.operations import ENDPOINTS
-from tmdb_async._requester import Operation
+from tmdb_async._operation import Operation
 
 DAY = 24 * 3600.0
 USER_SCOPED = ("account", "guest_session", "authentication", "account_states")

@@ -39,10 +39,10 @@ def imported_modules(path: Path) -> set[str]:
     return {n for n in names if n.startswith("tmdb_async")}
 
 
-def test_generated_imports_only_the_requester_and_itself() -> None:
+def test_generated_imports_only_the_operation_module_and_itself() -> None:
     for path in (PACKAGE / "_generated").glob("*.py"):
         for name in imported_modules(path):
-            allowed = name.startswith(("tmdb_async._generated", "tmdb_async._requester"))
+            allowed = name.startswith(("tmdb_async._generated", "tmdb_async._operation"))
             assert allowed, f"{path.name} imports {name}"
 
 
@@ -60,5 +60,5 @@ def test_transport_side_never_imports_generated_or_client() -> None:
 
 
 def test_the_checker_sees_relative_imports() -> None:
-    assert "tmdb_async._requester" in imported_modules(PACKAGE / "_generated" / "movies.py")
+    assert "tmdb_async._operation" in imported_modules(PACKAGE / "_generated" / "movies.py")
     assert "tmdb_async._generated.models" in imported_modules(PACKAGE / "_generated" / "movies.py")

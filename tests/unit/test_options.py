@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tmdb_async._cache._policy import CacheClass
 from tmdb_async._constants import DEFAULT_BASE_URL, MAX_TTL
 from tmdb_async._errors import ParameterError
+from tmdb_async._operation import CacheClass
 from tmdb_async._options import resolve_options
 
 TOKEN = "TOKEN-SECRET-123"

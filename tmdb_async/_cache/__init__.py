@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable
 
 from .._errors import ParameterError
+from .._operation import CacheClass
 from .._stats import Stats
 from ._core import NO_LOOKUP, ByteStore, Lookup, NotModified, ResponseCache
 from ._entry import Entry, decode_entry, encode_entry
 from ._memory import MemoryCache
-from ._policy import CacheClass
 from ._redis import AiocacheStore, redis_store
 
 __all__ = [

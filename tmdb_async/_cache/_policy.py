@@ -1,18 +1,19 @@
 """Cache classes and the pure decisions of the cache: may this request be cached, for how long.
 
 Nothing here does I/O or reads the clock; the numbers (caps, windows) are arguments, so every
-rule is unit-tested exhaustively (tests/unit/test_cache_policy.py). This module imports nothing
-from the package: `_constants` imports `CacheClass` from here.
+rule is unit-tested exhaustively (tests/unit/test_cache_policy.py). It imports only the operation
+metadata (`CacheClass`), which imports nothing from the package.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
 import re
 from collections.abc import Iterable, Mapping
 
 import msgspec
+
+from .._operation import CacheClass
 
 __all__ = [
     "SESSION_QUERY_PARAMS",
@@ -23,21 +24,6 @@ __all__ = [
     "parse_max_age",
     "request_cache_class",
 ]
-
-
-class CacheClass(str, enum.Enum):
-    """How a response may be cached, computed per operation by the generator."""
-
-    STATIC = "static"
-    """Configuration, genres, certifications, provider lists."""
-    DETAIL = "detail"
-    """Anything addressed by an id."""
-    LISTING = "listing"
-    """Popular, top rated, trending, discover, search."""
-    CHANGES = "changes"
-    """The changes feeds."""
-    NEVER = "never"
-    """Account- or session-scoped data and every non-GET."""
 
 
 SESSION_QUERY_PARAMS = frozenset({"session_id", "guest_session_id", "request_token"})
