@@ -111,7 +111,7 @@ class TMDB(Namespaces):
     def _bind(self, options: ClientOptions, transport: Transport, images: ImageUrls) -> None:
         self._options = options
         self._transport = transport
-        self._requester = transport
+        self._requester = transport.requester
         self._images = images
 
     @property

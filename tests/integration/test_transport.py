@@ -24,7 +24,6 @@ from tmdb_async._errors import (
     ServerError,
     TransportError,
 )
-from tmdb_async._http import ConnectFailed
 from tmdb_async._operation import BodyParam, CacheClass, Operation, PathParam, QueryParam
 from tmdb_async._options import resolve_options
 from tmdb_async._transport import Transport
@@ -240,7 +239,7 @@ async def test_validation_happens_before_io(server: Server, bearer: Transport) -
     with pytest.raises(ParameterError):
         await bearer.request(RATE, ("7",), {}, {"value": True})
     assert server.requests == []
-    assert bearer._wire is None
+    assert bearer._wire.session is None  # not even opened
 
 
 async def test_not_found(bearer: Transport, server: Server) -> None:
@@ -309,7 +308,7 @@ async def test_connection_refused_is_transport_error() -> None:
         await transport.aclose()
     assert info.value.http_status is None
     assert KEY not in str(info.value)
-    assert isinstance(info.value.__cause__, ConnectFailed)
+    assert isinstance(info.value.__cause__, aiohttp.ClientConnectorError)
 
 
 async def test_language_and_region_defaults(server: Server) -> None:
@@ -328,13 +327,13 @@ async def test_language_and_region_defaults(server: Server) -> None:
     assert echo.query == {"region": "FR"}
 
 
-async def test_owned_pool_closed_by_aclose(bearer: Transport) -> None:
+async def test_owned_session_closed_by_aclose(bearer: Transport) -> None:
     await bearer.request(MOVIE, (1,), {})
-    pool = bearer._wire
-    assert pool is not None
-    assert pool.closed is False
+    session = bearer._wire.session
+    assert session is not None
+    assert session.closed is False
     await bearer.aclose()
-    assert (pool.closed, bearer.closed) == (True, True)
+    assert (session.closed, bearer.closed) == (True, True)
     await bearer.aclose()
 
 
@@ -396,7 +395,7 @@ async def test_no_credential_in_logs_errors_or_reprs(
 
 async def test_tmdb_facade(server: Server) -> None:
     async with TMDB(access_token=TOKEN, base_url=server.base_url) as tmdb:
-        assert tmdb._requester is tmdb._transport
+        assert tmdb._requester is tmdb._transport.requester
         assert await tmdb._requester.request(MOVIE, (5,), {}) == Movie(id=5, title="Fight Club")
         assert TOKEN not in repr(tmdb)
         assert "auth='bearer'" in repr(tmdb)

@@ -11,15 +11,12 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 
-import msgspec
-
 from .._operation import CacheClass
 
 __all__ = [
     "SESSION_QUERY_PARAMS",
     "CacheClass",
     "fresh_ttl",
-    "is_not_found",
     "keep_ttl",
     "parse_max_age",
     "request_cache_class",
@@ -115,23 +112,3 @@ def keep_ttl(fresh: float, *, has_etag: bool, stale_keep_max: float, max_ttl: fl
         return 0.0
     extra = min(fresh, stale_keep_max) if has_etag else 0.0
     return min(fresh + extra, max_ttl)
-
-
-class _StatusBody(msgspec.Struct):
-    status_code: int | None = None
-
-
-_STATUS_BODY = msgspec.json.Decoder(_StatusBody)
-
-
-def is_not_found(http_status: int, body: bytes) -> bool:
-    """True for TMDB's "resource not found" (HTTP 404 with `status_code` 34): negative-cacheable.
-
-    Other 404s (code 6 "invalid id", 37 "no image"...) and non-JSON 404 pages are not cached.
-    """
-    if http_status != 404:
-        return False
-    try:
-        return _STATUS_BODY.decode(body).status_code == 34
-    except (msgspec.DecodeError, ValueError):
-        return False
