@@ -110,3 +110,89 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+# -- a real HTTP proxy (tinyproxy) for the proxy tests ------------------------------------
+
+TINYPROXY_CONF = """\
+Port {port}
+Listen 127.0.0.1
+Timeout 30
+MaxClients 100
+LogLevel Connect
+LogFile "{log}"
+PidFile "{pid}"
+Allow 127.0.0.1
+"""
+
+
+class Tinyproxy:
+    """A `tinyproxy` child process on 127.0.0.1 with its own config and log."""
+
+    def __init__(self, binary: str, directory: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / "tinyproxy.log"
+        config = directory / "tinyproxy.conf"
+        pid = directory / "tinyproxy.pid"
+        config.write_text(TINYPROXY_CONF.format(port=self.port, log=self.log, pid=pid))
+        self.process = subprocess.Popen(
+            [binary, "-d", "-c", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tinyproxy exited with {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.01)
+        raise RuntimeError(f"tinyproxy did not listen on port {self.port}")
+
+    def requests(self) -> list[str]:
+        """The request lines tinyproxy logged (`GET http://...`, `CONNECT host:port`)."""
+        if not self.log.exists():
+            return []
+        marker = "Request (file descriptor"
+        lines = self.log.read_text(errors="replace").splitlines()
+        return [line.split("): ", 1)[1] for line in lines if marker in line]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def tinyproxy(tmp_path: Path) -> Iterator[Tinyproxy]:
+    """A real HTTP proxy on a free port; skipped without the binary, a failure under CI=true."""
+    binary = shutil.which("tinyproxy") or next(
+        (p for p in ("/usr/bin/tinyproxy", "/usr/sbin/tinyproxy") if os.path.exists(p)), None
+    )
+    if binary is None:
+        reason = "tinyproxy is not installed (apt-get install tinyproxy)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: required when CI=true")
+        pytest.skip(f"{reason}: proxy tests skipped")
+    proxy = Tinyproxy(binary, tmp_path)
+    try:
+        proxy.wait_ready()
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy variable of the machine's reaches a test (the client honours them)."""
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)

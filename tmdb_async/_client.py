@@ -8,10 +8,12 @@ from types import TracebackType
 from typing import Any, Concatenate, TypeVar
 
 import aiohttp
+from yarl import URL
 
 from ._constants import (
     DEFAULT_CACHE,
     FETCH_MANY_CONCURRENCY,
+    MAX_BODY_SIZE,
     MAX_CONNECTIONS,
     MAX_RETRIES,
     PAGINATE_CONCURRENCY,
@@ -67,6 +69,8 @@ class TMDB(Namespaces):
         language: str | None = None,
         region: str | None = None,
         session: aiohttp.ClientSession | None = None,
+        max_body_size: int = MAX_BODY_SIZE,
+        proxy: str | URL | None = None,
     ) -> None:
         options = resolve_options(
             access_token=access_token,
@@ -81,6 +85,8 @@ class TMDB(Namespaces):
             language=language,
             region=region,
             session=session,
+            max_body_size=max_body_size,
+            proxy=proxy,
         )
         self._bind(options, Transport(options), ImageUrls())
 
