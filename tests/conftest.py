@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tmdb_async._clock import FakeClock
 from tmdb_async.testing import FakeTMDB
 
 
@@ -20,6 +21,26 @@ async def fake_tmdb() -> AsyncIterator[FakeTMDB]:
     """A FakeTMDB on 127.0.0.1, a free port; `fake_tmdb.url` is its base URL."""
     async with FakeTMDB() as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_retry_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients made in the test wait on a FakeClock (its wall clock on time): a backoff or a
+    `Retry-After: 30` costs no real time."""
+    monkeypatch.setattr(
+        "tmdb_async._transport.LoopClock", lambda: FakeClock(wall_start=time.time())
+    )
+
+
+def require_binary(name: str, *candidates: str) -> str:
+    """The path of a program the test needs: skipped when absent, a failure under CI=true."""
+    found = shutil.which(name) or next((p for p in candidates if os.path.exists(p)), None)
+    if found is None:
+        reason = f"{name} is not installed (apt-get install {name})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: required when CI=true")
+        pytest.skip(reason)
+    return found
 
 
 # -- a real redis-server for the Redis cache tests ------------------------------------------
@@ -98,13 +119,7 @@ class RedisServer:
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A real redis-server on a free port; skipped without the binary, a failure under CI=true."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is not installed (apt-get install redis-server)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: required when CI=true")
-        pytest.skip(f"{reason}: Redis cache tests skipped")
-    server = RedisServer(binary, tmp_path)
+    server = RedisServer(require_binary("redis-server"), tmp_path)
     server.start()
     try:
         yield server
@@ -174,15 +189,7 @@ class Tinyproxy:
 @pytest.fixture
 def tinyproxy(tmp_path: Path) -> Iterator[Tinyproxy]:
     """A real HTTP proxy on a free port; skipped without the binary, a failure under CI=true."""
-    binary = shutil.which("tinyproxy") or next(
-        (p for p in ("/usr/bin/tinyproxy", "/usr/sbin/tinyproxy") if os.path.exists(p)), None
-    )
-    if binary is None:
-        reason = "tinyproxy is not installed (apt-get install tinyproxy)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: required when CI=true")
-        pytest.skip(f"{reason}: proxy tests skipped")
-    proxy = Tinyproxy(binary, tmp_path)
+    proxy = Tinyproxy(require_binary("tinyproxy", "/usr/bin/tinyproxy"), tmp_path)
     try:
         proxy.wait_ready()
         yield proxy

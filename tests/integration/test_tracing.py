@@ -4,7 +4,6 @@ session) and aiohttp's TraceConfig (on a borrowed one), with no credential in an
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 from yarl import URL
 
 from tmdb_async import TMDB, NotFoundError
-from tmdb_async._clock import FakeClock
 from tmdb_async.testing import FakeTMDB
 from tmdb_async.testing import ServerError as ServerFault
 
@@ -28,11 +26,7 @@ except ImportError:  # the dev extra has them
     pytest.skip("OpenTelemetry is not installed (pip install -e '.[dev]')", allow_module_level=True)
 
 
-@pytest.fixture(autouse=True)
-def no_real_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        "tmdb_async._transport.LoopClock", lambda: FakeClock(wall_start=time.time())
-    )
+pytestmark = pytest.mark.usefixtures("fake_retry_clock")
 
 
 def instrument(**options: Any) -> tuple[AioHttpClientInstrumentor, InMemorySpanExporter]:

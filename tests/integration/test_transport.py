@@ -14,7 +14,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tmdb_async import TMDB
-from tmdb_async._clock import FakeClock
 from tmdb_async._errors import (
     AuthenticationError,
     DecodeError,
@@ -161,10 +160,7 @@ class Server:
         return web.json_response({"id": 1})
 
 
-@pytest.fixture(autouse=True)
-def no_real_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries wait on a fake clock: backoff and Retry-After cost no time here."""
-    monkeypatch.setattr("tmdb_async._transport.LoopClock", FakeClock)
+pytestmark = pytest.mark.usefixtures("fake_retry_clock")
 
 
 @pytest.fixture

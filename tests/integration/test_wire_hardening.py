@@ -24,7 +24,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tmdb_async import TMDB
-from tmdb_async._clock import FakeClock
 from tmdb_async._constants import MAX_BODY_SIZE, MAX_REDIRECTS
 from tmdb_async._errors import TransportError
 from tmdb_async._operation import CacheClass, Operation, PathParam
@@ -146,12 +145,7 @@ class Origin:
         raise web.HTTPFound(location)
 
 
-@pytest.fixture(autouse=True)
-def no_real_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry waits on a fake clock."""
-    monkeypatch.setattr(
-        "tmdb_async._transport.LoopClock", lambda: FakeClock(wall_start=time.time())
-    )
+pytestmark = pytest.mark.usefixtures("fake_retry_clock")
 
 
 @pytest.fixture
