@@ -45,6 +45,8 @@ _INFLATION = {None: 1, "identity": 1, "gzip": MAX_INFLATE_RATIO, "x-gzip": MAX_I
 _INFLATION["deflate"] = MAX_INFLATE_RATIO
 """How much larger than its Content-Length a body can become, by Content-Encoding (others,
 brotli or zstd, have no useful bound: such bodies are always counted as they stream)."""
+_YIELD_EVERY = 1024 * 1024
+"""Bytes of a streamed body between two turns of the event loop (about 5 ms of inflating)."""
 
 
 class Refused(Exception):
@@ -242,7 +244,9 @@ class Wire:
         """The body, decompressed, or Refused beyond `max_body_size` (nothing more is read).
 
         A body whose Content-Length bounds its decoded size under the cap is read in one go;
-        any other is counted chunk by chunk as aiohttp inflates it.
+        any other is counted chunk by chunk as aiohttp inflates it, letting the loop run every
+        `_YIELD_EVERY` bytes (aiohttp inflates buffered input as fast as it is read, so a
+        gzip bomb would otherwise hold the loop until the cap).
         """
         cap = self._max_body
         length = response.content_length
@@ -255,12 +259,16 @@ class Wire:
                 raise Refused(f"a body of {length:,} bytes is over max_body_size={cap:,}")
         chunks = []
         size = 0
+        pause_at = _YIELD_EVERY
         async for chunk in response.content.iter_any():
             size += len(chunk)
             if size > cap:
                 response.close()  # the connection: nothing more is read from it
                 raise Refused(f"the body passed max_body_size={cap:,} bytes (decompressed)")
             chunks.append(chunk)
+            if size >= pause_at:
+                pause_at = size + _YIELD_EVERY
+                await asyncio.sleep(0)
         return b"".join(chunks)
 
     async def aclose(self) -> None:
