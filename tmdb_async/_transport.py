@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -89,7 +88,7 @@ class Transport:
         policy = policy or RetryPolicy(max_retries=options.max_retries)
         chain = Retrying(chain, policy, clock, stats)
         self._flights = SingleFlight()
-        chain = Coalescing(chain, self._flights, _scope(options), stats)
+        chain = Coalescing(chain, self._flights, stats)
         self._cache = make_cache(options.cache, stats=stats, wall=clock.wall, monotonic=clock.now)
         if self._cache is not None:
             chain = Caching(chain, self._cache, stats, clock.wall)
@@ -152,11 +151,3 @@ class Transport:
         state = "closed" if self._closed else "open"
         options = self._options
         return f"<Transport {options.base_url} auth={options.credentials.scheme} {state}>"
-
-
-def _scope(options: ClientOptions) -> str:
-    """Identical calls are coalesced only under the same credentials, told apart by a hash
-    (the flights map never holds a secret in clear)."""
-    credentials = options.credentials
-    secret = repr(sorted({**credentials.headers(), **credentials.query()}.items()))
-    return hashlib.blake2b(secret.encode(), digest_size=8).hexdigest()

@@ -101,8 +101,9 @@ def open_session(
     four times the client's CPU per request, measured on loopback); the environment's proxy
     is resolved once instead (`environment_proxy`) and passed with each request.
 
-    `headers` must hold no credential: aiohttp copies a session's headers into a proxy's
-    CONNECT request, and turns an `Authorization` among them into `Proxy-Authorization`.
+    With a proxy, `headers` must hold no credential: aiohttp copies a session's headers into
+    the proxy's CONNECT request, and turns an `Authorization` among them into
+    `Proxy-Authorization`, which the proxy reads in clear.
     """
     connector = aiohttp.TCPConnector(
         limit=limit, keepalive_timeout=KEEPALIVE_TIMEOUT, ttl_dns_cache=DNS_CACHE_TTL
@@ -129,17 +130,15 @@ class Wire:
         self._redact = credentials.redact
         self._origin = URL(options.base_url).origin()
         self._max_body = options.max_body_size
+        self._auth = credentials.headers()
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
-        # The credentials go with each request, never in the session's headers (see
-        # `open_session`); a borrowed session gets all of our headers, timeout and status
-        # handling with each request, since its owner may have configured it otherwise.
-        auth = credentials.headers()
+        self._headers: dict[str, str] | None = None
+        """Headers sent with each request, on top of the session's (see `_open`)."""
         self._extra: dict[str, Any] = {}
+        """aiohttp options of each request: a borrowed session's owner may have set others."""
         if options.session is not None:
-            auth = {**self._session_headers, **auth}
             self._extra.update(timeout=options.timeout, raise_for_status=False)
-        self._headers: dict[str, str] | None = auth or None
 
     @property
     def session(self) -> aiohttp.ClientSession | None:
@@ -158,13 +157,17 @@ class Wire:
         proxy = options.proxy
         if options.session is not None:
             self._session = options.session
+            self._headers = {**self._session_headers, **self._auth}
         else:
             proxy = proxy or environment_proxy(self._origin)
+            # The credentials ride in the session's headers (aiohttp merges headers given
+            # per request at some cost), unless a proxy would see them there (`open_session`).
+            headers = self._session_headers if proxy else {**self._session_headers, **self._auth}
             self._session = open_session(
-                limit=options.max_connections,
-                timeout=options.timeout,
-                headers=self._session_headers,
+                limit=options.max_connections, timeout=options.timeout, headers=headers
             )
+            if proxy and self._auth:
+                self._headers = self._auth
         if proxy is not None:
             self._extra["proxy"] = proxy
         return self._session
@@ -176,7 +179,7 @@ class Wire:
         method, url = request.method, request.url
         if self._auth_query:
             url = url.update_query(self._auth_query)
-        headers = self._headers
+        headers: Mapping[str, str] | None = self._headers
         if request.body is not None:
             headers = {**(headers or {}), "Content-Type": "application/json;charset=utf-8"}
         if call.validators:
@@ -219,7 +222,8 @@ class Wire:
                 status = response.status
                 location = response.headers.get("Location") if status in _REDIRECTS else None
                 if location is None:
-                    return status, response.headers, await self._read(response)
+                    read = response.read() if self._fits(response) else self._stream(response)
+                    return status, response.headers, await read
             url = self._redirect_target(url, location)
             if status == 303 or (status in (301, 302) and method == "POST"):
                 method, body = "GET", None  # RFC 9110 15.4.4; 301/302 as browsers do
@@ -240,23 +244,24 @@ class Wire:
             )
         return target.update_query(self._auth_query) if self._auth_query else target
 
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
-        """The body, decompressed, or Refused beyond `max_body_size` (nothing more is read).
-
-        A body whose Content-Length bounds its decoded size under the cap is read in one go;
-        any other is counted chunk by chunk as aiohttp inflates it, letting the loop run every
-        `_YIELD_EVERY` bytes (aiohttp inflates buffered input as fast as it is read, so a
-        gzip bomb would otherwise hold the loop until the cap).
-        """
-        cap = self._max_body
+    def _fits(self, response: aiohttp.ClientResponse) -> bool:
+        """True when the body's Content-Length bounds its decoded size under `max_body_size`
+        (it is then read in one go); Refused when a plain body's length is over it."""
         length = response.content_length
-        if length is not None:
-            inflation = _INFLATION.get(response.headers.get("Content-Encoding"))
-            if inflation is not None and length * inflation <= cap:
-                return await response.read()
-            if inflation == 1:
-                response.close()
-                raise Refused(f"a body of {length:,} bytes is over max_body_size={cap:,}")
+        if length is None:
+            return False
+        inflation = _INFLATION.get(response.headers.get("Content-Encoding"))
+        if inflation == 1 and length > self._max_body:
+            response.close()
+            raise Refused(f"a body of {length:,} bytes is over max_body_size={self._max_body:,}")
+        return inflation is not None and length * inflation <= self._max_body
+
+    async def _stream(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body counted chunk by chunk as aiohttp inflates it, Refused past the cap
+        (nothing more is read). The loop runs every `_YIELD_EVERY` bytes: aiohttp inflates
+        buffered input as fast as it is read, so a gzip bomb would otherwise hold the loop
+        until the cap."""
+        cap = self._max_body
         chunks = []
         size = 0
         pause_at = _YIELD_EVERY
