@@ -40,9 +40,11 @@ class Transport:
         *,
         clock: Clock | None = None,
         retry_policy: RetryPolicy | None = None,
+        limiter: Limiter | None = None,
         parent: Transport | None = None,
     ) -> None:
-        """`clock` and `retry_policy` are injectable for tests; `options.max_retries` applies.
+        """`clock`, `retry_policy` and `limiter` (any `Limiter`, in place of the token bucket
+        `options.rate_limit` asks for) are injectable; `options.max_retries` applies.
 
         With `parent` (see `derive`), everything below the prepare stage is the parent's: the
         session, limiter, in-flight calls, cache and stats.
@@ -64,7 +66,7 @@ class Transport:
             )
             self._cache, self._chain, self.stats = parent._cache, parent._chain, parent.stats
         else:
-            self._build(options, clock or LoopClock(), retry_policy)
+            self._build(options, clock or LoopClock(), retry_policy, limiter)
         self.requester = Prepare(
             self._chain,
             base_url=options.base_url,
@@ -76,13 +78,21 @@ class Transport:
         )
         """The pipeline's entry: the `Requester` that generated namespaces call."""
 
-    def _build(self, options: ClientOptions, clock: Clock, policy: RetryPolicy | None) -> None:
+    def _build(
+        self,
+        options: ClientOptions,
+        clock: Clock,
+        policy: RetryPolicy | None,
+        limiter: Limiter | None,
+    ) -> None:
         """Assemble the stages, innermost first."""
         self.stats = stats = Stats()
         self._wire = Wire(options, stats)
         chain: Stage = Decoding(self._wire, clock.wall)
         rate = options.rate_limit
-        self._limiter = None if rate is None else LocalLimiter(rate, clock=clock)
+        if limiter is None and rate is not None:
+            limiter = LocalLimiter(rate, clock=clock)
+        self._limiter = limiter
         if self._limiter is not None:
             chain = Limiting(chain, self._limiter)
         policy = policy or RetryPolicy(max_retries=options.max_retries)

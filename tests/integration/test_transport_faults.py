@@ -27,6 +27,7 @@ from tmdb_async._errors import (
 from tmdb_async._generated.operations import (
     MOVIES_ACCOUNT_STATES,
     MOVIES_ADD_RATING,
+    MOVIES_CREDITS,
     MOVIES_DELETE_RATING,
     MOVIES_DETAILS,
 )
@@ -307,6 +308,47 @@ async def test_connection_cap_is_held(fake_tmdb: FakeTMDB, make: Any) -> None:
     transport = make(max_connections=5)
     await asyncio.gather(*(details(transport, i) for i in range(1, 41)))
     assert fake_tmdb.stats.max_in_flight == 5
+
+
+class RecordingLimiter:
+    """A `Limiter` that lets everything through and notes what the limiting stage tells it."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    async def acquire(self) -> None:
+        self.events.append("acquire")
+
+    def on_rate_limited(self, retry_after: float | None) -> None:
+        self.events.append(("429", retry_after))
+
+    def on_success(self) -> None:
+        self.events.append("ok")
+
+    async def aclose(self) -> None:
+        self.events.append("closed")
+
+
+async def test_any_limiter_plugs_in_and_hears_every_attempt(
+    fake_tmdb: FakeTMDB, clock: FakeClock
+) -> None:
+    limiter = RecordingLimiter()
+    transport = Transport(
+        resolve_options(access_token=fake_tmdb.access_token, base_url=fake_tmdb.url),
+        clock=clock,
+        retry_policy=RetryPolicy(random=lambda: 1.0),
+        limiter=limiter,
+    )
+    fake_tmdb.inject(RateLimited(retry_after=2), DETAILS, count=1)
+    fake_tmdb.inject(ConnectionReset(), "movie-credits", count=2)  # aiohttp resends once itself
+    await details(transport)
+    await transport.request(MOVIES_CREDITS, (550,), {})
+    await transport.aclose()
+    assert limiter.events == [
+        *("acquire", ("429", 2.0), "acquire", "ok"),  # details: a 429, then a 200
+        *("acquire", "acquire", "ok"),  # credits: a dropped connection says nothing
+        "closed",
+    ]
 
 
 # -- single-flight and cancellation ---------------------------------------------------------
