@@ -247,10 +247,12 @@ class Wire:
     def _fits(self, response: aiohttp.ClientResponse) -> bool:
         """True when the body's Content-Length bounds its decoded size under `max_body_size`
         (it is then read in one go); Refused when a plain body's length is over it."""
-        length = response.content_length
-        if length is None:
-            return False
-        inflation = _INFLATION.get(response.headers.get("Content-Encoding"))
+        headers = response.headers
+        declared = headers.get("Content-Length")
+        if declared is None or not declared.isdigit():
+            return False  # no length, or one aiohttp has already refused
+        length = int(declared)
+        inflation = _INFLATION.get(headers.get("Content-Encoding"))
         if inflation == 1 and length > self._max_body:
             response.close()
             raise Refused(f"a body of {length:,} bytes is over max_body_size={self._max_body:,}")
