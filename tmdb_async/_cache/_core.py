@@ -98,6 +98,12 @@ class ResponseCache:
         """The namespaced, versioned, credential-free key of a request (`cache_key`)."""
         return KEY_PREFIX + cache_key(method, url)
 
+    def peek(self, key: str) -> Entry | None:
+        """The memory tier's entry for `key` if it is fresh, without awaiting (a hit's path)."""
+        memory = self.memory
+        entry = memory.get(key) if memory is not None else None
+        return entry if entry is not None and entry.fresh_until > self.now() else None
+
     async def get(self, key: str) -> Entry | None:
         """The entry for `key`, fresh or stale (for revalidation), or None; never raises."""
         memory = self.memory

@@ -77,8 +77,14 @@ class Caching:
         if key is None:
             return await self._inner.send(call)
         cache = self._cache
-        entry = await cache.get(key)
-        if entry is not None and entry.fresh_until > cache.now():
+        entry = cache.peek(key)  # fresh in memory: no await
+        if entry is None:
+            entry = await cache.get(key)  # stale in memory, or from the shared tier
+            fresh = entry is not None and entry.fresh_until > cache.now()
+        else:
+            fresh = True
+        if fresh:
+            assert entry is not None
             self._stats.cache_hits += 1
             return read(call, entry.status, NO_HEADERS, entry.body, self._wall)
         self._stats.cache_misses += 1
