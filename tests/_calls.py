@@ -7,7 +7,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tmdb_async._requester import Operation, QueryParam
+from tmdb_async._operation import Operation, QueryParam
 
 PLACEHOLDERS: dict[str, Any] = {
     "int": 7,

@@ -28,7 +28,7 @@ import msgspec
 
 from ._constants import LOGGER_NAME
 from ._errors import DecodeError
-from ._requester import AppendTemplate
+from ._operation import AppendTemplate
 
 __all__ = [
     "UNKNOWN_TAG",
