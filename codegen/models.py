@@ -38,6 +38,8 @@ __all__ = [
 PAGE_KEYS = frozenset({"page", "results", "total_pages", "total_results"})
 IDENTITY = "id"
 UNKNOWN_MEDIA = "UnknownMedia"
+UNKNOWN_TAG = "__unknown__"
+"""Its tag: one TMDB does not send (tmdb_async._decode.UNKNOWN_TAG, checked by a test)."""
 
 # ("prim", kind) | ("list", T) | ("map", T) | ("ref", name) | ("boolor", name)
 # | ("union", names) | ("page", T)

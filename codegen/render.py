@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .examples import render_examples
-from .models import UNKNOWN_MEDIA, Model, StructDef, render_type, templated_field
+from .models import UNKNOWN_MEDIA, UNKNOWN_TAG, Model, StructDef, render_type, templated_field
 from .naming import Naming
 from .overrides import Overrides
 from .spec import SpecOperation, SpecParam
@@ -256,9 +256,13 @@ class Page({STRUCT_BASE}, Generic[T], kw_only=True, frozen=True):
 
 
 class {UNKNOWN_MEDIA}(
-    {STRUCT_BASE}, kw_only=True, frozen=True, tag_field="media_type", tag="unknown"
+    {STRUCT_BASE}, kw_only=True, frozen=True, tag_field="media_type", tag="{UNKNOWN_TAG}"
 ):
-    """An item of a mixed list whose `media_type` this version does not know yet."""
+    """An item of a mixed list whose `media_type` this version does not know yet.
+
+    `raw_media_type` is what TMDB sent (its JSON text when that is not a string), `data` the
+    item as sent. The tag is one TMDB does not send: only the decoder makes these.
+    """
 
     id: int | str | None = None
     raw_media_type: str = ""

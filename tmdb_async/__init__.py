@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._cache import MemoryCache
 from ._client import TMDB
+from ._decode import Dropped
 from ._errors import (
     AuthenticationError,
     DecodeError,
@@ -16,6 +17,7 @@ from ._errors import (
     TransportError,
 )
 from ._generated.operations import ENDPOINTS
+from ._response import Response
 from ._version import __version__
 from .models import Page
 
@@ -24,12 +26,14 @@ __all__ = [
     "TMDB",
     "AuthenticationError",
     "DecodeError",
+    "Dropped",
     "MemoryCache",
     "NotFoundError",
     "Page",
     "ParameterError",
     "RateLimitError",
     "RequestError",
+    "Response",
     "ServerError",
     "TMDBError",
     "TransportError",

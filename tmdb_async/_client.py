@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Concatenate, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -26,6 +26,7 @@ from ._images import ImageKind, ImageUrls
 from ._operation import CacheClass
 from ._options import ClientOptions, derive_options, resolve_options
 from ._pagination import fetch_many, paginate
+from ._response import Response, fetch_response
 from ._sessions import GuestSession, SessionRequester, UserSession, approval_url
 from ._stats import Stats
 from ._transport import Transport
@@ -43,6 +44,7 @@ class _Unset(enum.Enum):
 UNSET = _Unset.UNSET
 """`with_options()` default: keep this client's value (None would mean "no value")."""
 K = TypeVar("K")
+P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
@@ -140,6 +142,18 @@ class TMDB(Namespaces):
     async def aclose(self) -> None:
         """Close the HTTP session if this client opened it; idempotent."""
         await self._transport.aclose()
+
+    async def response(
+        self, method: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Response[T]:
+        """Call an operation and get TMDB's body with the model: `Response.body` (the bytes
+        TMDB sent), `.value`, and `.drops` (what of the body the model lacks).
+
+        `await tmdb.response(tmdb.movies.details, 550, append_to_response=["credits"])`:
+        any operation of this client, a derived one or a session, with its own arguments,
+        through the same cache, rate limit, retries and coalescing.
+        """
+        return await fetch_response(method, *args, **kwargs)
 
     def fetch_many(
         self,
@@ -255,7 +269,7 @@ class TMDB(Namespaces):
         async def logout(sid: str) -> None:
             await self.authentication.delete_session(session_id=sid)
 
-        requester = SessionRequester(self._requester, "session_id")
+        requester = SessionRequester(self._transport.requester, "session_id")
         return UserSession(requester, login, None if session_id is not None else logout)
 
     def guest_session(self) -> GuestSession:
@@ -267,7 +281,9 @@ class TMDB(Namespaces):
                 raise AuthenticationError("TMDB created no guest session")
             return guest.guest_session_id
 
-        return GuestSession(SessionRequester(self._requester, "guest_session_id"), login, None)
+        return GuestSession(
+            SessionRequester(self._transport.requester, "guest_session_id"), login, None
+        )
 
     @staticmethod
     def approval_url(request_token: str, redirect_to: str | None = None) -> str:

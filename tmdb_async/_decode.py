@@ -1,58 +1,76 @@
 """Decode response bytes into Structs: strict and fast first, tolerant on failure.
 
 1. Strict: one cached `msgspec.json.Decoder` per type. A body that fits costs nothing more.
-2. Lax: the same type with `strict=False`, which turns `720.0` into `720` and `"1.5"` into
-   `1.5` (msgspec's own coercions); nothing is lost.
-3. Repair: the body as generic JSON, converted again after each problem msgspec reports. An
-   unknown `media_type` in a mixed list becomes the `UnknownMedia` variant (tag `"unknown"`,
-   `raw_media_type`, the original item as `data`); any other value that does not fit is
-   removed (its field goes back to its default; when the field is required, the enclosing
-   list item or map entry goes), and each removal is returned as a `Dropped` with its JSON
-   path in the body TMDB sent. A tagged item without its tag takes its parent's `media_type`
-   (older tagged images tag the image, not its `media`).
+2. Lax: the same type with `strict=False` (msgspec's lax mode). It keeps what TMDB meant
+   when a number comes as a string (`"720"` -> 720, `"1.5"` -> 1.5) or an integral float
+   fills an int field (`720.0` -> 720), but it also changes some values without a word:
+   the string `"null"` becomes None, `"true"`/`"false"`/`"1"`/`"0"`/`1`/`0` become bools,
+   `"nan"`/`"inf"` strings become floats. A body decoded this way is reported as coerced
+   (`Decoded.coerced`), so the caller can count it.
+3. Repair: the body as generic JSON, converted again after each problem msgspec reports.
+   Every list item or map value at the same place that fails the same way is fixed in the
+   same round, so a page of 10,000 items with one bad field costs two conversions, not
+   10,000; at most MAX_REPAIR_ROUNDS rounds and MAX_DROPS removals, then DecodeError. An
+   unknown `media_type` in a mixed list becomes the `UnknownMedia` variant (`raw_media_type`,
+   the original item as `data`); any other value that does not fit is removed (its field
+   goes back to its default; when the field is required, the enclosing list item or map
+   entry goes), and each removal is returned as a `Dropped` with its JSON path in the body
+   TMDB sent. A tagged item without its tag takes its parent's `media_type` (older tagged
+   images tag the image, not its `media`).
 
-Only a body that is not JSON, or whose top level does not fit, raises `DecodeError` (with the
-JSON path and the redacted URL). This module is pure: reporting drops (log, stats) is the
-caller's job; `decode()` keeps the old one-value signature and logs them.
+Only a body that is not JSON, nests too deeply, or whose top level does not fit raises
+`DecodeError` (JSON path, redacted URL). This module is pure: it returns what it dropped;
+the pipeline's decoding stage reports it (one log line per response, counters in stats).
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import lru_cache
+from typing import Any, Final, Generic, TypeVar
 
 import msgspec
+import msgspec.inspect as mi
 
-from ._constants import LOGGER_NAME
 from ._errors import DecodeError
 from ._operation import AppendTemplate
 
 __all__ = [
+    "MAX_DROPS",
+    "MAX_REPAIR_ROUNDS",
     "UNKNOWN_TAG",
+    "Decoded",
     "Dropped",
-    "decode",
+    "decode_fallback",
     "decode_tolerant",
     "decoder_for",
     "gather_templated_parts",
-    "gather_templated_parts_tolerant",
     "json_path",
+    "unreadable",
 ]
 
 T = TypeVar("T")
 
-TAG_FIELD = "media_type"
-UNKNOWN_TAG = "unknown"
-
-logger = logging.getLogger(LOGGER_NAME)
+TAG_FIELD: Final = "media_type"
+UNKNOWN_TAG: Final = "__unknown__"
+"""The tag of the generated `UnknownMedia` variant: a value TMDB does not send, so a real
+item never decodes as UnknownMedia without going through the repair that fills it."""
+MAX_REPAIR_ROUNDS: Final = 100
+"""Distinct problems (each a conversion of the whole body) before giving up on a body."""
+MAX_DROPS: Final = 10_000
+"""Values removed from one body before giving up on it (a long credits list with one bad
+field stays well below)."""
 
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 _lax_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+_generic = msgspec.json.Decoder()
+_generic_big_numbers = msgspec.json.Decoder(float_hook=float)
+"""For bodies with numbers beyond a double (`1e400`): inf, as Python's json module reads it."""
 
 _PATH = re.compile(r" - at `(\$[^`]*)`$")
-_EXPECTED = re.compile(r"^Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`")
+_EXPECTED = re.compile(r"^Expected `(?P<expected>[^`]+)`(?:, got `(?P<got>[^`]+)`)?")
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`")
 _INVALID = re.compile(r"^Invalid value (?P<value>.*)$")
 _TOKEN = re.compile(r"\.(?P<key>[^.\[]+)|\[(?P<index>\d+)\]|\[(?P<any>\.\.\.)\]")
@@ -71,6 +89,17 @@ Token = str | int | None
 """A step of a JSON path: a key, a list index, or None for "some value of this map"."""
 
 
+class _Wild:
+    """A pattern step: every item of a list (`of_list`) or every value of a map."""
+
+    def __init__(self, of_list: bool) -> None:
+        self.of_list = of_list
+
+
+_ANY_ITEM: Final = _Wild(of_list=True)
+_ANY_VALUE: Final = _Wild(of_list=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Dropped:
     """A value of TMDB's body that did not fit the model and was left out of the result."""
@@ -80,7 +109,7 @@ class Dropped:
     expected: str
     """What the model expects there: `int`, `array`, `object with field id`..."""
     got: str
-    """The JSON type TMDB sent: `str`, `object`, `float`, `media_type 'podcast'`..."""
+    """What TMDB sent: `str`, `object`, `float`, `media_type 'podcast'`..."""
     removed: str
     """What the result lacks: `path` itself (its field is at its default), or the enclosing
     list item or map entry when the value was required."""
@@ -88,6 +117,16 @@ class Dropped:
     def __str__(self) -> str:
         where = self.path if self.removed == self.path else f"{self.removed} (at {self.path})"
         return f"{where}: expected {self.expected}, got {self.got}"
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded(Generic[T]):
+    """A tolerant decode's outcome: the value, what was left out, whether lax rules applied."""
+
+    value: T
+    drops: tuple[Dropped, ...] = ()
+    coerced: bool = False
+    """What is kept fit the model only with msgspec's lax coercions."""
 
 
 def decoder_for(type_: type[T]) -> msgspec.json.Decoder[T]:
@@ -139,14 +178,27 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _fits(value: Any, expected: str) -> bool:
-    """Whether `value` converts (laxly) to msgspec's `expected` text, e.g. `int | null`."""
+def _json_text(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+@lru_cache(maxsize=256)
+def _target(expected: str) -> Any:
+    """The Python type of msgspec's `expected` text (`int | null`), or None if it names
+    something else (a constrained type...)."""
     types = []
     for name in expected.split(" | "):
         if name not in _JSON_KINDS:
-            return False  # a Struct, a constrained type...: cannot tell, so it may be the culprit
+            return None
         types.append(_JSON_KINDS[name])
-    target: Any = types[0] if len(types) == 1 else _union(types)
+    union = types[0]
+    for member in types[1:]:
+        union = union | member
+    return union
+
+
+def _fits(value: Any, target: Any) -> bool:
+    """Whether `value` converts (laxly) to `target`."""
     try:
         msgspec.convert(value, target, strict=False)
     except msgspec.ValidationError:
@@ -154,125 +206,253 @@ def _fits(value: Any, expected: str) -> bool:
     return True
 
 
-def _union(types: list[Any]) -> Any:
-    union = types[0]
-    for member in types[1:]:
-        union = union | member
-    return union
-
-
 class _Problem:
     """One error msgspec reported, parsed: where, what it wanted, and what it got."""
 
     def __init__(self, message: str) -> None:
         path = json_path(message)
+        self.message = message
         self.path = path or "$"
         self.tokens = _tokens(path) if path else []
         text = message[: -len(f" - at `{path}`")] if path else message
-        self.expected, self.got = "a valid value", "an invalid value"
+        self.expected = "a valid value"
+        self.got: str | None = None
         self.missing: str | None = None
         self.invalid: str | None = None
         if match := _EXPECTED.match(text):
             self.expected, self.got = match["expected"], match["got"]
         elif match := _MISSING.match(text):
             self.missing = match["field"]
-            self.expected, self.got = f"object with field {self.missing}", "object"
+            self.expected = f"object with field {self.missing}"
         elif match := _INVALID.match(text):
             self.invalid = match["value"]
-            self.expected, self.got = "a known value", f"value {self.invalid}"
+            self.expected = "a known value"
 
-    def culprit(self, value: Any) -> bool:
-        """Whether `value` is one msgspec would complain about (to resolve `[...]` in paths)."""
+    def culprit(self, value: Any) -> bool | None:
+        """Whether `value` fails the way msgspec said (None: cannot tell from the message).
+
+        Used to resolve `[...]` in paths and to find the siblings that fail the same way;
+        the value at a concrete path is the culprit whatever this says.
+        """
         if self.missing is not None:
             return isinstance(value, dict) and self.missing not in value
         if self.invalid is not None:
             return repr(value) == self.invalid or f"'{value}'" == self.invalid
-        if self.got in _JSON_KINDS:
-            return _kind(value) == self.got and not _fits(value, self.expected)
-        return True
+        target = _target(self.expected) if self.got is not None else None
+        if target is None:
+            return None
+        return not _fits(value, target)
 
     @property
-    def unknown_tag(self) -> str | None:
-        """The unknown `media_type` value this error is about, if that is what it is."""
-        if self.invalid is None or not self.tokens or self.tokens[-1] != TAG_FIELD:
-            return None
-        return self.invalid[1:-1] if self.invalid[:1] == "'" else None
+    def may_be_tag(self) -> bool:
+        """Whether this may be about a mixed list's `media_type`: unknown, or not a string."""
+        if not self.tokens or self.tokens[-1] != TAG_FIELD:
+            return False
+        return self.invalid is not None or self.expected == "str"
+
+    def got_for(self, value: Any) -> str:
+        if self.missing is not None:
+            return "object"
+        if self.invalid is not None:
+            return f"value {self.invalid}"
+        return _kind(value)
 
 
-class _Unfixable(Exception):
-    """The problem is the body's top level: nothing is left to decode."""
+@lru_cache(maxsize=256)
+def _type_info(type_: Any) -> mi.Type:
+    return mi.type_info(type_)
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.path = path
+
+def _member_for(info: mi.Type | None, node: Any) -> mi.Type | None:
+    """The member of a union type that `node` (a value of the body) is decoded as."""
+    if not isinstance(info, mi.UnionType):
+        return info
+    for member in info.types:
+        if isinstance(node, list) and isinstance(member, mi.ListType):
+            return member
+        if isinstance(node, dict) and isinstance(member, mi.DictType):
+            return member
+        if (
+            isinstance(node, dict)
+            and isinstance(member, mi.StructType)
+            and (member.tag_field is None or node.get(member.tag_field) == member.tag)
+        ):
+            return member
+    return None
+
+
+class _Failure(Exception):
+    """The body cannot be decoded: its top level does not fit, or repairing it gave up.
+
+    `message` is msgspec's about the value that started it; `dropped` says where that was.
+    """
+
+    def __init__(self, message: str, dropped: Dropped) -> None:
+        super().__init__(message)
+        self.message = message
+        self.dropped = dropped
+
+
+def _tagged(item: Any, tag: Any) -> bool:
+    """Whether `item` is an object whose media_type is `tag` (`1` is not `True`)."""
+    if not isinstance(item, dict) or TAG_FIELD not in item:
+        return False
+    value = item[TAG_FIELD]
+    return type(value) is type(tag) and value == tag
+
+
+def _unknown_item(item: dict[str, Any]) -> tuple[str, str]:
+    """Describe an item whose media_type its list does not take (TMDB's item, unwrapped)."""
+    original = item.get("data") if "raw_media_type" in item else item
+    assert isinstance(original, dict)
+    return "a known media_type", f"media_type {_json_text(original.get(TAG_FIELD))}"
 
 
 class _Repair:
     """A mutable copy of the body, the removals made so far and the original list indices."""
 
-    def __init__(self, document: Any) -> None:
+    def __init__(self, document: Any, type_: Any) -> None:
         self.document = document
+        self._type = _type_info(type_)
         self.drops: list[Dropped] = []
+        self._causes: list[str] = []  # the msgspec message behind each drop
+        self._by_removed: dict[str, int] = {}  # Dropped.removed -> its index in drops
         self._origins: dict[int, list[int]] = {}  # id(list) -> original index of each item
 
     def fix(self, problem: _Problem) -> None:
-        """Remove (or wrap) what `problem` is about; raise _Unfixable if that is the body."""
-        if problem.tokens is None or (trail := self._locate(problem)) is None:
-            raise _Unfixable(problem.path)
-        tag = problem.unknown_tag
-        if tag is not None and tag != UNKNOWN_TAG:
-            self._wrap_unknown(trail[:-1], tag)
+        """Remove (or wrap) what `problem` is about, with its siblings that fail the same
+        way; raise _Failure if that is the body itself."""
+        trail = self._locate(problem)
+        if trail is None:
+            got = problem.got or "an unexpected value"
+            raise _Failure(problem.message, Dropped(problem.path, problem.expected, got, "$"))
+        if problem.may_be_tag and self._tagged_at(trail[:-1]):
+            tag = self._at(trail)
+            pattern = self._pattern(problem, trail)[:-1]
+            if tag != UNKNOWN_TAG:
+                self._wrap_unknown(pattern, tag)
+                return
+            # A mixed list without UnknownMedia: the items themselves must go.
+            trails = [t for t in self._matching(pattern) if _tagged(self._at(t), tag)]
+            self._remove(trails, problem, _unknown_item)
             return
         if problem.missing == TAG_FIELD and self._tag_from_parent(trail):
             return
-        if tag == UNKNOWN_TAG:  # a mixed list without UnknownMedia: the item itself must go
-            trail = trail[:-1]
-            item = self._at(trail)
-            original = item.get("data") if "raw_media_type" in item else item
-            problem.expected = "a known media_type"
-            problem.got = f"media_type {original.get(TAG_FIELD)!r}"
-            self._set(trail, original)
-        removed = self._original_path(trail)
-        cause = self.drops[-1] if self.drops else None
-        if (
-            problem.missing is not None
-            and cause
-            and cause.removed == f"{removed}.{problem.missing}"
-        ):
-            # We removed that required field ourselves: its object goes with it.
-            self.drops[-1] = Dropped(cause.path, cause.expected, cause.got, removed)
-        else:
-            self.drops.append(Dropped(removed, problem.expected, problem.got, removed))
-        if not trail:
-            raise _Unfixable(self.drops[-1].path)
-        container, last = self._at(trail[:-1]), trail[-1]
-        if isinstance(last, int):
-            origins = self._origins.setdefault(id(container), list(range(len(container))))
-            del origins[last]
-        del container[last]
+        trails = [trail]
+        if problem.culprit(self._at(trail)) is True:
+            pattern = self._pattern(problem, trail)
+            trails = [t for t in self._matching(pattern) if problem.culprit(self._at(t))]
+        self._remove(trails, problem, lambda value: (problem.expected, problem.got_for(value)))
+
+    def _tagged_at(self, trail: Sequence[Token]) -> bool:
+        """Whether the model takes a `media_type`-tagged Struct at `trail` (not a plain
+        `media_type` field, which is dropped like any other)."""
+        info: mi.Type | None = self._type
+        node = self.document
+        for token in trail:
+            info = _member_for(info, node)
+            if isinstance(info, mi.StructType):
+                field = next((f for f in info.fields if f.encode_name == token), None)
+                info = field.type if field else None
+            elif isinstance(info, mi.ListType):
+                info = info.item_type
+            elif isinstance(info, mi.DictType):
+                info = info.value_type
+            else:
+                return False
+            node = node[token]
+        members = info.types if isinstance(info, mi.UnionType) else (info,)
+        return any(isinstance(m, mi.StructType) and m.tag_field == TAG_FIELD for m in members)
 
     def _locate(self, problem: _Problem) -> list[Token] | None:
         """The concrete path (no `[...]`) of the value msgspec complained about."""
         tokens = problem.tokens
-        assert tokens is not None
+        if tokens is None:
+            return None
 
-        def walk(node: Any, at: int, trail: list[Token]) -> list[Token] | None:
+        def walk(node: Any, at: int, trail: list[Token], picky: bool) -> list[Token] | None:
             if at == len(tokens):
-                return trail if problem.culprit(node) else None
+                return trail if not picky or problem.culprit(node) is not False else None
             token = tokens[at]
             if token is None:  # some value of a map: find the one that fails
                 children = node.items() if isinstance(node, dict) else ()
                 for key, child in children:
-                    if (found := walk(child, at + 1, [*trail, key])) is not None:
+                    if (found := walk(child, at + 1, [*trail, key], picky)) is not None:
                         return found
                 return None
             if isinstance(token, int):
                 present = isinstance(node, list) and token < len(node)
             else:
                 present = isinstance(node, dict) and token in node
-            return walk(node[token], at + 1, [*trail, token]) if present else None
+            return walk(node[token], at + 1, [*trail, token], picky) if present else None
+
+        # Picky first; msgspec's word for a value is not always its JSON type (an integer
+        # beyond int64 is "float" to it), so then the first value the path leads to.
+        return walk(self.document, 0, [], True) or walk(self.document, 0, [], False)
+
+    @staticmethod
+    def _pattern(problem: _Problem, trail: Sequence[Token]) -> list[Token | _Wild]:
+        """`trail` with every list index and map key of the problem's path made wild."""
+        assert problem.tokens is not None
+        return [
+            _ANY_ITEM if isinstance(token, int) else _ANY_VALUE if token is None else step
+            for token, step in zip(problem.tokens, trail, strict=True)
+        ]
+
+    def _matching(self, pattern: Sequence[Token | _Wild]) -> Iterator[list[Token]]:
+        """Every concrete path of the document that `pattern` matches."""
+
+        def walk(node: Any, at: int, trail: list[Token]) -> Iterator[list[Token]]:
+            if at == len(pattern):
+                yield trail
+                return
+            step = pattern[at]
+            if isinstance(step, _Wild):
+                if step.of_list and isinstance(node, list):
+                    for index, child in enumerate(node):
+                        yield from walk(child, at + 1, [*trail, index])
+                elif not step.of_list and isinstance(node, dict):
+                    for key, child in node.items():
+                        yield from walk(child, at + 1, [*trail, key])
+            elif isinstance(node, dict) and step in node:  # a key (indices are all wild)
+                yield from walk(node[step], at + 1, [*trail, step])
 
         return walk(self.document, 0, [])
+
+    def _remove(
+        self,
+        trails: list[list[Token]],
+        problem: _Problem,
+        describe: Callable[[Any], tuple[str, str]],
+    ) -> None:
+        """Record and delete the values at `trails` (siblings of one problem)."""
+        for trail in trails:
+            removed = self._original_path(trail)
+            linked = None
+            if problem.missing is not None:
+                linked = self._by_removed.pop(f"{removed}.{problem.missing}", None)
+            if linked is not None:
+                # We removed that required field ourselves: its object goes with it.
+                cause = self.drops[linked]
+                self.drops[linked] = Dropped(cause.path, cause.expected, cause.got, removed)
+            else:
+                linked = len(self.drops)
+                expected, got = describe(self._at(trail))
+                self.drops.append(Dropped(removed, expected, got, removed))
+                self._causes.append(problem.message)
+            self._by_removed[removed] = linked
+            if not trail:
+                raise _Failure(self._causes[linked], self.drops[linked])
+        if len(self.drops) > MAX_DROPS:
+            message = f"more than {MAX_DROPS} values do not fit the model"
+            raise _Failure(message, Dropped(problem.path, problem.expected, "too many", "$"))
+        ordered = sorted(trails, key=lambda t: [s if isinstance(s, int) else -1 for s in t])
+        for trail in reversed(ordered):  # later list items first: earlier indices stay valid
+            container, last = self._at(trail[:-1]), trail[-1]
+            if isinstance(last, int):
+                origins = self._origins.setdefault(id(container), list(range(len(container))))
+                del origins[last]
+            del container[last]
 
     def _original_path(self, trail: Sequence[Token]) -> str:
         """The JSON path of `trail` in the body as TMDB sent it."""
@@ -316,94 +496,126 @@ class _Repair:
                 changed = True
         return changed
 
-    def _wrap_unknown(self, trail: Sequence[Token], tag: str) -> None:
-        """Make the item at `trail` (and its list siblings with the same tag) UnknownMedia."""
-        container = self._at(trail[:-1]) if trail else None
-        if isinstance(container, list):
-            siblings = [[*trail[:-1], i] for i in range(len(container))]
-        else:
-            siblings = [list(trail)]
-        for sibling in siblings:
-            item = self._at(sibling)
-            if isinstance(item, dict) and item.get(TAG_FIELD) == tag:
-                wrapped = {TAG_FIELD: UNKNOWN_TAG, "raw_media_type": tag, "data": item}
+    def _wrap_unknown(self, pattern: Sequence[Token | _Wild], tag: Any) -> None:
+        """Make every item `pattern` matches whose media_type is `tag` UnknownMedia."""
+        raw = tag if isinstance(tag, str) else _json_text(tag)
+        for trail in list(self._matching(pattern)):
+            item = self._at(trail)
+            if _tagged(item, tag):
+                wrapped = {TAG_FIELD: UNKNOWN_TAG, "raw_media_type": raw, "data": item}
                 if isinstance(item.get("id"), (int, str)):
                     wrapped["id"] = item["id"]
-                self._set(sibling, wrapped)
+                self._set(trail, wrapped)
 
 
-def _error(
-    err: msgspec.DecodeError, url: str | None, method: str | None, path: str | None = None
-) -> DecodeError:
-    # msgspec.ValidationError subclasses msgspec.DecodeError: test the specific one.
-    invalid = isinstance(err, msgspec.ValidationError)
-    problem = "does not fit the model" if invalid else "is not valid JSON"
+def _error(message: str, url: str | None, method: str | None, path: str | None) -> DecodeError:
     where = f" of {method} {url}" if method and url else f" of {url}" if url else ""
-    return DecodeError(
-        f"response body{where} {problem}: {err}",
-        json_path=path or json_path(str(err)) or ("$" if invalid else None),
-        url=url,
-        method=method,
-    )
+    return DecodeError(f"response body{where} {message}", json_path=path, url=url, method=method)
+
+
+def unreadable(
+    err: msgspec.DecodeError | RecursionError, *, url: str | None, method: str | None
+) -> DecodeError:
+    """The DecodeError of a body that is not JSON, or nests too deeply to read."""
+    if isinstance(err, RecursionError):
+        return _error("nests too deeply to decode", url, method, None)
+    return _error(f"is not valid JSON: {err}", url, method, None)
+
+
+Body = bytes | memoryview
+
+
+def _repair(body: Body, type_: type[T], first: msgspec.ValidationError) -> Decoded[T]:
+    """Convert the body as generic JSON, fixing what does not fit (raises _Failure)."""
+    try:
+        document = _generic.decode(body)
+        problem: _Problem | None = _Problem(str(first))
+    except msgspec.ValidationError:  # a number beyond a double: read as inf, then convert
+        document = _generic_big_numbers.decode(body)
+        problem = None
+    repair = _Repair(document, type_)
+    for _ in range(MAX_REPAIR_ROUNDS):
+        if problem is not None:
+            repair.fix(problem)
+        try:
+            value = msgspec.convert(repair.document, type_, strict=False)
+        except msgspec.ValidationError as err:
+            problem = _Problem(str(err))
+            continue
+        return Decoded(value, tuple(repair.drops), _coerced(repair.document, type_))
+    assert problem is not None
+    message = f"still does not fit after fixing {MAX_REPAIR_ROUNDS} problems: {problem.message}"
+    raise _Failure(message, Dropped(problem.path, problem.expected, "too many problems", "$"))
+
+
+def _coerced(document: Any, type_: type[T]) -> bool:
+    """Whether the repaired `document` needed lax coercions to fit."""
+    try:
+        msgspec.convert(document, type_)
+    except msgspec.ValidationError:
+        return True
+    return False
+
+
+def _fallback(body: Body, type_: type[T]) -> Decoded[T]:
+    """Lax, then repair: for a body the strict decoder refused (raises _Failure)."""
+    try:
+        return Decoded(_lax_decoder_for(type_).decode(body), coerced=True)
+    except msgspec.ValidationError as err:
+        return _repair(body, type_, err)
+
+
+def decode_fallback(
+    body: bytes,
+    type_: type[T],
+    first: msgspec.ValidationError,
+    *,
+    url: str | None = None,
+    method: str | None = None,
+) -> Decoded[T]:
+    """The lax and repair paths, for a JSON `body` the strict decoder refused with `first`.
+
+    Raises DecodeError (JSON path, redacted `url`) when the top level does not fit `type_`,
+    or the body is beyond repair (see MAX_REPAIR_ROUNDS, MAX_DROPS).
+    """
+    try:
+        return _fallback(body, type_)
+    except _Failure as failure:
+        message = f"does not fit the model: {failure.message}"
+        raise _error(message, url, method, failure.dropped.path) from first
+    except (msgspec.DecodeError, RecursionError) as err:
+        raise unreadable(err, url=url, method=method) from err
 
 
 def decode_tolerant(
     body: bytes, type_: type[T], *, url: str | None = None, method: str | None = None
-) -> tuple[T, tuple[Dropped, ...]]:
-    """Decode `body` into `type_`, leaving out what does not fit; return what was left out.
+) -> Decoded[T]:
+    """Decode `body` into `type_`: strictly when it fits, else leaving out what does not.
 
-    Raises DecodeError (JSON path, redacted `url`) when `body` is not JSON or its top level
-    does not fit `type_`.
+    Raises DecodeError (JSON path, redacted `url`) when `body` is not JSON, nests too
+    deeply, or its top level does not fit `type_`.
     """
     try:
-        return decoder_for(type_).decode(body), ()
-    except msgspec.ValidationError:
-        pass
-    except msgspec.DecodeError as err:
-        raise _error(err, url, method) from err
-    try:
-        return _lax_decoder_for(type_).decode(body), ()
+        return Decoded(decoder_for(type_).decode(body))
     except msgspec.ValidationError as err:
-        first = err
-    repair = _Repair(msgspec.json.decode(body))
-    error = first
-    while True:
-        try:
-            repair.fix(_Problem(str(error)))
-        except _Unfixable as fatal:
-            raise _error(error, url, method, fatal.path) from first
-        try:
-            return msgspec.convert(repair.document, type_, strict=False), tuple(repair.drops)
-        except msgspec.ValidationError as err:
-            error = err
+        return decode_fallback(body, type_, err, url=url, method=method)
+    except (msgspec.DecodeError, RecursionError) as err:
+        raise unreadable(err, url=url, method=method) from err
 
 
-def _log(drops: Sequence[Dropped], url: str | None, method: str | None) -> None:
-    for drop in drops:
-        logger.warning("%s %s: dropped %s", method or "GET", url or "?", drop)
-
-
-def decode(body: bytes, type_: type[T], *, url: str | None = None, method: str | None = None) -> T:
-    """`decode_tolerant()` for callers that want the value only: drops are logged."""
-    value, drops = decode_tolerant(body, type_, url=url, method=method)
-    _log(drops, url, method)
-    return value
-
-
-def gather_templated_parts_tolerant(
+def gather_templated_parts(
     result: T,
     body: bytes,
     templates: Sequence[AppendTemplate],
     requested: str | None,
-    *,
-    url: str | None = None,
-    method: str | None = None,
 ) -> tuple[T, tuple[Dropped, ...]]:
     """Fill each template's field from the numbered parts asked for (`season/1,season/3`).
 
     TMDB answers `season/N` under its own key, which no Struct field can name in advance;
-    only requests that asked for such parts pay for this second look at the body. Drops
-    inside a part carry the part's key in their paths (`$.season/1.episodes[2]`).
+    only requests that asked for such parts pay for this second look at `body` (which
+    decoded as the result, so it is a JSON object). Each part is decoded on its own: drops
+    inside one carry its key in their paths (`$.season/1.episodes[2]`), and a part that does
+    not fit at all is itself dropped (`$.season/1`), the rest of the response kept.
     """
     wanted: dict[AppendTemplate, list[tuple[int, str]]] = {}
     for template in templates:
@@ -414,37 +626,36 @@ def gather_templated_parts_tolerant(
                 wanted.setdefault(template, []).append((int(suffix), part))
     if not wanted:
         return result, ()
-    raw = decode(body, dict[str, msgspec.Raw], url=url, method=method)
-    all_drops: list[Dropped] = []
+    raw = decoder_for(dict[str, msgspec.Raw]).decode(body)
+    drops: list[Dropped] = []
     updates: dict[str, dict[int, Any]] = {}
     for template, parts in wanted.items():
         values = updates[template.field] = {}
         for number, key in parts:
             if key not in raw:
                 continue
-            values[number], part_drops = decode_tolerant(
-                raw[key], template.item_type, url=url, method=method
-            )
-            all_drops += [
-                Dropped(f"$.{key}{d.path[1:]}", d.expected, d.got, f"$.{key}{d.removed[1:]}")
-                for d in part_drops
+            try:
+                decoded = _decode_part(memoryview(raw[key]), template.item_type)
+            except _Failure as failure:
+                cause = failure.dropped
+                drops.append(Dropped(_in(key, cause.path), cause.expected, cause.got, f"$.{key}"))
+                continue
+            values[number] = decoded.value
+            drops += [
+                Dropped(_in(key, d.path), d.expected, d.got, _in(key, d.removed))
+                for d in decoded.drops
             ]
     replaced: T = msgspec.structs.replace(result, **updates)  # type: ignore[type-var]
-    return replaced, tuple(all_drops)
+    return replaced, tuple(drops)
 
 
-def gather_templated_parts(
-    result: T,
-    body: bytes,
-    templates: Sequence[AppendTemplate],
-    requested: str | None,
-    *,
-    url: str | None = None,
-    method: str | None = None,
-) -> T:
-    """`gather_templated_parts_tolerant()` for callers that want the value only (logs drops)."""
-    value, drops = gather_templated_parts_tolerant(
-        result, body, templates, requested, url=url, method=method
-    )
-    _log(drops, url, method)
-    return value
+def _in(key: str, path: str) -> str:
+    """A part's JSON path as a path of the whole body: `$.x` in `season/1` is `$.season/1.x`."""
+    return f"$.{key}{path[1:]}"
+
+
+def _decode_part(raw: memoryview, type_: type[T]) -> Decoded[T]:
+    try:
+        return Decoded(decoder_for(type_).decode(raw))
+    except msgspec.ValidationError:
+        return _fallback(raw, type_)

@@ -15,7 +15,8 @@ from typing import TypeVar
 from yarl import URL
 
 from ._generated import Namespaces
-from ._operation import Operation, Requester
+from ._operation import Operation
+from ._response import Responder, Response
 
 __all__ = ["APPROVAL_URL", "GuestSession", "SessionRequester", "UserSession", "approval_url"]
 
@@ -38,7 +39,7 @@ class SessionRequester:
 
     __slots__ = ("_inner", "parameter", "session_id")
 
-    def __init__(self, inner: Requester, parameter: str) -> None:
+    def __init__(self, inner: Responder, parameter: str) -> None:
         self._inner = inner
         self.parameter = parameter
         self.session_id: str | None = None
@@ -51,12 +52,31 @@ class SessionRequester:
         body: Mapping[str, object] | None = None,
     ) -> T:
         """Send through the client, with the session id where the caller left it unset."""
+        return await self._inner.request(
+            operation, path_args, self._with_id(operation, query), body
+        )
+
+    async def respond(
+        self,
+        operation: Operation[T],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None = None,
+    ) -> Response[T]:
+        """Like `request`, with TMDB's body and what decoding left out."""
+        return await self._inner.respond(
+            operation, path_args, self._with_id(operation, query), body
+        )
+
+    def _with_id(
+        self, operation: Operation[T], query: Mapping[str, object]
+    ) -> Mapping[str, object]:
         if self.session_id is None:
             raise RuntimeError("use the session inside `async with`: it starts on entry")
         takes_it = any(param.name == self.parameter for param in operation.query_params)
         if takes_it and query.get(self.parameter) is None:
-            query = {**query, self.parameter: self.session_id}
-        return await self._inner.request(operation, path_args, query, body)
+            return {**query, self.parameter: self.session_id}
+        return query
 
 
 class _Session(Namespaces):

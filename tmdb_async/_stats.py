@@ -25,6 +25,13 @@ class Stats:
     cache_errors: int = 0
     revalidated: int = 0
     """Stale cache entries refreshed by a 304."""
+    dropped_fields: int = 0
+    """Values of TMDB's bodies that did not fit the models and were left out (a cache hit
+    on such a body counts them again)."""
+    repaired_responses: int = 0
+    """Responses handed out with at least one value left out."""
+    coerced_responses: int = 0
+    """Responses that fit the models only with msgspec's lax coercions."""
     errors: Counter[str] = field(default_factory=Counter)
     """Errors raised to callers, by class name."""
 
@@ -39,5 +46,8 @@ class Stats:
             "cache_misses": self.cache_misses,
             "cache_errors": self.cache_errors,
             "revalidated": self.revalidated,
+            "dropped_fields": self.dropped_fields,
+            "repaired_responses": self.repaired_responses,
+            "coerced_responses": self.coerced_responses,
             "errors": dict(self.errors),
         }

@@ -13,7 +13,7 @@ from ._options import ClientOptions
 from ._pipeline._types import Reply, Stage
 from ._pipeline.caching import Caching
 from ._pipeline.coalescing import Coalescing
-from ._pipeline.decoding import Decoding
+from ._pipeline.decoding import Decoding, ToleranceReport
 from ._pipeline.limiting import Limiter, Limiting, LocalLimiter
 from ._pipeline.prepare import Prepare
 from ._pipeline.retrying import Retrying
@@ -58,7 +58,9 @@ class Transport:
         self._cache: ResponseCache | None
         self._chain: Stage
         self.stats: Stats
+        self._report: ToleranceReport
         if parent is not None:
+            self._report = parent._report
             self._wire, self._limiter, self._flights = (
                 parent._wire,
                 parent._limiter,
@@ -75,6 +77,7 @@ class Transport:
             cache_ttl=None if self._cache is None else options.cache_ttl,
             stats=self.stats,
             closed=self._is_closed,
+            report=self._report,
         )
         """The pipeline's entry: the `Requester` that generated namespaces call."""
 
@@ -87,6 +90,7 @@ class Transport:
     ) -> None:
         """Assemble the stages, innermost first."""
         self.stats = stats = Stats()
+        self._report = ToleranceReport(stats)
         self._wire = Wire(options, stats)
         chain: Stage = Decoding(self._wire, clock.wall)
         rate = options.rate_limit

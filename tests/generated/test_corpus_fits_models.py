@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from codegen.corpus import CORPUS_DIR, Sample
 from tests._corpus import SAMPLES, audit, raw_body
 from tmdb_async import ENDPOINTS
-from tmdb_async._decode import Dropped, decode_tolerant, gather_templated_parts_tolerant
+from tmdb_async._decode import Dropped, decode_tolerant, gather_templated_parts
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,10 +24,10 @@ def decode_sample(sample: Sample) -> tuple[Any, tuple[Dropped, ...]]:
     """The model of a sample, as the client decodes it (numbered parts gathered)."""
     op = OPERATIONS[sample.operation_id]
     body = raw_body(sample)
-    value, drops = decode_tolerant(body, op.response_type)
+    decoded = decode_tolerant(body, op.response_type)
     requested = parse_qs(sample.query).get("append_to_response", [None])[0]
-    value, more = gather_templated_parts_tolerant(value, body, op.append_templates, requested)
-    return value, drops + more
+    value, more = gather_templated_parts(decoded.value, body, op.append_templates, requested)
+    return value, decoded.drops + more
 
 
 def test_the_corpus_is_indexed() -> None:

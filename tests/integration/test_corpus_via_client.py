@@ -1,5 +1,6 @@
 """Every real TMDB response of the corpus through its public coroutine: a loopback server
-answers the recorded request with the recorded bytes, and the model keeps every key."""
+answers the recorded request with the recorded bytes, the model keeps every key, and
+`tmdb.response()` hands back those bytes unchanged."""
 
 from __future__ import annotations
 
@@ -60,9 +61,16 @@ async def test_recorded_response_keeps_every_key(
         args, kwargs = recorded_arguments(op, method, sample.path, sample.query)
         with caplog.at_level(logging.WARNING, logger="tmdb_async"):
             result = await method(*args, **kwargs)
-    (request,) = recording.requests
-    assert (request.method, request.path) == (sample.method, sample.path)
-    assert _parts(request.query_string) == _parts(sample.query)
-    assert [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()] == []
+            response = await tmdb.response(method, *args, **kwargs)
+        stats = tmdb.stats.as_dict()
+    # The second call is a cache hit when the operation is cacheable: bytes from the cache.
+    assert len(recording.requests) + stats["cache_hits"] == 2
+    for request in recording.requests:
+        assert (request.method, request.path) == (sample.method, sample.path)
+        assert _parts(request.query_string) == _parts(sample.query)
+    assert caplog.records == []
+    assert (stats["dropped_fields"], stats["repaired_responses"]) == (0, 0)
+    assert response.body == recording.body
+    assert (response.value, response.drops) == (result, ())
     kept = audit(json.loads(recording.body), result)
     assert kept.lost == [], f"{sample.operation_id}: lost " + ", ".join(kept.lost)

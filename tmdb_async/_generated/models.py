@@ -152,8 +152,14 @@ class Page(TMDBStruct, Generic[T], kw_only=True, frozen=True):
     total_results: int = 0
 
 
-class UnknownMedia(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="unknown"):
-    """An item of a mixed list whose `media_type` this version does not know yet."""
+class UnknownMedia(
+    TMDBStruct, kw_only=True, frozen=True, tag_field="media_type", tag="__unknown__"
+):
+    """An item of a mixed list whose `media_type` this version does not know yet.
+
+    `raw_media_type` is what TMDB sent (its JSON text when that is not a string), `data` the
+    item as sent. The tag is one TMDB does not send: only the decoder makes these.
+    """
 
     id: int | str | None = None
     raw_media_type: str = ""

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from .._decode import Dropped
 from .._errors import TMDBError
 from .._operation import Operation
 from .._retry import Failure
@@ -52,6 +53,10 @@ class Reply(msgspec.Struct, frozen=True):
     failure: Failure | None = None
     retry_after: float | None = None
     """Seconds the server asked to wait (`Retry-After`), parsed."""
+    drops: tuple[Dropped, ...] = ()
+    """What of the body the value lacks (it did not fit the model); see `_decode`."""
+    coerced: bool = False
+    """The body fit only with msgspec's lax coercions."""
 
 
 class Stage(Protocol):

@@ -4,22 +4,44 @@
 came from the network (this stage) or from the cache, or was shared by a coalesced call (the
 stages above use it for those). A body cut short is marked `Failure.BODY`, so the retrying
 stage above sends the request again; any other body that does not decode is final.
+
+The strict decoder runs first; only a body it refuses takes `_decode`'s tolerant paths, and
+the reply then says what the value lacks (`Reply.drops`) or that lax coercions made it fit
+(`Reply.coerced`). `ToleranceReport` turns that into counters and log lines; the prepare
+stage calls it for each reply it hands to a caller.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Final
 
 import msgspec
 
-from .._decode import decode, decoder_for, gather_templated_parts
+from .._constants import LOGGER_NAME
+from .._decode import decode_fallback, decoder_for, gather_templated_parts, unreadable
 from .._errors import DecodeError, error_from_response
 from .._retry import Failure, parse_retry_after
+from .._stats import Stats
 from .._urls import APPEND_TO_RESPONSE
 from ._types import Call, Reply, Stage
 
-__all__ = ["Decoding", "decode_body", "read", "redecoded"]
+__all__ = [
+    "LOGGED_PATHS",
+    "REMEMBERED_WARNINGS",
+    "Decoding",
+    "ToleranceReport",
+    "read",
+    "redecoded",
+]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+LOGGED_PATHS: Final = 5
+"""Dropped values named in a warning (the count says how many there were)."""
+REMEMBERED_WARNINGS: Final = 1024
+"""Distinct (method, URL, dropped paths) warned about and remembered, oldest forgotten first."""
 
 
 class Decoding:
@@ -51,11 +73,7 @@ def read(
     `wall` gives the epoch time, read only to resolve a `Retry-After` HTTP date.
     """
     if 200 <= status < 300:
-        try:
-            value = decode_body(call, body)
-        except DecodeError as err:
-            return Reply(status, headers, body, error=err, failure=_body_failure(err))
-        return Reply(status, headers, body, value)
+        return _decoded(call, status, headers, body)
     if status == 304:  # a conditional GET's answer: the caching stage has the body
         return Reply(status, headers, body)
     header = headers.get("retry-after")
@@ -71,35 +89,98 @@ def redecoded(call: Call, reply: Reply) -> Reply:
     """`reply` with a value of its own: each caller gets its own copy of a shared reply."""
     if reply.value is None:
         return reply
-    return msgspec.structs.replace(reply, value=decode_body(call, reply.body))
+    return _decoded(call, reply.status, reply.headers, reply.body)
 
 
-def decode_body(call: Call, body: bytes) -> Any:
-    """Decode a 2xx body into the operation's type; DecodeError with the URL and JSON path."""
+def _decoded(call: Call, status: int, headers: Mapping[str, str], body: bytes) -> Reply:
+    """The reply of a 2xx: strict first, the tolerant paths for a body that does not fit."""
     operation = call.operation
-    if not operation.append_templates:
+    try:
+        value = decoder_for(operation.response_type).decode(body)
+    except msgspec.ValidationError as err:
+        request = call.request
         try:
-            return decoder_for(operation.response_type).decode(body)
-        except msgspec.DecodeError:
-            pass  # the full path below: unknown media types, errors with the URL
-    request = call.request
-    url = request.redacted_url()
-    result = decode(body, operation.response_type, url=url, method=request.method)
+            decoded = decode_fallback(
+                body,
+                operation.response_type,
+                err,
+                url=request.redacted_url(),
+                method=request.method,
+            )
+        except DecodeError as unfit:
+            return Reply(status, headers, body, error=unfit)
+        value, drops, coerced = decoded.value, decoded.drops, decoded.coerced
+    except (msgspec.DecodeError, RecursionError) as err:
+        request = call.request
+        error = unreadable(err, url=request.redacted_url(), method=request.method)
+        error.__cause__ = err
+        return Reply(status, headers, body, error=error, failure=_body_failure(err))
+    else:
+        if not operation.append_templates:
+            return Reply(status, headers, body, value)
+        drops, coerced = (), False
     if operation.append_templates:
-        result = gather_templated_parts(
-            result,
-            body,
-            operation.append_templates,
-            request.url.query.get(APPEND_TO_RESPONSE),
-            url=url,
-            method=request.method,
+        requested = call.request.url.query.get(APPEND_TO_RESPONSE)
+        value, part_drops = gather_templated_parts(
+            value, body, operation.append_templates, requested
         )
-    return result
+        drops += part_drops
+    return Reply(status, headers, body, value, drops=drops, coerced=coerced)
 
 
-def _body_failure(err: DecodeError) -> Failure | None:
+class ToleranceReport:
+    """What tolerant decoding did, for the user: counters and log lines.
+
+    Every reply handed to a caller counts (`Stats.dropped_fields`, `repaired_responses`,
+    `coerced_responses`): a cached body that needs repair is repaired again on each hit, as
+    the cache keeps TMDB's bytes. The warning is logged once per method, redacted URL and
+    set of dropped paths among the last REMEMBERED_WARNINGS, so such a hit does not flood
+    the log; a body that changes warns again. Lax coercions are logged at DEBUG.
+    """
+
+    __slots__ = ("_stats", "_warned")
+
+    def __init__(self, stats: Stats) -> None:
+        self._stats = stats
+        self._warned: dict[tuple[str, str, tuple[str, ...]], None] = {}
+
+    def __call__(self, call: Call, reply: Reply) -> None:
+        """Count and log what `reply`'s value lacks, or that it was coerced."""
+        stats, drops, request = self._stats, reply.drops, call.request
+        if not drops:
+            stats.coerced_responses += 1
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s: fit the model only with lax coercions (numbers as strings...)",
+                    request.method,
+                    request.redacted_url(),
+                )
+            return
+        stats.repaired_responses += 1
+        stats.dropped_fields += len(drops)
+        url = request.redacted_url()
+        key = (request.method, url, tuple(drop.path for drop in drops))
+        if key in self._warned:
+            return
+        if len(self._warned) >= REMEMBERED_WARNINGS:
+            del self._warned[next(iter(self._warned))]
+        self._warned[key] = None
+        named = "; ".join(str(drop) for drop in drops[:LOGGED_PATHS])
+        more = len(drops) - LOGGED_PATHS
+        logger.warning(
+            "%s %s: %d value%s did not fit the model and %s left out: %s%s",
+            request.method,
+            url,
+            len(drops),
+            "" if len(drops) == 1 else "s",
+            "was" if len(drops) == 1 else "were",
+            named,
+            f"; and {more} more" if more > 0 else "",
+        )
+
+
+def _body_failure(err: BaseException) -> Failure | None:
     # msgspec says "Input data was truncated" when the JSON ends early: a cut body, worth
     # another attempt; anything else would decode the same way again.
-    cause = err.__cause__
-    truncated = isinstance(cause, msgspec.DecodeError) and "truncated" in str(cause)
+    truncated = isinstance(err, msgspec.DecodeError) and "truncated" in str(err)
     return Failure.BODY if truncated else None

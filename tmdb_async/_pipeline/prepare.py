@@ -18,9 +18,10 @@ from .._cache import built_key
 from .._cache._policy import request_cache_class
 from .._errors import TMDBError
 from .._operation import CacheClass, Operation
+from .._response import Response
 from .._stats import Stats
 from .._urls import PreparedRequest, build_request
-from ._types import Call, Stage
+from ._types import Call, Reply, Stage
 
 __all__ = ["MEMO_SIZE", "Prepare"]
 
@@ -42,6 +43,7 @@ class Prepare:
         "_defaults",
         "_inner",
         "_memo",
+        "_report",
         "_ttls",
         "stats",
     )
@@ -56,8 +58,10 @@ class Prepare:
         cache_ttl: Mapping[CacheClass, float] | None,
         stats: Stats,
         closed: Callable[[], bool],
+        report: Callable[[Call, Reply], None],
     ) -> None:
-        """`cache_ttl` is None without a cache; `closed` tells whether the client was closed."""
+        """`cache_ttl` is None without a cache; `closed` tells whether the client was closed;
+        `report` is told of each reply whose value lacks part of the body or was coerced."""
         self._inner = inner
         self._base_url = URL(base_url)
         defaults = (("language", language), ("region", region))
@@ -66,6 +70,7 @@ class Prepare:
         self._cached = cache_ttl is not None
         self.stats = stats
         self._closed = closed
+        self._report = report
         self._memo: dict[tuple[Any, ...], tuple[Operation[Any], Call]] = {}
 
     async def request(
@@ -76,10 +81,33 @@ class Prepare:
         body: Mapping[str, object] | None = None,
     ) -> T:
         """Send `operation` with these arguments and return the decoded response."""
+        reply = await self._reply(operation, path_args, query, body)
+        return reply.value  # type: ignore[no-any-return]  # the operation's response type
+
+    async def respond(
+        self,
+        operation: Operation[T],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None = None,
+    ) -> Response[T]:
+        """Like `request`, with TMDB's body and what decoding left out."""
+        reply = await self._reply(operation, path_args, query, body)
+        return Response(reply.value, reply.body, reply.drops, reply.coerced)
+
+    async def _reply(
+        self,
+        operation: Operation[Any],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None,
+    ) -> Reply:
+        """The reply with a value: its error is raised, what decoding left out reported."""
         if self._closed():
             raise RuntimeError("this TMDB client is closed; create a new one")
         try:
-            reply = await self._inner.send(self._call(operation, path_args, query, body))
+            call = self._call(operation, path_args, query, body)
+            reply = await self._inner.send(call)
         except TMDBError as err:  # a ParameterError: nothing was sent
             self.stats.errors[type(err).__name__] += 1
             raise
@@ -87,7 +115,9 @@ class Prepare:
         if error is not None:
             self.stats.errors[type(error).__name__] += 1
             raise error
-        return reply.value  # type: ignore[no-any-return]  # the operation's response type
+        if reply.drops or reply.coerced:
+            self._report(call, reply)
+        return reply
 
     def _call(
         self,
