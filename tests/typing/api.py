@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
-from tmdb_async import TMDB, Page, TMDBError
+from tmdb_async import TMDB, Dropped, Page, Response, TMDBError
 from tmdb_async.models import (
+    AccountDetails,
     CollectionSummary,
     Credits,
     Images,
@@ -55,3 +56,17 @@ async def bulk_helpers(tmdb: TMDB) -> None:
     async for _ in tmdb.fetch_many(tmdb.movies.details, ["550"]):  # type: ignore[arg-type]
         pass
     assert_type(tmdb.image_url("/a.jpg", "w185"), str | None)
+
+
+async def tmdb_bytes(tmdb: TMDB) -> None:
+    response = await tmdb.response(tmdb.movies.details, 550, append_to_response=["credits"])
+    assert_type(response, Response[MovieDetails])
+    assert_type(response.body, bytes)
+    assert_type(response.value, MovieDetails)
+    assert_type(response.drops, tuple[Dropped, ...])
+    page = await tmdb.response(tmdb.search.multi, query="alien", page=2)
+    assert_type(page.value.results[0].id, int | str | None)
+    await tmdb.response(tmdb.movies.details, "550")  # type: ignore[arg-type]
+    await tmdb.response(tmdb.movies.details, 550, langauge="de")  # type: ignore[call-arg]
+    async with tmdb.user_session(session_id="s") as me:
+        assert_type(await tmdb.response(me.account.details, 1), Response[AccountDetails])
