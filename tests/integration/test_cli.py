@@ -45,3 +45,16 @@ def test_errors_are_one_line_and_nonzero() -> None:
 def test_help_says_credentials_come_from_the_environment() -> None:
     done = run("get", "--help")
     assert "TMDB_ACCESS_TOKEN" in done.stdout
+
+
+def test_get_prints_tmdbs_bytes_unless_typed() -> None:
+    raw = run("get", "movie", "550", "--fake", "--compact")
+    typed = run("get", "movie", "550", "--fake", "--compact", "--typed")
+    pretty = run("get", "movie", "550", "--fake")
+    assert raw.returncode == typed.returncode == pretty.returncode == 0, raw.stderr
+    assert json.loads(pretty.stdout) == json.loads(raw.stdout)
+    # TMDB's body keeps its nulls; the model re-encoded leaves defaults out and adds tags.
+    assert ":null" in raw.stdout
+    assert ":null" not in typed.stdout
+    assert json.loads(raw.stdout).keys() >= json.loads(typed.stdout).keys()
+    assert raw.stdout != typed.stdout

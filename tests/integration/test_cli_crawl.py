@@ -159,6 +159,27 @@ def test_fake_crawl_end_to_end_with_errors_apart(tmp_path: Path) -> None:
     assert "0 requests" in again.stderr
 
 
+def test_lines_are_the_bytes_the_server_sent_unless_typed(fake: Server, tmp_path: Path) -> None:
+    done = run("crawl", "movie", "--ids", "1-5", "--out", "raw.jsonl", server=fake, cwd=tmp_path)
+    typed = run(
+        "crawl", "movie", "--ids", "1-5", "--typed", "--out", "typed.jsonl", server=fake,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == typed.returncode == 0, done.stderr + typed.stderr
+    lines = {
+        json.loads(line)["id"]: line for line in (tmp_path / "raw.jsonl").read_bytes().splitlines()
+    }
+    for movie_id, line in lines.items():
+        request = urllib.request.Request(f"{fake.url}/3/movie/{movie_id}")
+        request.add_header("Authorization", f"Bearer {TOKEN}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert line == response.read()
+    typed_lines = (tmp_path / "typed.jsonl").read_bytes().splitlines()
+    by_id = {json.loads(line)["id"]: line for line in typed_lines}
+    assert sorted(lines) == sorted(by_id) == [1, 2, 3, 4, 5]
+    assert all(by_id[i] != lines[i] for i in lines)  # re-encoded: nulls left out
+
+
 def test_sigkill_then_resume_fetches_every_id_once(fake: Server, tmp_path: Path) -> None:
     out = tmp_path / "movies.jsonl"
     fake.control("POST", "/__fake__/faults", {"kind": "latency", "seconds": 0.002})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from tmdb_async.cli._ids import (
     parse_ids,
     range_source,
 )
-from tmdb_async.cli._jsonl import CorruptFileError, FileBusyError, JsonLinesFile
+from tmdb_async.cli._jsonl import CorruptFileError, FileBusyError, JsonLinesFile, json_line
 
 D = dt.date
 
@@ -155,3 +156,31 @@ def test_export_filter() -> None:
     assert not ExportFilter().accepts(decode(b'{"id":5,"adult":true}'))
     assert ExportFilter(adult=True).accepts(decode(b'{"id":5,"adult":true}'))
     assert ExportFilter().accepts(decode(b'{"id":6,"name":"a network"}'))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id":1,"title":"x"}',
+        b'{"id": 1, "title": "tab\\tand \\u00e9 \xc3\xa9"}',
+        b'{"id":1,"n":[1.0e2,-0.0,12345678901234567890123]}',
+    ],
+)
+def test_a_compact_body_is_its_own_line(body: bytes) -> None:
+    assert json_line(body) == body + b"\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        (b'{\n  "id": 1,\n  "a": [1.0e2, "x\\ny"]\n}\n', b'{"id":1,"a":[1.0e2,"x\\ny"]}\n'),
+        (b'{"id": 1,\r\n "t": "\xc3\xa9 \\u00e9"}\r\n', b'{"id":1,"t":"\xc3\xa9 \\u00e9"}\n'),
+        (b'{"id":2}\n', b'{"id":2}\n'),
+    ],
+)
+def test_a_body_with_line_breaks_is_compacted_without_changing_content(
+    body: bytes, line: bytes
+) -> None:
+    assert json_line(body) == line
+    assert line.count(b"\n") == 1
+    assert json.loads(line) == json.loads(body)

@@ -34,7 +34,7 @@ from ._ids import (
     parse_ids,
     range_source,
 )
-from ._jsonl import CorruptFileError, FileBusyError
+from ._jsonl import CorruptFileError, FileBusyError, json_line
 from ._progress import Progress, make_progress, setup_logging
 
 __all__ = ["KIND_ALIASES", "main", "resolve_target"]
@@ -133,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
         help="fetch again the ids of the errors file (which starts empty)",
     )
     bulk.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bulk.add_argument(
+        "--typed",
+        action="store_true",
+        help="write the models re-encoded by msgspec instead of TMDB's bytes (docs/cli.md)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="tmdb-async",
@@ -148,7 +153,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     get.add_argument("target", nargs="+", help="KIND ID... or NAMESPACE METHOD ARGS...")
     get.add_argument("--append", default="", help="append_to_response parts, comma-separated")
-    get.add_argument("--compact", action="store_true", help="one line instead of pretty JSON")
+    get.add_argument(
+        "--compact", action="store_true", help="TMDB's bytes on one line instead of pretty JSON"
+    )
+    get.add_argument(
+        "--typed", action="store_true", help="the model re-encoded by msgspec, not TMDB's bytes"
+    )
 
     crawl_parser = commands.add_parser(
         "crawl",
@@ -291,10 +301,11 @@ async def _get(args: argparse.Namespace) -> int:
     path_args = _path_args(op, raw)
     async with _backend(args) as backend:
         method = getattr(getattr(backend.tmdb, op.namespace), op.name)
-        result = await method(*path_args, **keywords)
-    encoded = msgspec.json.encode(result)
-    output = encoded if args.compact else msgspec.json.format(encoded, indent=2)
-    sys.stdout.buffer.write(output + b"\n")
+        response = await backend.tmdb.response(method, *path_args, **keywords)
+    # Pretty-printing and `json_line` change only the whitespace between JSON tokens.
+    body = msgspec.json.encode(response.value) if args.typed else response.body
+    output = json_line(body) if args.compact else msgspec.json.format(body, indent=2) + b"\n"
+    sys.stdout.buffer.write(output)
     return 0
 
 
@@ -335,6 +346,7 @@ async def _run_crawl(args: argparse.Namespace, command: str, make_source: Source
                     interrupts=interrupts,
                     report=report,
                     announce=_announce,
+                    typed=args.typed,
                 )
     except asyncio.CancelledError:
         if not interrupts.requested:

@@ -3,7 +3,8 @@
 Resuming is reading back: the ids already in the output (and, unless `retry_errors`, in
 the errors file) are skipped, so a crawl killed at any moment and started again with the
 same arguments ends with every id exactly once, refetching only the few that were in
-flight. Lines are the decoded Struct re-encoded by msgspec (see docs/cli.md).
+flight. A line is TMDB's body as sent (`json_line`), or with `typed` the decoded Struct
+re-encoded by msgspec (see docs/cli.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,9 +25,10 @@ import msgspec
 
 from .._errors import AuthenticationError, ParameterError, TMDBError
 from .._pagination import fetch_many
+from .._response import Response, fetch_response
 from .._stats import Stats
 from ._ids import IdSource
-from ._jsonl import JsonLinesFile
+from ._jsonl import JsonLinesFile, json_line
 from ._progress import Progress
 
 __all__ = [
@@ -143,6 +146,11 @@ class Report:
                 f"tmdb-async: {s.requests} requests, {s.retries} retries,"
                 f" {s.rate_limited} rate-limited (429), {s.cache_hits} cache hits"
             )
+            if s.dropped_fields:
+                lines.append(
+                    f"tmdb-async: {s.dropped_fields} values of {s.repaired_responses} responses"
+                    " did not fit the models (logged as warnings)"
+                )
         return "\n".join(lines)
 
 
@@ -174,8 +182,10 @@ async def crawl(
     interrupts: Interrupts,
     report: Report,
     announce: Callable[[str], None],
+    typed: bool = False,
 ) -> None:
-    """Fetch every id of `source` not already in `out` (or `errors`) and append it there."""
+    """Fetch every id of `source` not already in `out` (or `errors`) and append it there:
+    TMDB's body of each, or with `typed` the model `method` returns, re-encoded."""
     output = JsonLinesFile(out)
     failures = JsonLinesFile(errors)
     try:
@@ -201,8 +211,11 @@ async def crawl(
                 yield ident
 
         encode = msgspec.json.Encoder().encode
+        fetch: Callable[..., Awaitable[object]] = (
+            method if typed else partial(fetch_response, method)
+        )
         interrupts.graceful = True
-        results = fetch_many(method, pending(), concurrency=concurrency, **params)
+        results = fetch_many(fetch, pending(), concurrency=concurrency, **params)
         async with aclosing(results):
             async for ident, result in results:
                 if isinstance(result, (AuthenticationError, ParameterError)):
@@ -211,7 +224,7 @@ async def crawl(
                     failures.write(encode(_error_record(ident, result)) + b"\n")
                     report.failed += 1
                 else:
-                    output.write(encode(result) + b"\n")
+                    output.write(_line(result, encode))
                     report.done += 1
                 progress.advance(failed=isinstance(result, TMDBError))
     finally:
@@ -220,6 +233,13 @@ async def crawl(
         report.interrupted = interrupts.requested
         output.close()
         failures.close()
+
+
+def _line(result: object, encode: Callable[[object], bytes]) -> bytes:
+    """The output line of a result: TMDB's body, or the model re-encoded (`typed`)."""
+    if isinstance(result, Response):
+        return json_line(result.body)
+    return encode(result) + b"\n"
 
 
 def _error_record(ident: int, error: TMDBError) -> ErrorRecord:

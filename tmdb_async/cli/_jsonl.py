@@ -25,6 +25,7 @@ __all__ = [
     "CorruptFileError",
     "FileBusyError",
     "JsonLinesFile",
+    "json_line",
 ]
 
 FSYNC_EVERY_LINES: Final = 1000
@@ -39,6 +40,18 @@ class FileBusyError(RuntimeError):
 
 class CorruptFileError(RuntimeError):
     """An invalid line before the last one: the file is not (only) a torn crawl output."""
+
+
+def json_line(body: bytes) -> bytes:
+    """`body` (one JSON value) as a line of JSON Lines: the bytes themselves plus a newline.
+
+    JSON allows no raw line break inside a string, so a body holding one (pretty-printed,
+    or ending in a newline) only has it as whitespace between tokens: msgspec removes that
+    whitespace and copies every string and number as it is, so the content is unchanged.
+    """
+    if b"\n" in body or b"\r" in body:
+        body = msgspec.json.format(body, indent=-1)
+    return body + b"\n"
 
 
 class _Keyed(msgspec.Struct, gc=False):
