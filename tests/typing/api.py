@@ -70,3 +70,12 @@ async def tmdb_bytes(tmdb: TMDB) -> None:
     await tmdb.response(tmdb.movies.details, 550, langauge="de")  # type: ignore[call-arg]
     async with tmdb.user_session(session_id="s") as me:
         assert_type(await tmdb.response(me.account.details, 1), Response[AccountDetails])
+
+
+async def tmdb_bytes_in_bulk(tmdb: TMDB) -> None:
+    async def movie(movie_id: int, language: str | None = None) -> Response[MovieDetails]:
+        return await tmdb.response(tmdb.movies.details, movie_id, language=language)
+
+    async for movie_id, result in tmdb.fetch_many(movie, [550, 551], language="de"):
+        assert_type(movie_id, int)
+        assert_type(result, Response[MovieDetails] | TMDBError)
