@@ -148,7 +148,6 @@ def corpus_movie_body() -> tuple[bytes, str]:
 
 def base_models(ref: str = BASE_REF) -> Any:
     """The generated models of git `ref`, loaded beside ours (they import only msgspec)."""
-    import subprocess
     import sys
     import types
 

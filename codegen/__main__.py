@@ -7,7 +7,7 @@ import difflib
 import sys
 from pathlib import Path
 
-from .corpus import load_samples, observations
+from .corpus import load_samples, misfiled, observations
 from .examples import EXAMPLES_DIR
 from .models import build_models
 from .naming import load_naming
@@ -27,7 +27,10 @@ def generate(spec_path: Path) -> dict[str, str]:
     naming = load_naming()
     if missing := sorted({op.operation_id for op in ops} - naming.operations.keys()):
         raise SystemExit(f"naming.toml has no entry for operations {missing}")
-    learned = observations(load_samples(), naming)
+    samples = load_samples()
+    if problems := misfiled(samples, {op.operation_id: op.path for op in ops}):
+        raise SystemExit("corpus samples filed under the wrong operation:\n" + "\n".join(problems))
+    learned = observations(samples, naming)
     if unknown := sorted(learned.keys() - {op.operation_id for op in ops}):
         raise SystemExit(f"the corpus has samples of operations the spec lacks: {unknown}")
     inferred = infer_all(

@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["CORPUS_DIR", "Sample", "load_samples", "observations", "split_parts"]
+__all__ = ["CORPUS_DIR", "Sample", "load_samples", "misfiled", "observations", "split_parts"]
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 
@@ -43,7 +43,8 @@ class Sample:
 
 
 def load_samples(root: Path = CORPUS_DIR) -> list[Sample]:
-    """Every sample of the corpus in `root` ([] when there is none), bodies parsed."""
+    """Every sample of the corpus in `root` ([] when there is none), bodies parsed, in
+    (operation, file) order: what is generated does not depend on the index's order."""
     index = root / "samples.toml"
     if not index.exists():
         return []
@@ -66,7 +67,21 @@ def load_samples(root: Path = CORPUS_DIR) -> list[Sample]:
                 body,
             )
         )
-    return samples
+    return sorted(samples, key=lambda sample: (sample.operation_id, sample.file))
+
+
+def misfiled(samples: list[Sample], templates: Mapping[str, str]) -> list[str]:
+    """The samples whose request path does not fit their operation's path template
+    (`/3/movie/{movie_id}`), described: learning from them would teach the wrong shape."""
+    problems = []
+    for sample in samples:
+        template = templates.get(sample.operation_id)
+        if template is None:
+            continue  # an unknown operation: `observations` says so
+        pattern = re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template))
+        if not re.fullmatch(pattern, sample.path):
+            problems.append(f"{sample.label}: path {sample.path!r} is not {template!r}")
+    return problems
 
 
 def _template(part: str) -> re.Pattern[str]:

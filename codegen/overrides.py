@@ -58,6 +58,8 @@ def load_overrides(path: Path = OVERRIDES_PATH) -> Overrides:
     for section, entries in data.items():
         for entry in entries:
             _require_reason(section, entry)
+            if section == "field" and not str(entry.get("evidence", "")).strip():
+                raise ValueError(f"overrides.toml [field] {entry['name']} says no evidence")
     return Overrides(
         float_fields=frozenset(f for e in data.get("float", []) for f in e["fields"]),
         types={e["at"]: e["type"] for e in data.get("type", [])},

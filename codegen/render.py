@@ -175,8 +175,9 @@ def _struct_doc(struct: StructDef, methods: dict[str, str]) -> str:
     if struct.doc:
         return struct.doc
     where = sorted({methods[loc.split(":")[0]] for loc in struct.locations})
-    shown = ", ".join(f"`{m}`" for m in where[:4]) + (" ..." if len(where) > 4 else "")
-    return f"Returned within {shown}." if shown else struct.name
+    shown = ", ".join(f"`{m}`" for m in where[:4])
+    more = f" and {len(where) - 4} more" if len(where) > 4 else ""
+    return f"Returned within {shown}{more}." if shown else struct.name
 
 
 def _render_struct(struct: StructDef, methods: dict[str, str]) -> str:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from codegen.corpus import Sample, observations, split_parts
+from codegen.corpus import Sample, load_samples, misfiled, observations, split_parts
 from codegen.models import ModelError, build_models, render_type
 from codegen.naming import Naming, OperationNaming
-from codegen.overrides import Overrides
+from codegen.overrides import OVERRIDES_PATH, Overrides, load_overrides
 from codegen.shapes import Arr, Obj, Prim, Union, infer_all, merge_kinds
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -207,3 +214,59 @@ def test_a_field_real_data_has_but_no_sample_shows_is_added_until_a_sample_shows
     )
     with pytest.raises(ModelError, match="drop them"):
         build_models(inferred, _naming(names), None, added)
+
+
+def _sample(op_id: str, path: str, file: str = "x/1.json") -> Sample:
+    return Sample(file, op_id, "GET", path, "", "src", {"id": 1})
+
+
+def test_a_sample_whose_path_is_not_its_operations_is_refused() -> None:
+    templates = {"movie-details": "/3/movie/{movie_id}", "tv-series-details": "/3/tv/{series_id}"}
+    fine = _sample("movie-details", "/3/movie/550")
+    wrong = _sample("movie-details", "/3/tv/1399")
+    deeper = _sample("movie-details", "/3/movie/550/credits")
+    assert misfiled([fine], templates) == []
+    assert misfiled([wrong, deeper], templates) == [
+        "tests/corpus/responses/x/1.json: path '/3/tv/1399' is not '/3/movie/{movie_id}'",
+        "tests/corpus/responses/x/1.json: path '/3/movie/550/credits' is not '/3/movie/{movie_id}'",
+    ]
+
+
+def test_the_corpus_index_order_does_not_matter(tmp_path: Path) -> None:
+    entries = [
+        ("tv-series-details", "b.json", "/3/tv/1"),
+        ("movie-details", "z.json", "/3/movie/2"),
+        ("movie-details", "a.json", "/3/movie/1"),
+    ]
+    (tmp_path / "responses").mkdir()
+    for _, file, _ in entries:
+        (tmp_path / "responses" / file).write_text('{"id": 1}')
+
+    def index(order: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+        (tmp_path / "samples.toml").write_text(
+            "".join(
+                f'[[sample]]\nfile = "{f}"\noperation_id = "{o}"\npath = "{p}"\n\n'
+                for o, f, p in order
+            )
+        )
+        return [(s.operation_id, s.file) for s in load_samples(tmp_path)]
+
+    assert index(entries) == index(entries[::-1]) == sorted((o, f) for o, f, _ in entries)
+
+
+def test_fields_no_recording_shows_yet_are_listed_with_their_evidence() -> None:
+    """The [[field]] overrides taken from the issue's text alone: replace each by a recorded
+    response when one arrives (the generator then refuses the entry)."""
+    entries = tomllib.loads(OVERRIDES_PATH.read_text())["field"]
+    assert all(entry.get("evidence") for entry in entries)
+    unrecorded = sorted(e["name"] for e in entries if "no recording" in e["evidence"])
+    assert unrecorded == sorted(
+        ["softcore", "iso_3166_1", "first_credit_air_date", "page", "total_pages", "total_results"]
+    )
+
+
+def test_a_field_override_without_evidence_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "overrides.toml"
+    path.write_text('[[field]]\nname = "x"\ntype = "int"\nat = ["op:$"]\nreason = "seen"\n')
+    with pytest.raises(ValueError, match="says no evidence"):
+        load_overrides(path)

@@ -265,7 +265,7 @@ class Avatar(TMDBStruct, kw_only=True, frozen=True):
 
 
 class CastMember(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `movies.credits`, `tv_episodes.credits`, `tv_episodes.details`, `tv_seasons.credits` ...."""
+    """Returned within `movies.credits`, `tv_episodes.credits`, `tv_episodes.details`, `tv_seasons.credits` and 2 more."""
 
     id: int
     adult: bool | None = None
@@ -296,14 +296,14 @@ class Certifications(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Change(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `movies.changes`, `people.changes`, `tv_episodes.changes`, `tv_seasons.changes` ...."""
+    """Returned within `movies.changes`, `people.changes`, `tv_episodes.changes`, `tv_seasons.changes` and 1 more."""
 
     key: str | None = None
     items: list[ChangeItem] | None = None
 
 
 class ChangeItem(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `movies.changes`, `people.changes`, `tv_episodes.changes`, `tv_seasons.changes` ...."""
+    """Returned within `movies.changes`, `people.changes`, `tv_episodes.changes`, `tv_seasons.changes` and 1 more."""
 
     id: str
     action: str | None = None
@@ -322,7 +322,7 @@ class ChangedId(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Changes(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `movies.changes`, `people.changes`, `tv_episodes.changes`, `tv_seasons.changes` ...."""
+    """Returned within `movies.changes`, `people.changes`, `tv_episodes.changes`, `tv_seasons.changes` and 1 more."""
 
     changes: list[Change] | None = None
 
@@ -523,7 +523,7 @@ class Credits(TMDBStruct, kw_only=True, frozen=True):
 
 
 class CrewMember(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `movies.credits`, `tv_episodes.credits`, `tv_episodes.details`, `tv_seasons.credits` ...."""
+    """Returned within `movies.credits`, `tv_episodes.credits`, `tv_episodes.details`, `tv_seasons.credits` and 2 more."""
 
     id: int
     adult: bool | None = None
@@ -625,7 +625,7 @@ class EpisodeSummary(
 
 
 class ExternalIds(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `movies.external_ids`, `people.external_ids`, `tv_episodes.external_ids`, `tv_seasons.external_ids` ...."""
+    """Returned within `movies.external_ids`, `people.external_ids`, `tv_episodes.external_ids`, `tv_seasons.external_ids` and 1 more."""
 
     id: int | None = None
     imdb_id: str | None = None
@@ -652,7 +652,7 @@ class FindResults(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Genre(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `genres.movie_list`, `genres.tv_list`, `movies.details`, `tv_series.details` ...."""
+    """Returned within `genres.movie_list`, `genres.tv_list`, `movies.details`, `tv_series.details` and 1 more."""
 
     id: int
     name: str | None = None
@@ -679,7 +679,7 @@ class GuestSession(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Image(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `collections.images`, `companies.images`, `movies.images`, `networks.images` ...."""
+    """Returned within `collections.images`, `companies.images`, `movies.images`, `networks.images` and 4 more."""
 
     aspect_ratio: float | None = None
     height: int | None = None
@@ -908,7 +908,7 @@ class MovieSummary(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
 
 
 class Network(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `tv_episode_groups.details`, `tv_seasons.details`, `tv_series.details`, `tv_series.episode_groups` ...."""
+    """Returned within `tv_episode_groups.details`, `tv_seasons.details`, `tv_series.details`, `tv_series.episode_groups` and 1 more."""
 
     id: int
     logo_path: str | None = None
@@ -1184,7 +1184,7 @@ class TmdbAvatar(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Translation(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `collections.translations`, `movies.translations`, `people.translations`, `tv_episodes.translations` ...."""
+    """Returned within `collections.translations`, `movies.translations`, `people.translations`, `tv_episodes.translations` and 2 more."""
 
     iso_3166_1: str | None = None
     iso_639_1: str | None = None
@@ -1206,7 +1206,7 @@ class TranslationData(TMDBStruct, kw_only=True, frozen=True):
 
 
 class Translations(TMDBStruct, kw_only=True, frozen=True):
-    """Returned within `collections.translations`, `movies.translations`, `people.translations`, `tv_episodes.translations` ...."""
+    """Returned within `collections.translations`, `movies.translations`, `people.translations`, `tv_episodes.translations` and 2 more."""
 
     id: int | None = None
     translations: list[Translation] | None = None
