@@ -9,8 +9,9 @@ limiter, retries, coalescing), and the coroutines themselves stay one call.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar
+
+import msgspec
 
 from ._decode import Dropped
 from ._operation import Operation, Requester
@@ -21,8 +22,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-@dataclass(frozen=True, slots=True)
-class Response(Generic[T]):
+class Response(msgspec.Struct, Generic[T], frozen=True, gc=False):
     """One answer of TMDB: the body exactly as TMDB sent it, and the model decoded from it."""
 
     value: T
