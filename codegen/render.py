@@ -19,6 +19,8 @@ __all__ = ["GENERATOR_VERSION", "render_all"]
 
 GENERATOR_VERSION = "1"
 KINDS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+PYTHON_TYPES = {"int_or_str": "int | str"}
+"""Parameter kinds (tmdb_async._operation.ParamKind) whose annotation is not their name."""
 APPEND = "append_to_response"
 STRUCT_BASE = "TMDBStruct"
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -286,7 +288,7 @@ def _py_type(p: Param, view: OperationView) -> str:
         return f"Sequence[{' | '.join(parts)}]"
     if p.choices:
         return f"Literal[{', '.join(repr(c) for c in p.choices)}]"
-    return p.kind
+    return PYTHON_TYPES.get(p.kind, p.kind)
 
 
 def _signature(view: OperationView) -> str:

@@ -26,7 +26,8 @@ __all__ = [
 T = TypeVar("T")
 
 HttpMethod = Literal["GET", "POST", "DELETE"]
-ParamKind = Literal["str", "int", "float", "bool", "str_list", "int_list"]
+ParamKind = Literal["str", "int", "int_or_str", "float", "bool", "str_list", "int_list"]
+"""`int_or_str`: an id that is an integer or a string (old v3 list ids are 24-hex)."""
 
 
 class CacheClass(str, enum.Enum):

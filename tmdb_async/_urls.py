@@ -76,9 +76,13 @@ def _scalar(value: object, kind: ParamKind, where: str) -> str:
     elif kind == "str":
         if isinstance(value, str):
             return value
+    elif kind == "int_or_str":
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return str(value)
     else:
         raise ParameterError(f"{where}: unsupported parameter kind {kind!r}")
-    raise ParameterError(f"{where} must be {kind}, got {type(value).__name__} {value!r}")
+    expected = kind.replace("_or_", " or ")
+    raise ParameterError(f"{where} must be {expected}, got {type(value).__name__} {value!r}")
 
 
 def _items(value: object, where: str) -> list[object]:
@@ -166,6 +170,8 @@ class _Plan:
     template as they are (the hot path of every id-addressed call)."""
 
 
+_INT_KINDS = frozenset({"int", "int_or_str"})
+"""Kinds whose exact-int values fill a path as they are."""
 _plans: dict[int, _Plan] = {}
 _MAX_PLANS = 4096
 
@@ -184,7 +190,7 @@ def _plan(operation: Operation[Any]) -> _Plan:
         else piece.replace("{", "{{").replace("}", "}}")
         for i, piece in enumerate(pieces)
     )
-    fast = tuple(p.kind == "int" and not p.choices for p in params)
+    fast = tuple(p.kind in _INT_KINDS and not p.choices for p in params)
     secret = tuple(index[p.name] for p in params if p.name in SECRET_QUERY_PARAMS)
     plan = _Plan(
         operation=operation,

@@ -10,6 +10,7 @@ from tmdb_async.models import (
     CollectionSummary,
     Credits,
     Images,
+    ListDetails,
     MovieDetails,
     MovieSummary,
     PersonSummary,
@@ -79,3 +80,9 @@ async def tmdb_bytes_in_bulk(tmdb: TMDB) -> None:
     async for movie_id, result in tmdb.fetch_many(movie, [550, 551], language="de"):
         assert_type(movie_id, int)
         assert_type(result, Response[MovieDetails] | TMDBError)
+
+
+async def list_ids(tmdb: TMDB) -> None:
+    assert_type(await tmdb.lists.details(8283865), ListDetails)
+    assert_type(await tmdb.lists.details("509ec17b19c2950a0600050d"), ListDetails)
+    await tmdb.lists.details(1.5)  # type: ignore[arg-type]

@@ -166,6 +166,42 @@ def test_bad_str_path_args(value: object) -> None:
         build_request(BASE, REVIEW, (value,), {})
 
 
+LIST = Operation(
+    operation_id="list-details",
+    http_method="GET",
+    path="/3/list/{list_id}",
+    namespace="lists",
+    name="details",
+    summary="",
+    response_type=dict,
+    cache_class=CacheClass.DETAIL,
+    path_params=(PathParam("list_id", "int_or_str"),),
+)
+
+
+@pytest.mark.parametrize(
+    ("list_id", "path"),
+    [
+        (8283865, "/3/list/8283865"),
+        ("509ec17b19c2950a0600050d", "/3/list/509ec17b19c2950a0600050d"),
+    ],
+)
+def test_an_id_that_is_an_int_or_a_string(list_id: object, path: str) -> None:
+    assert build_request(BASE, LIST, (list_id,), {}).url.raw_path == path
+
+
+@pytest.mark.parametrize("value", [True, 1.5, None, "", "a/b"])
+def test_bad_int_or_str_path_args(value: object) -> None:
+    if value == "a/b":  # a string is one segment, as for any str parameter
+        assert build_request(BASE, LIST, (value,), {}).url.raw_path == "/3/list/a%2Fb"
+        return
+    with pytest.raises(ParameterError, match="list_id"):
+        build_request(BASE, LIST, (value,), {})
+    if isinstance(value, (bool, float)):
+        with pytest.raises(ParameterError, match="must be int or str"):
+            build_request(BASE, LIST, (value,), {})
+
+
 def test_parameter_error_is_value_error() -> None:
     with pytest.raises(ValueError, match="movie_id"):
         build_request(BASE, DETAILS, ("x",), {})

@@ -18,7 +18,9 @@ class ListsApi:
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
 
-    async def add_movie(self, list_id: int, /, *, session_id: str, media_id: int) -> StatusResponse:
+    async def add_movie(
+        self, list_id: int | str, /, *, session_id: str, media_id: int
+    ) -> StatusResponse:
         """Add Movie: add a movie to a list.
 
         `POST /3/list/{list_id}/add_item` · cache: never ·
@@ -29,7 +31,7 @@ class ListsApi:
         )
 
     async def check_item_status(
-        self, list_id: int, /, *, language: str | None = None, movie_id: int | None = None
+        self, list_id: int | str, /, *, language: str | None = None, movie_id: int | None = None
     ) -> ListItemStatus:
         """Check Item Status: use this method to check if an item has already been added to the list.
 
@@ -40,7 +42,9 @@ class ListsApi:
             ops.LISTS_CHECK_ITEM_STATUS, (list_id,), {"language": language, "movie_id": movie_id}
         )
 
-    async def clear(self, list_id: int, /, *, session_id: str, confirm: bool) -> StatusResponse:
+    async def clear(
+        self, list_id: int | str, /, *, session_id: str, confirm: bool
+    ) -> StatusResponse:
         """Clear: clear all items from a list.
 
         `POST /3/list/{list_id}/clear` · cache: never ·
@@ -65,7 +69,7 @@ class ListsApi:
             {"name": name, "description": description, "language": language},
         )
 
-    async def delete(self, list_id: int, /, *, session_id: str) -> StatusResponse:
+    async def delete(self, list_id: int | str, /, *, session_id: str) -> StatusResponse:
         """Delete: delete a list.
 
         `DELETE /3/list/{list_id}` · cache: never ·
@@ -76,7 +80,7 @@ class ListsApi:
         )
 
     async def details(
-        self, list_id: int, /, *, language: str | None = None, page: int | None = None
+        self, list_id: int | str, /, *, language: str | None = None, page: int | None = None
     ) -> ListDetails:
         """Details.
 
@@ -88,7 +92,7 @@ class ListsApi:
         )
 
     async def remove_movie(
-        self, list_id: int, /, *, session_id: str, media_id: int
+        self, list_id: int | str, /, *, session_id: str, media_id: int
     ) -> StatusResponse:
         """Remove Movie: remove a movie from a list.
 

@@ -978,7 +978,7 @@ LISTS_ADD_MOVIE: Final[Operation[StatusResponse]] = Operation(
     summary="Add Movie",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("list_id", "int"),),
+    path_params=(PathParam("list_id", "int_or_str"),),
     query_params=(QueryParam("session_id", "session_id", "str"),),
     body_params=(BodyParam("media_id", "int"),),
 )
@@ -991,7 +991,7 @@ LISTS_CHECK_ITEM_STATUS: Final[Operation[ListItemStatus]] = Operation(
     summary="Check Item Status",
     response_type=ListItemStatus,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("list_id", "int"),),
+    path_params=(PathParam("list_id", "int_or_str"),),
     query_params=(
         QueryParam("language", "language", "str"),
         QueryParam("movie_id", "movie_id", "int"),
@@ -1006,7 +1006,7 @@ LISTS_CLEAR: Final[Operation[StatusResponse]] = Operation(
     summary="Clear",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("list_id", "int"),),
+    path_params=(PathParam("list_id", "int_or_str"),),
     query_params=(
         QueryParam("session_id", "session_id", "str"),
         QueryParam("confirm", "confirm", "bool"),
@@ -1037,7 +1037,7 @@ LISTS_DELETE: Final[Operation[StatusResponse]] = Operation(
     summary="Delete",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("list_id", "int"),),
+    path_params=(PathParam("list_id", "int_or_str"),),
     query_params=(QueryParam("session_id", "session_id", "str"),),
 )
 LISTS_DETAILS: Final[Operation[ListDetails]] = Operation(
@@ -1049,7 +1049,7 @@ LISTS_DETAILS: Final[Operation[ListDetails]] = Operation(
     summary="Details",
     response_type=ListDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("list_id", "int"),),
+    path_params=(PathParam("list_id", "int_or_str"),),
     query_params=(
         QueryParam("language", "language", "str"),
         QueryParam("page", "page", "int"),
@@ -1064,7 +1064,7 @@ LISTS_REMOVE_MOVIE: Final[Operation[StatusResponse]] = Operation(
     summary="Remove Movie",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("list_id", "int"),),
+    path_params=(PathParam("list_id", "int_or_str"),),
     query_params=(QueryParam("session_id", "session_id", "str"),),
     body_params=(BodyParam("media_id", "int"),),
 )

@@ -192,6 +192,12 @@ def _account_lists(
     return 200, _paged(items, page)
 
 
+def _saved(fake: FakeTMDB, path_args: Mapping[str, int | str]) -> SavedList | None:
+    """The list a user made here (an integer id), if `list_id` names one."""
+    list_id = path_args["list_id"]
+    return fake._state.lists.get(list_id) if isinstance(list_id, int) else None
+
+
 def _list_details(
     fake: FakeTMDB,
     op: Operation[Any],
@@ -199,7 +205,7 @@ def _list_details(
     query: Mapping[str, str],
     page: int,
 ) -> tuple[int, Any]:
-    lst = fake._state.lists.get(int(path_args["list_id"]))
+    lst = _saved(fake, path_args)
     if lst is None:
         return 200, fake.data.build(op, path_args, page=page)
     items = [fake.data.entity(MovieSummary, i, op=op, tagged=True) for i in lst.items]
@@ -226,8 +232,7 @@ def _list_item_status(
     query: Mapping[str, str],
     page: int,
 ) -> tuple[int, Any]:
-    list_id = int(path_args["list_id"])
-    lst = fake._state.lists.get(list_id)
+    lst = _saved(fake, path_args)
     try:
         movie_id = int(query.get("movie_id", "0"))
     except ValueError:
@@ -396,7 +401,7 @@ def _mark(table_name: str) -> _Write:
 
 def _owned_list(fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any) -> SavedList:
     key = fake._account_session(query, op)
-    lst = fake._state.lists.get(int(path_args["list_id"]))
+    lst = _saved(fake, path_args)
     if lst is None:
         raise tmdb_error(34)
     if lst.owner != key:

@@ -458,7 +458,8 @@ class FakeTMDB:
         args: dict[str, int | str] = {}
         for param in op.path_params:
             raw = match[param.name]
-            value: int | str = int(raw) if param.kind == "int" else raw
+            numeric = param.kind == "int" or (param.kind == "int_or_str" and raw.isdigit())
+            value: int | str = int(raw) if numeric else raw
             if param.choices and raw not in param.choices:
                 raise tmdb_error(34)
             if param.name.endswith("_id") and self._is_missing(param.name, value):
