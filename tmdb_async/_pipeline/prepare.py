@@ -81,7 +81,10 @@ class Prepare:
         body: Mapping[str, object] | None = None,
     ) -> T:
         """Send `operation` with these arguments and return the decoded response."""
-        reply = await self._reply(operation, path_args, query, body)
+        call = self._checked_call(operation, path_args, query, body)
+        reply = await self._inner.send(call)
+        if reply.error is not None or reply.drops or reply.coerced:
+            self._settle(call, reply)
         return reply.value  # type: ignore[no-any-return]  # the operation's response type
 
     async def respond(
@@ -92,32 +95,35 @@ class Prepare:
         body: Mapping[str, object] | None = None,
     ) -> Response[T]:
         """Like `request`, with TMDB's body and what decoding left out."""
-        reply = await self._reply(operation, path_args, query, body)
+        call = self._checked_call(operation, path_args, query, body)
+        reply = await self._inner.send(call)
+        if reply.error is not None or reply.drops or reply.coerced:
+            self._settle(call, reply)
         return Response(reply.value, reply.body, reply.drops, reply.coerced)
 
-    async def _reply(
+    def _checked_call(
         self,
         operation: Operation[Any],
         path_args: tuple[object, ...],
         query: Mapping[str, object],
         body: Mapping[str, object] | None,
-    ) -> Reply:
-        """The reply with a value: its error is raised, what decoding left out reported."""
+    ) -> Call:
+        """The call to send (stages raise nothing but cancellation: errors come in replies)."""
         if self._closed():
             raise RuntimeError("this TMDB client is closed; create a new one")
         try:
-            call = self._call(operation, path_args, query, body)
-            reply = await self._inner.send(call)
-        except TMDBError as err:  # a ParameterError: nothing was sent
+            return self._call(operation, path_args, query, body)
+        except TMDBError as err:  # a ParameterError: nothing is sent
             self.stats.errors[type(err).__name__] += 1
             raise
+
+    def _settle(self, call: Call, reply: Reply) -> None:
+        """Raise the reply's error, or report what decoding left out of its value."""
         error = reply.error
         if error is not None:
             self.stats.errors[type(error).__name__] += 1
             raise error
-        if reply.drops or reply.coerced:
-            self._report(call, reply)
-        return reply
+        self._report(call, reply)
 
     def _call(
         self,
