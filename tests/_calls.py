@@ -11,6 +11,7 @@ from tmdb_async._operation import Operation, QueryParam
 
 PLACEHOLDERS: dict[str, Any] = {
     "int": 7,
+    "int_or_str": "509ec17b19c2950a0600050d",
     "float": 8.5,
     "bool": True,
     "str": "x",
@@ -39,7 +40,7 @@ def call_arguments(op: Operation[Any], method: Any) -> tuple[tuple[Any, ...], di
 
 
 def _typed(kind: str, text: str) -> Any:
-    if kind == "int":
+    if kind == "int" or (kind == "int_or_str" and text.isdigit()):
         return int(text)
     if kind == "float":
         return float(text)

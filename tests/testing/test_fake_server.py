@@ -96,7 +96,7 @@ async def _prepare(
     for param in op.path_params:
         if param.name == "guest_session_id":
             args[param.name] = fake.create_guest_session()
-        elif param.kind == "int":
+        elif param.kind in ("int", "int_or_str"):
             args[param.name] = 1 if param.name.endswith("_number") else 550
         else:
             args[param.name] = STR_ARGS[param.name]
