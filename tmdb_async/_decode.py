@@ -85,6 +85,8 @@ _JSON_KINDS: dict[str, Any] = {
     "object": dict,
 }
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
 Token = str | int | None
 """A step of a JSON path: a key, a list index, or None for "some value of this map"."""
 
@@ -221,6 +223,7 @@ class _Problem:
         self.got: str | None = None
         self.missing: str | None = None
         self.invalid: str | None = None
+        self._seen: dict[tuple[type, Any], bool] = {}
         if match := _EXPECTED.match(text):
             self.expected, self.got = match["expected"], match["got"]
         elif match := _MISSING.match(text):
@@ -243,7 +246,13 @@ class _Problem:
         target = _target(self.expected) if self.got is not None else None
         if target is None:
             return None
-        return not _fits(value, target)
+        if type(value) not in _SCALARS:
+            return not _fits(value, target)
+        key = (type(value), value)  # siblings often repeat one bad value: convert it once
+        known = self._seen.get(key)
+        if known is None:
+            known = self._seen[key] = not _fits(value, target)
+        return known
 
     @property
     def may_be_tag(self) -> bool:
