@@ -619,14 +619,15 @@ def gather_templated_parts(
     body: bytes,
     templates: Sequence[AppendTemplate],
     requested: str | None,
-) -> tuple[T, tuple[Dropped, ...]]:
+) -> Decoded[T]:
     """Fill each template's field from the numbered parts asked for (`season/1,season/3`).
 
     TMDB answers `season/N` under its own key, which no Struct field can name in advance;
     only requests that asked for such parts pay for this second look at `body` (which
     decoded as the result, so it is a JSON object). Each part is decoded on its own: drops
     inside one carry its key in their paths (`$.season/1.episodes[2]`), and a part that does
-    not fit at all is itself dropped (`$.season/1`), the rest of the response kept.
+    not fit at all is itself dropped (`$.season/1`), the rest of the response kept. The
+    result says what the parts lack and whether one of them was coerced.
     """
     wanted: dict[AppendTemplate, list[tuple[int, str]]] = {}
     for template in templates:
@@ -636,9 +637,10 @@ def gather_templated_parts(
             if part.startswith(prefix) and suffix.isdigit():
                 wanted.setdefault(template, []).append((int(suffix), part))
     if not wanted:
-        return result, ()
+        return Decoded(result)
     raw = decoder_for(dict[str, msgspec.Raw]).decode(body)
     drops: list[Dropped] = []
+    coerced = False
     updates: dict[str, dict[int, Any]] = {}
     for template, parts in wanted.items():
         values = updates[template.field] = {}
@@ -652,12 +654,13 @@ def gather_templated_parts(
                 drops.append(Dropped(_in(key, cause.path), cause.expected, cause.got, f"$.{key}"))
                 continue
             values[number] = decoded.value
+            coerced = coerced or decoded.coerced
             drops += [
                 Dropped(_in(key, d.path), d.expected, d.got, _in(key, d.removed))
                 for d in decoded.drops
             ]
     replaced: T = msgspec.structs.replace(result, **updates)  # type: ignore[type-var]
-    return replaced, tuple(drops)
+    return Decoded(replaced, tuple(drops), coerced)
 
 
 def _in(key: str, path: str) -> str:

@@ -26,8 +26,8 @@ def decode_sample(sample: Sample) -> tuple[Any, tuple[Dropped, ...]]:
     body = raw_body(sample)
     decoded = decode_tolerant(body, op.response_type)
     requested = parse_qs(sample.query).get("append_to_response", [None])[0]
-    value, more = gather_templated_parts(decoded.value, body, op.append_templates, requested)
-    return value, decoded.drops + more
+    parts = gather_templated_parts(decoded.value, body, op.append_templates, requested)
+    return parts.value, decoded.drops + parts.drops
 
 
 def test_the_corpus_is_indexed() -> None:

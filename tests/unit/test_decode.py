@@ -394,9 +394,11 @@ def test_appended_numbered_parts_decode_one_by_one() -> None:
         {"id": 1399, "name": "GoT", "season/1": season, "season/2": None, "season/3": []}
     )
     details = decode_tolerant(body, ops.TV_SERIES_DETAILS.response_type).value
-    value, drops = gather_templated_parts(
+    parts = gather_templated_parts(
         details, body, ops.TV_SERIES_DETAILS.append_templates, "season/1,season/2,season/3"
     )
+    value, drops = parts.value, parts.drops
+    assert parts.coerced is False
     assert value.name == "GoT"
     assert list(value.appended_seasons) == [1]  # type: ignore[attr-defined]
     assert [(d.path, d.expected, d.got, d.removed) for d in drops] == [
@@ -416,3 +418,16 @@ def test_a_plain_media_type_field_is_dropped_not_taken_for_a_tag() -> None:
     value, drops = tolerant(body, Page[Image])
     assert value.results == [Image(file_path="/a.jpg"), Image(file_path="/b.jpg")]
     assert drops == (Dropped("$.results[0].media_type", "str", "null", "$.results[0].media_type"),)
+
+
+def test_a_coerced_appended_part_makes_the_response_coerced() -> None:
+    from tmdb_async._generated import operations as ops
+
+    body = msgspec.json.encode({"id": 1399, "season/4": {"id": 9, "season_number": "4"}})
+    details = decode_tolerant(body, ops.TV_SERIES_DETAILS.response_type)
+    assert details.coerced is False
+    parts = gather_templated_parts(
+        details.value, body, ops.TV_SERIES_DETAILS.append_templates, "season/4"
+    )
+    assert (parts.drops, parts.coerced) == ((), True)
+    assert parts.value.appended_seasons[4].season_number == 4  # type: ignore[attr-defined]

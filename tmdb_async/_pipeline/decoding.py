@@ -121,10 +121,8 @@ def _decoded(call: Call, status: int, headers: Mapping[str, str], body: bytes) -
         drops, coerced = (), False
     if operation.append_templates:
         requested = call.request.url.query.get(APPEND_TO_RESPONSE)
-        value, part_drops = gather_templated_parts(
-            value, body, operation.append_templates, requested
-        )
-        drops += part_drops
+        parts = gather_templated_parts(value, body, operation.append_templates, requested)
+        value, drops, coerced = parts.value, drops + parts.drops, coerced or parts.coerced
     return Reply(status, headers, body, value, drops=drops, coerced=coerced)
 
 
