@@ -50,6 +50,8 @@ class TMDB(Namespaces):
 
     Credentials come from `access_token`/`api_key`, else from `TMDB_ACCESS_TOKEN`/`TMDB_API_KEY`.
     Every option is validated here, before any I/O; see `resolve_options` for the rules.
+    `rate_limit_store="redis://..."` shares the `rate_limit` budget with other processes
+    (per machine by default; `rate_limit_scope="global"` for one budget everywhere).
     """
 
     def __init__(
@@ -67,6 +69,8 @@ class TMDB(Namespaces):
         language: str | None = None,
         region: str | None = None,
         session: aiohttp.ClientSession | None = None,
+        rate_limit_store: str | None = None,
+        rate_limit_scope: str | None = None,
     ) -> None:
         options = resolve_options(
             access_token=access_token,
@@ -81,6 +85,8 @@ class TMDB(Namespaces):
             language=language,
             region=region,
             session=session,
+            rate_limit_store=rate_limit_store,
+            rate_limit_scope=rate_limit_scope,
         )
         self._bind(options, Transport(options), ImageUrls())
 

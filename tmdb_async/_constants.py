@@ -36,6 +36,13 @@ __all__ = [
     "MEMORY_CACHE_MAX_ENTRIES",
     "RATE_LIMIT",
     "RATE_LIMIT_BURST",
+    "RATE_LIMIT_KEY_PREFIX",
+    "RATE_LIMIT_PEERS_WINDOW",
+    "RATE_LIMIT_PROBE_INTERVAL",
+    "RATE_LIMIT_REJOIN_GRACE",
+    "RATE_LIMIT_SHARED_BURST",
+    "RATE_LIMIT_STATE_TTL",
+    "RATE_LIMIT_STORE_TIMEOUT",
     "REDIS_CLEAR_BATCH",
     "REDIS_CONNECT_TIMEOUT",
     "REDIS_SOCKET_TIMEOUT",
@@ -139,3 +146,23 @@ REDIS_SOCKET_TIMEOUT: Final = 1.0
 REDIS_CONNECT_TIMEOUT: Final = 1.0
 REDIS_CLEAR_BATCH: Final = 500
 """Keys per SCAN/UNLINK round of `cache_clear()`."""
+
+# The rate budget shared through Redis (docs/distributed.md). Keys are
+# "<RATE_LIMIT_KEY_PREFIX>:host:<hostname>" (default), ":global" or ":name:<label>": no credential.
+RATE_LIMIT_KEY_PREFIX: Final = "tmdb-ratelimit:v1"
+"""Not under `tmdb:`, so `cache_clear()` never resets a budget other processes are using."""
+RATE_LIMIT_SHARED_BURST: Final = 1
+"""Requests a shared budget lets through at once. Processes sharing a budget keep it busy, where
+a burst buys no throughput; without one, their requests are evenly spaced and the late ones
+(a busy event loop, a slower path to Redis) cannot bunch up past the rate in TMDB's count."""
+RATE_LIMIT_STORE_TIMEOUT: Final = 0.5
+"""Seconds one Redis call of the shared limiter may take before the process falls back."""
+RATE_LIMIT_PROBE_INTERVAL: Final = 0.5
+"""Seconds between two attempts to reach Redis again while falling back."""
+RATE_LIMIT_REJOIN_GRACE: Final = 2.0
+"""Seconds the fallback share stays a cap after rejoining, while the other processes rejoin
+(each probes every RATE_LIMIT_PROBE_INTERVAL): the total never exceeds the budget."""
+RATE_LIMIT_PEERS_WINDOW: Final = 10.0
+"""Seconds: the processes that acquired within this window are the peers a fallback divides by."""
+RATE_LIMIT_STATE_TTL: Final = 60.0
+"""Seconds an idle budget's state stays in Redis (then it starts afresh, at the full rate)."""

@@ -53,6 +53,8 @@ class ClientOptions:
     language: str | None
     region: str | None
     session: aiohttp.ClientSession | None
+    rate_limit_store: str | None = field(default=None, repr=False)  # may hold a password
+    rate_limit_scope: str | None = None
 
 
 def _number(name: str, value: object, *, minimum: float, strict: bool) -> float:
@@ -128,6 +130,41 @@ def _cache(value: object) -> object:
     return value
 
 
+_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A budget's name: a hostname, an IP, a NAT gateway's label."""
+
+
+def _rate_limit_store(value: object, rate_limit: float | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        scheme = URL(value).scheme if isinstance(value, str) else None
+    except ValueError:
+        scheme = None
+    if scheme not in {"redis", "rediss", "unix"}:
+        # Never echo the value: a URL of another scheme may still carry a password.
+        raise ParameterError(
+            "rate_limit_store must be a redis://, rediss:// or unix:// URL"
+            f" (got {type(value).__name__} with scheme {scheme!r})"
+        )
+    if rate_limit is None:
+        raise ParameterError("rate_limit_store shares a rate budget: it needs a rate_limit")
+    return str(value)
+
+
+def _rate_limit_scope(value: object, store: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SCOPE.fullmatch(value):
+        raise ParameterError(
+            'rate_limit_scope must be "host" (the default), "global" or a name of letters,'
+            f" digits, '.', '_' and '-' (at most 100), got {value!r}"
+        )
+    if store is None:
+        raise ParameterError("rate_limit_scope names a budget in Redis: set rate_limit_store too")
+    return value
+
+
 def resolve_options(
     *,
     access_token: str | None = None,
@@ -142,6 +179,8 @@ def resolve_options(
     language: str | None = None,
     region: str | None = None,
     session: aiohttp.ClientSession | None = None,
+    rate_limit_store: str | None = None,
+    rate_limit_scope: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientOptions:
     """Resolve and validate the options of a client; raise ParameterError before any I/O.
@@ -150,6 +189,8 @@ def resolve_options(
     (`TMDB_ACCESS_TOKEN`, then `TMDB_API_KEY`); the bearer token wins when both exist.
     The base URL comes from `base_url`, else `TMDB_BASE_URL`, else TMDB's API. Credentials
     are required for TMDB's own host only: a proxy or a fake server may not need them.
+    `rate_limit_store` (a Redis URL) shares the `rate_limit` budget with every client naming
+    the same `rate_limit_scope`: None or "host" (this machine), "global", or a name.
     """
     env = os.environ if environ is None else environ
     for name, secret in (("access_token", access_token), ("api_key", api_key)):
@@ -175,20 +216,22 @@ def resolve_options(
             f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
         )
 
+    rate = None if rate_limit is None else _number("rate_limit", rate_limit, minimum=0, strict=True)
+    store = _rate_limit_store(rate_limit_store, rate)
     return ClientOptions(
         credentials=credentials,
         base_url=resolved_url,
         cache=_cache(cache),
         cache_ttl=_cache_ttl(cache_ttl),
-        rate_limit=None
-        if rate_limit is None
-        else _number("rate_limit", rate_limit, minimum=0, strict=True),
+        rate_limit=rate,
         max_connections=_integer("max_connections", max_connections, minimum=1),
         max_retries=_integer("max_retries", max_retries, minimum=0),
         timeout=_timeout(timeout),
         language=_text("language", language),
         region=_text("region", region),
         session=session,
+        rate_limit_store=store,
+        rate_limit_scope=_rate_limit_scope(rate_limit_scope, store),
     )
 
 

@@ -18,7 +18,7 @@ from ._constants import LOGGER_NAME, USER_AGENT
 from ._decode import decode, decoder_for, gather_templated_parts
 from ._errors import DecodeError, NotFoundError, TMDBError, TransportError, error_from_response
 from ._options import ClientOptions
-from ._ratelimit import RateLimiter
+from ._ratelimit import Limiter, make_limiter
 from ._requester import Operation
 from ._retry import Failure, Outcome, RetryPolicy, decide, parse_retry_after
 from ._singleflight import SingleFlight
@@ -80,7 +80,7 @@ class Transport:
         self._wire: Wire | None = None
         self._clock: Clock
         self._policy: RetryPolicy
-        self._limiter: RateLimiter | None
+        self._limiter: Limiter | None
         self._flights: SingleFlight[tuple[str, str], tuple[bytes, Any, Mapping[str, str]]]
         self._cache: ResponseCache | None
         self.stats: Stats
@@ -91,8 +91,12 @@ class Transport:
         else:
             self._clock = clock or LoopClock()
             self._policy = retry_policy or RetryPolicy(max_retries=options.max_retries)
-            rate = options.rate_limit
-            self._limiter = None if rate is None else RateLimiter(rate, clock=self._clock)
+            self._limiter = make_limiter(
+                options.rate_limit,
+                store=options.rate_limit_store,
+                scope=options.rate_limit_scope,
+                clock=self._clock,
+            )
             self._flights = SingleFlight()
             self.stats = Stats()
             self._cache = make_cache(
@@ -444,6 +448,8 @@ class Transport:
             return
         if self._cache is not None:
             await self._cache.aclose()
+        if self._limiter is not None:
+            await self._limiter.aclose()
         wire, self._wire = self._wire, None
         if wire is not None:
             await wire.aclose()
