@@ -48,15 +48,19 @@ def test_generated_imports_only_the_requester_and_itself() -> None:
 
 def test_transport_side_never_imports_generated_or_client() -> None:
     for stem in TRANSPORT_SIDE:
-        path = PACKAGE / f"{stem}.py"
-        if not path.exists():
-            continue
-        for name in imported_modules(path):
-            assert not name.startswith(
-                ("tmdb_async._generated", "tmdb_async._client", "tmdb_async.models")
-            ), f"{stem} imports {name}"
+        module = PACKAGE / f"{stem}.py"
+        paths = [module] if module.exists() else sorted((PACKAGE / stem).glob("*.py"))
+        for path in paths:
+            for name in imported_modules(path):
+                assert not name.startswith(
+                    ("tmdb_async._generated", "tmdb_async._client", "tmdb_async.models")
+                ), f"{path.name} imports {name}"
     for path in (PACKAGE / "_cache").glob("*.py"):
         assert not any("_generated" in n or "_client" in n for n in imported_modules(path)), path
+
+
+def test_the_rate_limiters_are_checked_as_a_package() -> None:
+    assert "tmdb_async._clock.Clock" in imported_modules(PACKAGE / "_ratelimit" / "_local.py")
 
 
 def test_the_checker_sees_relative_imports() -> None:

@@ -98,12 +98,37 @@ def test_rate_limit_off() -> None:
         ({"api_key": ""}, "api_key must be a non-empty string"),
         ({"api_key": "abc\r\nX-Evil: 1"}, "api_key must be printable ASCII without spaces"),
         ({"access_token": "ey J"}, "access_token must be printable ASCII without spaces"),
+        ({"rate_limit_store": "memcached://x"}, "rate_limit_store must be a redis://"),
+        ({"rate_limit_store": 6379}, "rate_limit_store must be a redis://"),
+        ({"rate_limit_store": "redis://x", "rate_limit": None}, "it needs a rate_limit"),
+        ({"rate_limit_store": "redis://x", "rate_limit_scope": "a b"}, "rate_limit_scope must"),
+        ({"rate_limit_store": "redis://x", "rate_limit_scope": ""}, "rate_limit_scope must"),
+        ({"rate_limit_store": "redis://x", "rate_limit_scope": "x" * 101}, "at most 100"),
+        ({"rate_limit_scope": "global"}, "set rate_limit_store too"),
     ],
 )
 def test_invalid_options(kwargs: dict[str, object], match: str) -> None:
     kwargs.setdefault("api_key", KEY)
     with pytest.raises(ParameterError, match=match):
         resolve_options(environ={}, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_shared_rate_budget() -> None:
+    options = resolve_options(
+        api_key=KEY,
+        environ={},
+        rate_limit_store="redis://:REDIS-PW@localhost:6379/0",
+        rate_limit_scope="nat-gateway.1",
+    )
+    assert options.rate_limit_store == "redis://:REDIS-PW@localhost:6379/0"
+    assert options.rate_limit_scope == "nat-gateway.1"
+    assert "REDIS-PW" not in repr(options)
+
+
+def test_a_bad_store_url_is_never_echoed() -> None:
+    with pytest.raises(ParameterError) as raised:
+        resolve_options(api_key=KEY, environ={}, rate_limit_store="http://user:PASSWORD@x")
+    assert "PASSWORD" not in str(raised.value)
 
 
 def test_a_credential_from_the_environment_is_checked_too() -> None:

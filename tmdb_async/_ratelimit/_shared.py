@@ -57,12 +57,48 @@ from ._local import RateLimiter
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
 
-__all__ = ["BUDGET_SCRIPT", "SharedRateLimiter", "budget_key"]
+__all__ = ["BUDGET_SCRIPT", "SharedRateLimiter", "budget_key", "script_args"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
 BUDGET_SCRIPT: Final = resources.files(__package__).joinpath("_budget.lua").read_text("utf-8")
 _STORE_ERRORS: Final = (RedisError, OSError, asyncio.TimeoutError)
+
+
+def script_args(
+    *,
+    max_rate: float,
+    burst: float,
+    successes: int = 0,
+    limited: bool = False,
+    retry_after: float | None = None,
+    take: bool = True,
+    member: str,
+    increase: float = ADAPTIVE_INCREASE,
+    decrease: float = ADAPTIVE_DECREASE,
+    min_rate: float = ADAPTIVE_MIN_RATE,
+    cooldown: float = ADAPTIVE_COOLDOWN,
+    retry_after_max: float = RETRY_AFTER_MAX,
+    peers_window: float = RATE_LIMIT_PEERS_WINDOW,
+    state_ttl: float = RATE_LIMIT_STATE_TTL,
+) -> list[Any]:
+    """The ARGV of `_budget.lua`, in its order (the tunables default to the client's)."""
+    return [
+        max_rate,
+        burst,
+        successes,
+        int(limited),
+        -1 if retry_after is None else retry_after,
+        int(take),
+        member,
+        increase,
+        decrease,
+        min_rate,
+        cooldown,
+        retry_after_max,
+        peers_window,
+        state_ttl,
+    ]
 
 
 def budget_key(scope: str | None) -> str:
@@ -128,22 +164,15 @@ class SharedRateLimiter:
         """Run the script once; the seconds to wait for the slot taken (0 without `take`)."""
         script = self._connect()
         successes, self._successes = self._successes, 0
-        args: list[Any] = [
-            self.max_rate,
-            self.burst,
-            successes,
-            int(limited),
-            -1 if retry_after is None else retry_after,
-            int(take),
-            self._member,
-            ADAPTIVE_INCREASE,
-            ADAPTIVE_DECREASE,
-            ADAPTIVE_MIN_RATE,
-            ADAPTIVE_COOLDOWN,
-            RETRY_AFTER_MAX,
-            RATE_LIMIT_PEERS_WINDOW,
-            RATE_LIMIT_STATE_TTL,
-        ]
+        args = script_args(
+            max_rate=self.max_rate,
+            burst=self.burst,
+            successes=successes,
+            limited=limited,
+            retry_after=retry_after,
+            take=take,
+            member=self._member,
+        )
         try:
             delay, rate, peers = await script(keys=[self.key, f"{self.key}:peers"], args=args)
         except BaseException:
