@@ -33,6 +33,9 @@ class Progress(Protocol):
     def advance(self, *, failed: bool = False) -> None:
         """One more item done (or failed)."""
 
+    def advance_by(self, items: int, failed: int = 0) -> None:
+        """`items` more done, `failed` of them failed (negative: work lost, to be done again)."""
+
     def stop(self) -> None:
         """Remove the bar from the terminal; idempotent."""
 
@@ -44,6 +47,9 @@ class NullProgress:
         """Do nothing."""
 
     def advance(self, *, failed: bool = False) -> None:
+        """Do nothing."""
+
+    def advance_by(self, items: int, failed: int = 0) -> None:
         """Do nothing."""
 
     def stop(self) -> None:
@@ -87,10 +93,13 @@ class _RichProgress:
         self._task = self._bar.add_task(description, total=total, failed=0, rate="-")
 
     def advance(self, *, failed: bool = False) -> None:
+        self.advance_by(1, int(failed))
+
+    def advance_by(self, items: int, failed: int = 0) -> None:
         if self._task is None:
             return
         self._failed += failed
-        self._bar.advance(self._task, 1)
+        self._bar.advance(self._task, items)
         speed = self._bar.tasks[-1].speed
         rate = "-" if speed is None else f"{speed:.0f}"
         self._bar.update(self._task, failed=self._failed, rate=rate)
