@@ -1,0 +1,227 @@
+"""Sharded crawls on a real Dask LocalCluster (worker processes) against a FakeTMDB process,
+through the Python API and through `tmdb-async crawl --dask`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from distributed import Client, LocalCluster
+
+from tests._fake_process import TOKEN, Server, child_env
+from tests.conftest import RedisServer
+from tmdb_async.distributed import MANIFEST_NAME, crawl
+
+TIMEOUT = 120.0
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[Server]:
+    server = Server("--history", "20000")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def part_ids(directory: Path, pattern: str = "part-*[0-9].jsonl") -> list[int]:
+    """Every id of every part file (the errors files with `part-*.errors.jsonl`)."""
+    ids: list[int] = []
+    for part in sorted(directory.glob(pattern)):
+        data = part.read_bytes()
+        assert not data or data.endswith(b"\n"), f"torn {part}"
+        ids += [json.loads(line)["id"] for line in data.splitlines()]
+    return ids
+
+
+def manifest(directory: Path) -> list[dict[str, Any]]:
+    path = directory / MANIFEST_NAME
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.endswith("}")]
+
+
+def executing(dask_worker: Any) -> list[str]:
+    """Run on a worker by `client.run`: the keys of the tasks it is running now."""
+    return [str(task.key) for task in dask_worker.state.executing]
+
+
+async def running_long_enough(
+    client: Client, worker: str, crawling: asyncio.Task[Any], out: Path, deadline: float
+) -> str:
+    """Wait until some shards are written and `worker` has run one shard for 0.2 s (so it
+    has sent some of its requests); that shard's key."""
+    seen: dict[str, float] = {}
+    while True:
+        assert not crawling.done(), "the crawl ended before a worker could be killed"
+        assert time.monotonic() < deadline
+        keys = (await client.run(executing, workers=[worker]))[worker]
+        now = time.monotonic()
+        for key in keys:
+            started = seen.setdefault(key, now)
+            if now - started >= 0.2 and len(manifest(out)) >= 5:
+                return key
+        await asyncio.sleep(0.02)
+
+
+async def test_a_worker_killed_mid_crawl_costs_only_its_shard(fake: Server, tmp_path: Path) -> None:
+    ids, size = range(1, 3001), 100
+    fake.control("POST", "/__fake__/missing_ids", {"ids": [13, 2999]})
+    fake.control("DELETE", "/__fake__/stats")
+    out = tmp_path / "movies"
+    async with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            asynchronous=True,
+            env={"TMDB_ACCESS_TOKEN": TOKEN},
+        ) as cluster,
+        Client(cluster, asynchronous=True) as client,
+    ):
+        pids: dict[str, int] = await client.run(os.getpid)
+        victim, pid = sorted(pids.items())[0]
+        crawling = asyncio.create_task(
+            crawl(
+                "movies.details",
+                ids,
+                out,
+                cluster=client,
+                shard_size=size,
+                client_options={"base_url": fake.url, "rate_limit": None},
+            )
+        )
+        deadline = time.monotonic() + TIMEOUT
+        lost = await running_long_enough(client, victim, crawling, out, deadline)
+        os.kill(pid, signal.SIGKILL)
+        summary = await asyncio.wait_for(crawling, TIMEOUT)
+        assert pid not in (await client.run(os.getpid)).values()  # the nanny started another
+
+    assert summary.shard_errors == []
+    assert (summary.done, summary.failed, summary.shards) == (2998, 2, 30)
+    found = part_ids(out)
+    assert len(found) == len(set(found)) == 2998  # every id exactly once
+    assert sorted(found + part_ids(out, "part-*.errors.jsonl")) == list(ids)
+    assert sorted(entry["id"] for entry in manifest(out)) == list(range(30))
+    assert int(lost.rsplit("-", 1)[1]) in {entry["id"] for entry in manifest(out)}  # run again
+    requests = fake.count("movie-details")
+    assert 3000 < requests <= 3000 + size  # some of the killed shard's ids twice, no more
+    fake.control("DELETE", "/__fake__/missing_ids")
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tmdb_async", "crawl", "movie", *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=cwd,
+        env=env or child_env(TMDB_ACCESS_TOKEN=TOKEN),
+    )
+
+
+@pytest.mark.redis
+def test_cli_local_cluster_shares_the_budget_then_resumes_with_no_request(
+    fake: Server, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    fake.control("POST", "/__fake__/missing_ids", {"ids": [13, 40, 41]})
+    fake.control("DELETE", "/__fake__/stats")
+    rate = 150
+    args = [
+        "--ids", "1-600,7", "--out", "movies", "--dask", "local:2", "--shard-size", "100",
+        "--base-url", fake.url, "--rate", str(rate), "--rate-store", redis_server.url,
+        "--no-progress",
+    ]  # fmt: skip
+    done = run_cli(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "crawl finished: 597 done, 3 failed, 0 skipped" in done.stderr
+    out = tmp_path / "movies"
+    assert sorted(part_ids(out)) == sorted(set(range(1, 601)) - {13, 40, 41})
+    errors = [
+        json.loads(line) for line in (out / "part-000000.errors.jsonl").read_text().splitlines()
+    ]
+    assert sorted(e["id"] for e in errors) == [13, 40, 41]
+    assert errors[0]["error"] == "NotFoundError"
+    stats = fake.stats()
+    assert stats["by_operation"]["movie-details"] == 600
+    assert stats["peak_per_second"] <= rate + 4  # two worker processes, one budget
+
+    again = run_cli(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "0 done, 0 failed, 600 skipped" in again.stderr
+    assert fake.count("movie-details") == 600  # not one request more
+    fake.control("DELETE", "/__fake__/missing_ids")
+
+
+def test_cli_refuses_a_directory_of_other_ids(fake: Server, tmp_path: Path) -> None:
+    out = tmp_path / "movies"
+    out.mkdir()
+    (out / MANIFEST_NAME).write_text(
+        '{"id":0,"digest":"0000000000000000","shard_size":1000,"ids":5,"done":5,"failed":0,'
+        '"part":"part-000000.jsonl"}\n'
+    )
+    (out / "part-000000.jsonl").write_text("")
+    done = run_cli("--ids", "1-5", "--out", "movies", "--dask", "local:1", "--base-url",
+                   fake.url, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1
+    assert "holds a crawl of other ids" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--shard-size", "10"], "--shard-size splits a --dask crawl"),
+        (["--dask", "local:2", "--errors", "e.jsonl"], "drop --errors"),
+        (["--dask", "tcp://scheduler:8786", "--fake"], "use --dask local:N"),
+        (["--dask", "local:0"], "local:N needs a number of worker processes >= 1"),
+    ],
+)
+def test_cli_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    done = run_cli("--ids", "1-5", "--out", "movies", *args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert not (tmp_path / "movies").exists()
+
+
+def test_cli_without_dask_says_what_to_install(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "from tmdb_async.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "crawl", "movie", "--ids", "1-5", "--out", "m",
+         "--dask", "local:2", "--fake"],
+        capture_output=True, text=True, cwd=tmp_path, env=child_env(), timeout=TIMEOUT,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        'tmdb-async: distributed crawls need the "dask" extra: pip install "tmdb-async[dask]"'
+    )
+
+
+def test_a_crawl_without_dask_needs_no_dask(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
+        "from tmdb_async.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "crawl", "movie", "--ids", "1-20", "--out", "m.jsonl",
+         "--fake", "--no-progress"],
+        capture_output=True, text=True, cwd=tmp_path, env=child_env(), timeout=TIMEOUT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 20
