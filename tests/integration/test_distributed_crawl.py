@@ -165,6 +165,18 @@ def test_cli_local_cluster_shares_the_budget_then_resumes_with_no_request(
     fake.control("DELETE", "/__fake__/missing_ids")
 
 
+def test_cli_bad_credentials_stop_the_whole_crawl(fake: Server, tmp_path: Path) -> None:
+    done = run_cli(
+        "--ids", "1-300", "--out", "movies", "--dask", "local:1", "--shard-size", "100",
+        "--base-url", fake.url, "--rate", "0",
+        cwd=tmp_path, env=child_env(TMDB_ACCESS_TOKEN="wrong"),
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "stopped: AuthenticationError" in done.stderr
+    assert manifest(tmp_path / "movies") == []
+    assert not list((tmp_path / "movies").glob("part-*"))
+
+
 def test_cli_refuses_a_directory_of_other_ids(fake: Server, tmp_path: Path) -> None:
     out = tmp_path / "movies"
     out.mkdir()
