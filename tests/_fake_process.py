@@ -54,6 +54,12 @@ class Server:
     def count(self, operation_id: str) -> int:
         return int(self.stats()["by_operation"].get(operation_id, 0))
 
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)

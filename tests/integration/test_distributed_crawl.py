@@ -26,11 +26,8 @@ TIMEOUT = 120.0
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[Server]:
-    server = Server("--history", "20000")
-    try:
+    with Server("--history", "20000") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def part_ids(directory: Path, pattern: str = "part-*[0-9].jsonl") -> list[int]:
@@ -207,17 +204,25 @@ def test_cli_usage_errors(tmp_path: Path, args: list[str], message: str) -> None
     assert not (tmp_path / "movies").exists()
 
 
-def test_cli_without_dask_says_what_to_install(tmp_path: Path) -> None:
+def run_without_dask(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`tmdb-async crawl movie ARGS` where `import dask` and `import distributed` fail."""
     code = (
-        "import sys; sys.modules['distributed'] = None\n"
+        "import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
         "from tmdb_async.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, "crawl", "movie", "--ids", "1-5", "--out", "m",
-         "--dask", "local:2", "--fake"],
-        capture_output=True, text=True, cwd=tmp_path, env=child_env(), timeout=TIMEOUT,
-    )  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", code, "crawl", "movie", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=child_env(),
+        timeout=TIMEOUT,
+    )
+
+
+def test_cli_without_dask_says_what_to_install(tmp_path: Path) -> None:
+    done = run_without_dask("--ids", "1-5", "--out", "m", "--dask", "local:2", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip() == (
         'tmdb-async: distributed crawls need the "dask" extra: pip install "tmdb-async[dask]"'
@@ -225,15 +230,7 @@ def test_cli_without_dask_says_what_to_install(tmp_path: Path) -> None:
 
 
 def test_a_crawl_without_dask_needs_no_dask(tmp_path: Path) -> None:
-    code = (
-        "import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
-        "from tmdb_async.cli import main\n"
-        "sys.exit(main(sys.argv[1:]))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, "crawl", "movie", "--ids", "1-20", "--out", "m.jsonl",
-         "--fake", "--no-progress"],
-        capture_output=True, text=True, cwd=tmp_path, env=child_env(), timeout=TIMEOUT,
-    )  # fmt: skip
+    done = run_without_dask("--ids", "1-20", "--out", "m.jsonl", "--fake", "--no-progress",
+                            cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 20

@@ -24,11 +24,8 @@ WINDOW_MAX = 44
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[Server]:
-    server = Server("--history", "10000")
-    try:
+    with Server("--history", "10000") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @dataclass
