@@ -214,19 +214,21 @@ class SharedRateLimiter:
     def _fall_back(self, error: BaseException) -> None:
         if self._fallback is not None or self._closed:
             return
+        counted = self.peers is not None
         peers = self.peers or os.cpu_count() or 1
         self._fallback = RateLimiter(
             self.rate / peers, burst=max(1.0, self.burst / peers), clock=self._clock, tokens=0
         )
         logger.warning(
             "rate budget %s: Redis %s unreachable (%s); this process goes on at %.3g/s,"
-            " its share of %.3g/s among %d processes, until Redis is back",
+            " its share of %.3g/s among %d processes (%s), until Redis is back",
             self.key,
             describe_url(self._url),
             type(error).__name__,
             self._fallback.rate,
             self.rate,
             peers,
+            "as Redis last counted them" if counted else "assumed: one per CPU",
         )
         self._spawn(self._rejoin())
 
