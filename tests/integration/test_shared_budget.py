@@ -15,6 +15,8 @@ import pytest
 from tests._fake_process import Server, child_env
 from tests.conftest import RedisServer
 
+pytestmark = pytest.mark.redis
+
 RATE = 40.0
 PROCESSES = 4
 SECONDS = 4.0

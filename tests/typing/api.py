@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing_extensions import assert_type
 
 from tmdb_async import TMDB, Page, TMDBError
+from tmdb_async.distributed import CrawlSummary, crawl
 from tmdb_async.models import (
     Credits,
     Images,
@@ -51,3 +52,13 @@ async def bulk_helpers(tmdb: TMDB) -> None:
     async for _ in tmdb.fetch_many(tmdb.movies.details, ["550"]):  # type: ignore[arg-type]
         pass
     assert_type(tmdb.image_url("/a.jpg", "w185"), str | None)
+
+
+async def shared_budget_and_sharded_crawls() -> None:
+    async with TMDB(rate_limit=35, rate_limit_store="redis://localhost:6379/0") as tmdb:
+        assert_type(tmdb.options.rate_limit_scope, str | None)
+    TMDB(rate_limit_store=6379)  # type: ignore[arg-type]
+    summary = await crawl("movies.details", range(1, 11), "movies", cluster="local:2")
+    assert_type(summary, CrawlSummary)
+    assert_type(summary.shard_errors, list[str])
+    await crawl("movies.details", [1], "movies")  # type: ignore[call-arg]

@@ -19,6 +19,8 @@ from redis.asyncio import Redis
 from tests.conftest import RedisServer
 from tmdb_async._ratelimit._shared import BUDGET_SCRIPT, budget_key, script_args
 
+pytestmark = pytest.mark.redis
+
 TOLERANCE = 0.01
 KEYS = ["budget", "budget:peers"]
 
