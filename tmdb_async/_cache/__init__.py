@@ -9,30 +9,31 @@ import time
 from collections.abc import Callable
 
 from .._errors import ParameterError
+from .._operation import CacheClass
 from .._stats import Stats
-from ._core import NO_LOOKUP, ByteStore, Lookup, NotModified, ResponseCache
+from ._core import KEY_PREFIX, ByteStore, ResponseCache, built_key
 from ._entry import Entry, decode_entry, encode_entry
 from ._memory import MemoryCache
-from ._policy import CacheClass
 from ._redis import AiocacheStore, redis_store
 
 __all__ = [
-    "NO_LOOKUP",
+    "CACHE_USAGE",
+    "KEY_PREFIX",
     "AiocacheStore",
     "ByteStore",
     "CacheClass",
     "Entry",
-    "Lookup",
     "MemoryCache",
-    "NotModified",
     "ResponseCache",
+    "built_key",
     "decode_entry",
     "encode_entry",
+    "is_shared_cache",
     "make_cache",
 ]
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-_USAGE = (
+CACHE_USAGE = (
     'cache must be "memory", a redis:// URL, None, a MemoryCache, an aiocache cache, '
     'or a pair (memory in front of Redis) such as ("memory", "redis://localhost:6379/0")'
 )
@@ -42,6 +43,11 @@ def _is_aiocache(value: object) -> bool:
     from aiocache.base import BaseCache  # type: ignore[import-untyped]
 
     return isinstance(value, BaseCache)
+
+
+def is_shared_cache(value: object) -> bool:
+    """True for what `make_cache` accepts as a shared tier: a Redis URL or an aiocache cache."""
+    return (isinstance(value, str) and value.startswith(_REDIS_SCHEMES)) or _is_aiocache(value)
 
 
 def _memory_tier(value: object, wall: Callable[[], float]) -> MemoryCache | None:
@@ -74,15 +80,15 @@ def make_cache(
         return None
     if isinstance(option, (tuple, list)):
         if len(option) != 2:
-            raise ParameterError(_USAGE)
+            raise ParameterError(CACHE_USAGE)
         memory, shared = _memory_tier(option[0], wall), _shared_tier(option[1])
         if memory is None or shared is None:
-            raise ParameterError(_USAGE)
+            raise ParameterError(CACHE_USAGE)
         return ResponseCache(memory, shared, stats=stats, wall=wall, monotonic=monotonic)
     memory = _memory_tier(option, wall)
     if memory is not None:
         return ResponseCache(memory, stats=stats, wall=wall, monotonic=monotonic)
     shared = _shared_tier(option)
     if shared is None:
-        raise ParameterError(f"{_USAGE}; got {type(option).__name__}")
+        raise ParameterError(f"{CACHE_USAGE}; got {type(option).__name__}")
     return ResponseCache(shared=shared, stats=stats, wall=wall, monotonic=monotonic)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._client import TMDB
-from .._requester import Operation
+from .._operation import Operation
 from ..distributed import SHARD_SIZE, ShardedCrawl
 from ._crawl import Report
 from ._ids import IdSource
