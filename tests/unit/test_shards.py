@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tmdb_async._crawl import FileBusyError
 from tmdb_async._errors import ParameterError
-from tmdb_async.cli._jsonl import FileBusyError
 from tmdb_async.distributed import (
     MANIFEST_NAME,
     Manifest,

@@ -18,12 +18,21 @@ import msgspec
 
 from .._client import TMDB
 from .._constants import ACCESS_TOKEN_ENV, FETCH_MANY_CONCURRENCY, RATE_LIMIT
+from .._crawl import (
+    EXIT_STATUS,
+    CorruptFileError,
+    FatalError,
+    FileBusyError,
+    Interrupts,
+    Report,
+    crawl,
+    errors_path,
+)
 from .._errors import TMDBError
 from .._generated.operations import ENDPOINTS
 from .._operation import Operation
 from ..distributed import DASK_HINT, SHARD_SIZE, ManifestError, parse_cluster
 from ._changes import CHANGES_KINDS, changed_ids
-from ._crawl import EXIT_STATUS, FatalError, Interrupts, Report, crawl, errors_path
 from ._ids import (
     DEFAULT_EXPORT_BASE_URL,
     EXPORT_PREFIXES,
@@ -36,7 +45,6 @@ from ._ids import (
     parse_ids,
     range_source,
 )
-from ._jsonl import CorruptFileError, FileBusyError
 from ._progress import Progress, make_progress, setup_logging
 from ._sharded import crawl_on_dask
 

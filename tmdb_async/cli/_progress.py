@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Final, Protocol
 
 from .._constants import LOGGER_NAME
+from .._crawl import Progress as CrawlProgress
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,14 +25,8 @@ INSTALL_HINT: Final = (
 REFRESH_PER_SECOND: Final = 4
 
 
-class Progress(Protocol):
-    """What the commands report: phases with an optional total, then one step per id."""
-
-    def phase(self, description: str, total: int | None = None) -> None:
-        """Start a new bar (`total=None`: a spinner with a count)."""
-
-    def advance(self, *, failed: bool = False) -> None:
-        """One more item done (or failed)."""
+class Progress(CrawlProgress, Protocol):
+    """What the commands report: phases with an optional total, then steps."""
 
     def advance_by(self, items: int, failed: int = 0) -> None:
         """`items` more done, `failed` of them failed (negative: work lost, to be done again)."""

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._client import TMDB
+from .._crawl import Report
 from .._operation import Operation
 from ..distributed import SHARD_SIZE, ShardedCrawl
-from ._crawl import Report
 from ._ids import IdSource
 from ._progress import Progress
 

@@ -27,10 +27,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from .._constants import FETCH_MANY_CONCURRENCY, RATE_LIMIT
+from .._crawl import FatalError
 from .._errors import ParameterError
 from .._options import resolve_options
 from .._stats import Stats
-from ..cli._crawl import FatalError
 from ._manifest import Manifest
 from ._plan import Shard, plan_shards
 from ._task import ShardResult, ShardTask, run_shard

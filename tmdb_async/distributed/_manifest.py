@@ -17,8 +17,7 @@ from typing import Final
 
 import msgspec
 
-from ..cli._crawl import errors_path
-from ..cli._jsonl import JsonLinesFile, _fsync_directory
+from .._crawl import JsonLinesFile, errors_path, fsync_directory
 from ._plan import Shard
 
 __all__ = ["MANIFEST_NAME", "Manifest", "ManifestEntry", "ManifestError"]
@@ -148,7 +147,7 @@ class Manifest:
             _atomic_write(errors_file, errors)
         else:
             errors_file.unlink(missing_ok=True)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         entry = ManifestEntry(
             id=shard.index,
             digest=shard.digest,

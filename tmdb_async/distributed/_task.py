@@ -1,7 +1,7 @@
 """What a Dask worker runs for one shard: the single-process crawl loop, into temporary files.
 
 The task opens its own client on the worker (credentials from the worker's environment, never
-sent through Dask), crawls the shard's ids with `cli._crawl.crawl` (the loop `tmdb-async
+sent through Dask), crawls the shard's ids with `_crawl.crawl` (the loop `tmdb-async
 crawl` runs without --dask), and returns the part's bytes: the client writes the part file,
 so workers need no shared filesystem. Progress goes to the client as Dask events.
 """
@@ -20,9 +20,9 @@ from typing import Any, Final
 
 from .._client import TMDB
 from .._constants import LOGGER_NAME
+from .._crawl import FatalError, Interrupts, Report, crawl, errors_path
 from .._errors import TMDBError
 from .._stats import Stats
-from ..cli._crawl import FatalError, Interrupts, Report, crawl, errors_path
 
 __all__ = ["PROGRESS_EVERY", "ShardResult", "ShardTask", "run_shard"]
 
