@@ -50,6 +50,7 @@ __all__ = [
     "RATE_LIMIT_STORE_TIMEOUT",
     "REDIS_CLEAR_BATCH",
     "REDIS_CONNECT_TIMEOUT",
+    "REDIS_RETRIES",
     "REDIS_SOCKET_TIMEOUT",
     "RETRY_AFTER_MAX",
     "RETRY_BASE_DELAY",
@@ -161,12 +162,16 @@ MEMORY_CACHE_ENTRY_OVERHEAD: Final = 200
 REDIS_SOCKET_TIMEOUT: Final = 1.0
 """Seconds one Redis command may take before the cache counts as failed (then: the network)."""
 REDIS_CONNECT_TIMEOUT: Final = 1.0
+REDIS_RETRIES: Final = 1
+"""A Redis command that fails on its connection (dropped, stale, timed out) is sent once more on
+a fresh one before the caller sees an error: a failover or a proxy's idle timeout is no outage."""
 REDIS_CLEAR_BATCH: Final = 500
 """Keys per SCAN/UNLINK round of `cache_clear()`."""
 
 # The rate budget shared through Redis (docs/distributed.md). Keys are
-# "<RATE_LIMIT_KEY_PREFIX>:host:<hostname>" (default), ":global" or ":name:<label>": no credential.
-RATE_LIMIT_KEY_PREFIX: Final = "tmdb-ratelimit:v1"
+# "{<RATE_LIMIT_KEY_PREFIX>:host:<hostname>}" (default), ":global}" or ":name:<label>}", and the
+# same followed by ":peers" (one hash tag: one Redis Cluster slot). No credential.
+RATE_LIMIT_KEY_PREFIX: Final = "tmdb-ratelimit:v2"
 """Not under `tmdb:`, so `cache_clear()` never resets a budget other processes are using."""
 RATE_LIMIT_SHARED_BURST: Final = 1
 """Requests a shared budget lets through at once. Processes sharing a budget keep it busy, where

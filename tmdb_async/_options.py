@@ -33,6 +33,7 @@ from ._constants import (
 from ._credentials import Credentials
 from ._errors import ParameterError
 from ._operation import CacheClass
+from ._redis import REDIS_SCHEMES, check_redis_url
 
 _PRINTABLE = re.compile(r"[!-~]+")
 """What TMDB tokens and keys are made of (base64url, dots, hex): no space or control."""
@@ -170,19 +171,17 @@ _SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 def _rate_limit_store(value: object, rate_limit: float | None) -> str | None:
     if value is None:
         return None
-    try:
-        scheme = URL(value).scheme if isinstance(value, str) else None
-    except ValueError:
-        scheme = None
-    if scheme not in {"redis", "rediss", "unix"}:
+    scheme, separator, _ = value.partition("://") if isinstance(value, str) else ("", "", "")
+    if not isinstance(value, str) or not separator or scheme not in REDIS_SCHEMES:
         # Never echo the value: a URL of another scheme may still carry a password.
         raise ParameterError(
             "rate_limit_store must be a redis://, rediss:// or unix:// URL"
-            f" (got {type(value).__name__} with scheme {scheme!r})"
+            f" (got {type(value).__name__} with scheme {scheme or None!r})"
         )
     if rate_limit is None:
         raise ParameterError("rate_limit_store shares a rate budget: it needs a rate_limit")
-    return str(value)
+    check_redis_url(value, "rate_limit_store")
+    return value
 
 
 def _rate_limit_scope(value: object, store: str | None) -> str | None:

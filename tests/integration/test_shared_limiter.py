@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from tests.conftest import RedisServer, _free_port
 from tmdb_async import TMDB
 from tmdb_async._constants import (
     ADAPTIVE_INCREASE,
+    ADAPTIVE_MIN_RATE,
     RATE_LIMIT_PROBE_INTERVAL,
     RATE_LIMIT_REJOIN_GRACE,
 )
@@ -36,7 +38,8 @@ async def limiters(redis_server: RedisServer) -> AsyncIterator[Callable[..., Sha
     made: list[SharedRateLimiter] = []
 
     def make(rate: float = 20.0, url: str = redis_server.url, **options: Any) -> SharedRateLimiter:
-        limiter = SharedRateLimiter(rate, url, scope="test", **options)
+        options.setdefault("scope", "test")
+        limiter = SharedRateLimiter(rate, url, **options)
         made.append(limiter)
         return limiter
 
@@ -101,15 +104,26 @@ async def test_successes_are_carried_by_the_next_call(
     assert limiter.rate == pytest.approx(10.0 + 30 * ADAPTIVE_INCREASE)
 
 
+@pytest.mark.parametrize(
+    ("scope", "share"),
+    [
+        # One machine: at most one process per CPU shares its budget.
+        ("host", 40.0 / (os.cpu_count() or 1)),
+        # Machines without number: the least the adaptive rate ever goes down to.
+        ("global", ADAPTIVE_MIN_RATE),
+    ],
+)
 async def test_unreachable_redis_never_fails_a_request_and_logs_once(
-    limiters: Callable[..., SharedRateLimiter], caplog: pytest.LogCaptureFixture
+    limiters: Callable[..., SharedRateLimiter],
+    caplog: pytest.LogCaptureFixture,
+    scope: str,
+    share: float,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="tmdb_async")
-    limiter = limiters(rate=40.0, url=f"redis://:secret-pw@127.0.0.1:{_free_port()}/0")
+    url = f"redis://:secret-pw@127.0.0.1:{_free_port()}/0"
+    limiter = limiters(rate=40.0, url=url, scope=scope)
     granted = await timed(limiter, 3)
     assert not limiter.shared
-    # A process that never reached Redis assumes one peer per CPU.
-    share = 40.0 / (os.cpu_count() or 1)
     assert f"local {share:g}/s" in repr(limiter)
     assert all(gap == pytest.approx(1 / share, abs=0.02) for gap in gaps(granted))
     await asyncio.sleep(RATE_LIMIT_PROBE_INTERVAL * 2.5)  # failed probes log nothing
@@ -117,6 +131,45 @@ async def test_unreachable_redis_never_fails_a_request_and_logs_once(
     assert len(warnings) == 1, warnings
     assert "unreachable" in warnings[0]
     assert "secret-pw" not in warnings[0] + repr(limiter)
+
+
+async def test_a_dropped_connection_is_replaced_not_an_outage(
+    limiters: Callable[..., SharedRateLimiter],
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tmdb_async")
+    limiter = limiters(rate=50.0)
+    await limiter.acquire()
+    raw = redis.Redis.from_url(redis_server.url)
+    try:
+        # A failover, a proxy's idle timeout: the limiter's connection is closed under it.
+        assert await raw.client_kill_filter(_type="normal", skipme=True) >= 1
+        await limiter.acquire()
+        assert limiter.shared
+        assert caplog.records == []
+        assert len(await raw.client_list()) == 2  # the limiter reconnected
+    finally:
+        await raw.aclose()
+
+
+async def test_closing_during_an_acquisition_ends_it_cleanly(
+    limiters: Callable[..., SharedRateLimiter], redis_server: RedisServer
+) -> None:
+    limiter = limiters(rate=50.0)
+    await limiter.acquire()
+    assert redis_server.process is not None
+    redis_server.process.send_signal(signal.SIGSTOP)  # hung: the next call waits its timeout
+    try:
+        waiting = asyncio.create_task(limiter.acquire())
+        queued = asyncio.create_task(limiter.acquire())  # behind it, on the process's lock
+        await asyncio.sleep(0.1)
+        await limiter.aclose()
+        await asyncio.wait_for(asyncio.gather(waiting, queued), 5)
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    await limiter.acquire()  # closed: returns, and opens no new connection
+    assert limiter._redis is None
 
 
 async def test_redis_killed_then_back(

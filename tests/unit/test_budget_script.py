@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.crc import key_slot
 
 from tests.conftest import RedisServer
-from tmdb_async._ratelimit._shared import BUDGET_SCRIPT, budget_key, script_args
+from tmdb_async._ratelimit._shared import BUDGET_SCRIPT, budget_key, peers_key, script_args
 
 pytestmark = pytest.mark.redis
 
@@ -147,6 +148,10 @@ async def test_an_idle_budget_expires(redis: Redis) -> None:
 
 def test_keys_are_namespaced_versioned_and_per_host_by_default() -> None:
     host = socket.gethostname()
-    assert budget_key(None) == budget_key("host") == f"tmdb-ratelimit:v1:host:{host}"
-    assert budget_key("global") == "tmdb-ratelimit:v1:global"
-    assert budget_key("nat-1") == "tmdb-ratelimit:v1:name:nat-1"
+    assert budget_key(None) == budget_key("host") == f"{{tmdb-ratelimit:v2:host:{host}}}"
+    assert budget_key("global") == "{tmdb-ratelimit:v2:global}"
+    assert budget_key("nat-1") == "{tmdb-ratelimit:v2:name:nat-1}"
+    for scope in (None, "global", "nat-1"):  # one script call touches one Redis Cluster slot
+        key = budget_key(scope)
+        assert key_slot(key.encode()) == key_slot(peers_key(key).encode())
+    assert key_slot(budget_key("nat-1").encode()) != key_slot(budget_key("nat-2").encode())

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Protocol
 
 from .._clock import Clock
+from .._redis import redis_hint
 from ._local import RateLimiter
 
-__all__ = ["REDIS_HINT", "Limiter", "RateLimiter", "make_limiter"]
-
-REDIS_HINT = 'rate_limit_store needs the "redis" extra: pip install "tmdb-async[redis]"'
+__all__ = ["Limiter", "RateLimiter", "make_limiter"]
 
 
 class Limiter(Protocol):
@@ -52,5 +51,5 @@ def make_limiter(
     try:
         from ._shared import SharedRateLimiter
     except ImportError as err:
-        raise ImportError(REDIS_HINT) from err
+        raise ImportError(redis_hint("rate_limit_store")) from err
     return SharedRateLimiter(rate, store, scope=scope, clock=clock)

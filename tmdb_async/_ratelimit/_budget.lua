@@ -1,6 +1,7 @@
 -- One acquisition (or one report) against a rate budget shared through Redis: GCRA on the
 -- server's clock, with the adaptive back-off (AIMD) in the shared state. Atomic: Redis runs a
--- script alone. Times are integer microseconds of redis.call('TIME').
+-- script alone. Times are integer microseconds of redis.call('TIME'). Needs Redis >= 5: it writes
+-- after reading the clock, which only effects replication (the default since 5.0) allows.
 --
 -- KEYS[1]  the budget (hash: tat = theoretical arrival time, rate = effective rate in 1/s,
 --          decreased = when a 429 last halved the rate)

@@ -12,9 +12,11 @@ Successes are counted locally and folded into the next call; a 429 is reported a
 the background (the protocol's callbacks are synchronous).
 
 Redis unreachable: the process falls back to a local token bucket at its share of the
-budget (the effective rate divided by the peers Redis last reported, the processes that
-acquired in the last RATE_LIMIT_PEERS_WINDOW seconds; a process that never reached Redis
-assumes one peer per CPU, the most a machine usually runs), logs once, probes every
+budget (the effective rate divided by the peers Redis last reported: the limiters that
+acquired in the last RATE_LIMIT_PEERS_WINDOW seconds and have not closed). A process that never
+reached Redis cannot know its peers: on a per-host budget it assumes one per CPU, the most a
+machine usually runs; on a "global" or named budget, shared by an unknown number of machines,
+it goes on at ADAPTIVE_MIN_RATE. It logs once, probes every
 RATE_LIMIT_PROBE_INTERVAL, and rejoins when Redis answers, keeping its fallback share as a cap
 for RATE_LIMIT_REJOIN_GRACE seconds while the others rejoin. No request ever fails because
 of the store.
@@ -30,12 +32,8 @@ import uuid
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from .._cache._redis import describe_url
 from .._clock import Clock, LoopClock
 from .._constants import (
     ADAPTIVE_COOLDOWN,
@@ -52,12 +50,14 @@ from .._constants import (
     RATE_LIMIT_STORE_TIMEOUT,
     RETRY_AFTER_MAX,
 )
+from .._redis import describe_url, redis_client
 from ._local import RateLimiter
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
 
-__all__ = ["BUDGET_SCRIPT", "SharedRateLimiter", "budget_key", "script_args"]
+__all__ = ["BUDGET_SCRIPT", "SharedRateLimiter", "budget_key", "peers_key", "script_args"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -101,13 +101,25 @@ def script_args(
     ]
 
 
+def _per_host(scope: str | None) -> bool:
+    return scope is None or scope == "host"
+
+
 def budget_key(scope: str | None) -> str:
-    """The Redis key of a budget: per machine (None or "host"), "global", or a named one."""
-    if scope is None or scope == "host":
-        return f"{RATE_LIMIT_KEY_PREFIX}:host:{socket.gethostname()}"
-    if scope == "global":
-        return f"{RATE_LIMIT_KEY_PREFIX}:global"
-    return f"{RATE_LIMIT_KEY_PREFIX}:name:{scope}"
+    """The Redis key of a budget: per machine (None or "host"), "global", or a named one.
+
+    All braces: a hash tag, so the budget and its `:peers` land in one Redis Cluster slot.
+    """
+    if _per_host(scope):
+        name = f"host:{socket.gethostname()}"
+    else:
+        name = "global" if scope == "global" else f"name:{scope}"
+    return f"{{{RATE_LIMIT_KEY_PREFIX}:{name}}}"
+
+
+def peers_key(key: str) -> str:
+    """The sorted set of the limiters using the budget `key`."""
+    return f"{key}:peers"
 
 
 class SharedRateLimiter:
@@ -128,7 +140,8 @@ class SharedRateLimiter:
         self.burst = max(1.0, float(burst))
         self.key = budget_key(scope)
         self.peers: int | None = None
-        """Processes on this budget in the last RATE_LIMIT_PEERS_WINDOW s, as Redis last said."""
+        """Limiters on this budget in the last RATE_LIMIT_PEERS_WINDOW s, as Redis last said."""
+        self._per_host = _per_host(scope)
         self._url = url
         self._clock: Clock = clock or LoopClock()
         self._member = uuid.uuid4().hex
@@ -149,11 +162,8 @@ class SharedRateLimiter:
 
     def _connect(self) -> AsyncScript:
         if self._script is None:
-            self._redis = Redis.from_url(
-                self._url,
-                socket_timeout=RATE_LIMIT_STORE_TIMEOUT,
-                socket_connect_timeout=RATE_LIMIT_STORE_TIMEOUT,
-                retry=Retry(NoBackoff(), 0),
+            self._redis = redis_client(
+                self._url, "rate_limit_store", timeout=RATE_LIMIT_STORE_TIMEOUT
             )
             self._script = self._redis.register_script(BUDGET_SCRIPT)
         return self._script
@@ -174,7 +184,7 @@ class SharedRateLimiter:
             member=self._member,
         )
         try:
-            delay, rate, peers = await script(keys=[self.key, f"{self.key}:peers"], args=args)
+            delay, rate, peers = await script(keys=[self.key, peers_key(self.key)], args=args)
         except BaseException:
             self._successes += successes  # not counted: the next call carries them
             raise
@@ -182,11 +192,16 @@ class SharedRateLimiter:
         return int(delay) / 1e6
 
     async def acquire(self) -> None:
-        """Wait for this process's turn, then for the slot Redis reserved for it."""
+        """Wait for this process's turn, then for the slot Redis reserved for it.
+
+        Once closed it returns at once: what it was acquiring for finds the client closed.
+        """
         if self._fallback is None:
             async with self._lock:
                 if self._fallback is None:
                     await self._capped()
+                    if self._closed:
+                        return
                     try:
                         delay = await self._call(take=True)
                     except _STORE_ERRORS as err:
@@ -195,8 +210,9 @@ class SharedRateLimiter:
                         if delay > 0:
                             await self._clock.sleep(delay)
                         return
-        assert self._fallback is not None
-        await self._fallback.acquire()
+        fallback = self._fallback
+        if fallback is not None:  # None: closed while this call waited
+            await fallback.acquire()
 
     async def _capped(self) -> None:
         """Just after rejoining, until the grace ends: first a token of the fallback share.
@@ -211,24 +227,33 @@ class SharedRateLimiter:
             else:
                 self._cap = None
 
+    def _share(self) -> tuple[float, str]:
+        """The rate to fall back to, and why."""
+        if self.peers is not None:
+            peers = self.peers
+            why = f"its share among {peers} processes, as Redis last counted them"
+        elif self._per_host:
+            peers = os.cpu_count() or 1
+            why = f"its share among {peers} processes, assumed: one per CPU"
+        else:
+            return min(ADAPTIVE_MIN_RATE, self.rate), "the minimum: its peers were never counted"
+        return self.rate / peers, why
+
     def _fall_back(self, error: BaseException) -> None:
         if self._fallback is not None or self._closed:
             return
-        counted = self.peers is not None
-        peers = self.peers or os.cpu_count() or 1
-        self._fallback = RateLimiter(
-            self.rate / peers, burst=max(1.0, self.burst / peers), clock=self._clock, tokens=0
-        )
+        rate, why = self._share()
+        burst = max(1.0, self.burst * rate / self.rate)
+        self._fallback = RateLimiter(rate, burst=burst, clock=self._clock, tokens=0)
         logger.warning(
-            "rate budget %s: Redis %s unreachable (%s); this process goes on at %.3g/s,"
-            " its share of %.3g/s among %d processes (%s), until Redis is back",
+            "rate budget %s: Redis %s unreachable (%s); this process goes on at %.3g/s of"
+            " %.3g/s (%s) until Redis is back",
             self.key,
             describe_url(self._url),
             type(error).__name__,
-            self._fallback.rate,
+            rate,
             self.rate,
-            peers,
-            "as Redis last counted them" if counted else "assumed: one per CPU",
+            why,
         )
         self._spawn(self._rejoin())
 
@@ -271,14 +296,24 @@ class SharedRateLimiter:
                 local.on_success()
 
     async def aclose(self) -> None:
-        """Stop probing and reporting and close the connection to Redis; idempotent."""
+        """Stop probing and reporting, leave the peers (the others' fallback share grows) and
+        close the connection to Redis; idempotent."""
+        if self._closed:
+            return
         self._closed = True
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         client, self._redis, self._script = self._redis, None, None
-        if client is not None:
+        if client is None:
+            return
+        try:
+            if self._fallback is None:
+                await client.zrem(peers_key(self.key), self._member)
+        except _STORE_ERRORS:
+            pass  # the window forgets this member in RATE_LIMIT_PEERS_WINDOW seconds
+        finally:
             await client.aclose()
 
     def __repr__(self) -> str:
