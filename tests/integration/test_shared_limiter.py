@@ -27,7 +27,7 @@ from tmdb_async._constants import (
     RATE_LIMIT_REJOIN_GRACE,
 )
 from tmdb_async._ratelimit import RateLimiter, make_limiter
-from tmdb_async._ratelimit._shared import SharedRateLimiter, budget_key
+from tmdb_async._ratelimit._shared import SharedRateLimiter, budget_key, peers_key
 from tmdb_async.testing import FakeTMDB, RateLimited
 
 pytestmark = pytest.mark.redis
@@ -201,17 +201,21 @@ async def test_redis_killed_then_back(
     assert all(gap == pytest.approx(1 / 20, abs=0.03) for gap in gaps(granted))
 
 
-async def test_aclose_is_idempotent_and_closes_the_connection(
+async def test_aclose_is_idempotent_leaves_the_peers_and_closes_the_connection(
     limiters: Callable[..., SharedRateLimiter], redis_server: RedisServer
 ) -> None:
-    limiter = limiters()
+    limiter, other = limiters(), limiters()
     await limiter.acquire()
+    await other.acquire()
     raw = redis.Redis.from_url(redis_server.url)
     try:
+        assert len(await raw.client_list()) == 3
+        assert await raw.zcard(peers_key(limiter.key)) == 2
+        await limiter.aclose()
+        await limiter.aclose()
         assert len(await raw.client_list()) == 2
-        await limiter.aclose()
-        await limiter.aclose()
-        assert len(await raw.client_list()) == 1
+        # The others' fallback share now counts one process fewer.
+        assert await raw.zcard(peers_key(limiter.key)) == 1
     finally:
         await raw.aclose()
 
