@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from distributed import Client, LocalCluster
 
 from tests._fake_process import TOKEN, Server, child_env
-from tests.conftest import RedisServer
-from tmdb_async.distributed import MANIFEST_NAME, crawl
+from tests.conftest import RedisServer, _free_port
+from tmdb_async._ratelimit._shared import budget_key, peers_key
+from tmdb_async.distributed import MANIFEST_NAME, ShardTask, crawl
+from tmdb_async.distributed._task import STOP_POLL, _place
 
 TIMEOUT = 120.0
 
@@ -129,6 +132,17 @@ def run_cli(
     )
 
 
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tmdb_async", "crawl", "movie", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=env or child_env(TMDB_ACCESS_TOKEN=TOKEN),
+    )
+
+
 @pytest.mark.redis
 def test_cli_local_cluster_shares_the_budget_then_resumes_with_no_request(
     fake: Server, tmp_path: Path, redis_server: RedisServer
@@ -141,8 +155,21 @@ def test_cli_local_cluster_shares_the_budget_then_resumes_with_no_request(
         "--base-url", fake.url, "--rate", str(rate), "--rate-store", redis_server.url,
         "--no-progress",
     ]  # fmt: skip
-    done = run_cli(*args, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    key = budget_key(None)  # per host: both worker processes of this machine
+    store = redis.Redis.from_url(redis_server.url)
+    crawling = cli(*args, cwd=tmp_path)
+    peers = set()
+    while crawling.poll() is None:
+        peers.add(store.zcard(peers_key(key)))
+        time.sleep(0.02)
+    _, stderr = crawling.communicate(timeout=TIMEOUT)
+    assert crawling.returncode == 0, stderr
+    # The budget was in Redis, and both workers' shards took from it (each closes its limiter
+    # when its shard ends, so never more than two at once).
+    assert max(peers) == 2
+    assert store.hget(key, "rate") == str(rate).encode()
+    store.close()
+    done = subprocess.CompletedProcess(crawling.args, 0, "", stderr)
     assert "crawl finished: 597 done, 3 failed, 0 skipped" in done.stderr
     out = tmp_path / "movies"
     assert sorted(part_ids(out)) == sorted(set(range(1, 601)) - {13, 40, 41})
@@ -153,7 +180,9 @@ def test_cli_local_cluster_shares_the_budget_then_resumes_with_no_request(
     assert errors[0]["error"] == "NotFoundError"
     stats = fake.stats()
     assert stats["by_operation"]["movie-details"] == 600
-    assert stats["peak_per_second"] <= rate + 4  # two worker processes, one budget
+    # Each shard runs at the full rate (a shared budget is not split): without the one budget
+    # in Redis, two of them would go at twice the rate.
+    assert stats["peak_per_second"] <= rate + 4
 
     again = run_cli(*args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -204,6 +233,15 @@ def test_cli_usage_errors(tmp_path: Path, args: list[str], message: str) -> None
     assert not (tmp_path / "movies").exists()
 
 
+def test_cli_a_scheduler_needs_the_budget_in_redis(tmp_path: Path) -> None:
+    # Checked before connecting: nobody listens on port 9.
+    done = run_cli("--ids", "1-5", "--out", "movies", "--dask", "tcp://127.0.0.1:9",
+                   "--base-url", "http://127.0.0.1:9", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1
+    assert "needs the rate budget in Redis (rate_limit_store, --rate-store" in done.stderr
+    assert not (tmp_path / "movies").exists()
+
+
 def run_without_dask(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`tmdb-async crawl movie ARGS` where `import dask` and `import distributed` fail."""
     code = (
@@ -234,3 +272,128 @@ def test_a_crawl_without_dask_needs_no_dask(tmp_path: Path) -> None:
                             cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 20
+
+
+# -- a cluster of its own processes, as on other machines ----------------------------------
+
+
+class DaskCluster:
+    """`dask scheduler` and `dask worker` processes started by hand, as on machines of their
+    own: the driver only knows the scheduler's address, and stopping it stops nobody."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.logs: list[Path] = []
+        self._spawn("scheduler", "scheduler", "--host", "127.0.0.1", "--port",
+                    self.address.rsplit(":", 1)[1], "--no-dashboard")  # fmt: skip
+
+    def _spawn(self, name: str, *args: str) -> None:
+        log = self.directory / f"{name}.log"
+        with log.open("wb") as output:
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "dask", *args],
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    env=child_env(TMDB_ACCESS_TOKEN=TOKEN),
+                )
+            )
+        self.logs.append(log)
+
+    def add_worker(self, threads: int) -> None:
+        """Start one more worker process and wait until the scheduler has it."""
+        count = len(self.processes)  # workers so far, plus one
+        self._spawn(f"worker-{count}", "worker", self.address, "--nthreads", str(threads),
+                    "--no-dashboard", "--host", "127.0.0.1")  # fmt: skip
+        with Client(self.address, timeout=TIMEOUT) as client:
+            client.wait_for_workers(count, timeout=TIMEOUT)
+
+    def worker_logs(self) -> str:
+        return "".join(log.read_text() for log in self.logs[1:])
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
+    cluster = DaskCluster(tmp_path_factory.mktemp("dask"))
+    try:
+        cluster.add_worker(threads=2)
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.mark.redis
+def test_ctrl_c_stops_the_shards_running_on_remote_workers(
+    fake: Server, tmp_path: Path, redis_server: RedisServer, dask_cluster: DaskCluster
+) -> None:
+    fake.control("DELETE", "/__fake__/stats")
+    crawling = cli(
+        "--ids", "1-4000", "--out", "movies", "--dask", dask_cluster.address,
+        "--shard-size", "1000", "--base-url", fake.url, "--rate", "40",
+        "--rate-store", redis_server.url, "--no-progress", cwd=tmp_path,
+    )  # fmt: skip
+    deadline = time.monotonic() + TIMEOUT
+    while fake.count("movie-details") < 40:  # two shards running on the worker's threads
+        assert crawling.poll() is None, crawling.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    crawling.send_signal(signal.SIGINT)
+    _, stderr = crawling.communicate(timeout=TIMEOUT)
+    assert crawling.returncode == 130, stderr
+    time.sleep(STOP_POLL + 1.0)  # the shards see the stop event; their last requests end
+    stopped_at = fake.count("movie-details")
+    time.sleep(2.0)  # at 40/s, shards crawling on unseen would send some 80 more
+    assert fake.count("movie-details") == stopped_at
+    assert stopped_at < 1000
+    assert manifest(tmp_path / "movies") == []  # nothing finished, nothing written
+
+
+@pytest.mark.redis
+async def test_a_failed_shard_logs_no_password(
+    fake: Server, tmp_path: Path, redis_server: RedisServer, dask_cluster: DaskCluster
+) -> None:
+    store = redis_server.url.replace("redis://", "redis://:S3CRET-PW@")
+    summary = await crawl(
+        "movies.no_such_method",
+        range(1, 3),
+        tmp_path / "out",
+        cluster=dask_cluster.address,
+        client_options={"base_url": fake.url, "rate_limit": 10, "rate_limit_store": store},
+    )
+    assert len(summary.shard_errors) == 1
+    assert "AttributeError" in summary.shard_errors[0]
+    assert "S3CRET-PW" not in summary.shard_errors[0]
+    logs = dask_cluster.worker_logs()
+    # Dask logged the failed task (with its arguments' reprs when its key is short enough:
+    # test_a_task_repr_shows_no_option_value), and not the password.
+    assert "Compute Failed" in logs
+    assert "S3CRET-PW" not in logs
+
+
+def slots_here(task: ShardTask) -> int:
+    """Run by a worker: the shards it counts behind its IP when a shard starts."""
+    return _place(task).slots
+
+
+def test_a_worker_that_joins_later_takes_its_share(dask_cluster: DaskCluster) -> None:
+    task = ShardTask("movies.details", {}, {"rate_limit": 40}, concurrency=20)
+    with Client(dask_cluster.address, timeout=TIMEOUT) as client:
+        before = len(client.scheduler_info()["workers"])
+        threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        assert client.submit(slots_here, task, pure=False).result(TIMEOUT) == threads
+        dask_cluster.add_worker(threads=1)
+        assert len(client.scheduler_info()["workers"]) == before + 1
+        # The next shard counts the new worker's thread: every share gets smaller.
+        assert client.submit(slots_here, task, pure=False).result(TIMEOUT) == threads + 1

@@ -14,10 +14,13 @@ from tmdb_async.distributed import (
     Manifest,
     ManifestError,
     ShardedCrawl,
+    ShardTask,
+    check_cluster,
     parse_cluster,
     plan_shards,
 )
 from tmdb_async.distributed._driver import _Bar
+from tmdb_async.distributed._task import shard_share, shard_slots
 
 
 def lines(*ids: int) -> bytes:
@@ -82,6 +85,7 @@ def test_record_writes_the_part_then_lists_it(tmp_path: Path) -> None:
         "done": 2,
         "failed": 1,
         "part": "part-000000.jsonl",
+        "generation": 0,
     }
     reopened = Manifest(directory)
     reopened.open()
@@ -99,25 +103,65 @@ def test_a_part_without_errors_has_no_errors_file(tmp_path: Path) -> None:
     try:
         manifest.record(shard, 1, lines(), lines(1), done=0, failed=1)
         manifest.record(shard, 1, lines(1), b"", done=1, failed=0, merge=True)
-        assert not (tmp_path / "part-000000.errors.jsonl").exists()
         assert manifest.entries[0].done == 1
     finally:
         manifest.close()
-    assert (tmp_path / "part-000000.jsonl").read_bytes() == lines(1)
+    assert sorted(p.name for p in tmp_path.glob("part-*")) == ["part-000000.1.jsonl"]
+    assert (tmp_path / "part-000000.1.jsonl").read_bytes() == lines(1)
 
 
-def test_a_merge_adds_the_retried_lines(tmp_path: Path) -> None:
-    shard = plan_shards([1, 2, 3], 3)[0]
+def test_a_merge_writes_a_new_generation_then_drops_the_old_one(tmp_path: Path) -> None:
+    shard = plan_shards([1, 2, 3, 4], 4)[0]
     manifest = Manifest(tmp_path)
     manifest.open()
     try:
-        manifest.record(shard, 3, lines(1), lines(2, 3), done=1, failed=2)
-        entry = manifest.record(shard, 3, lines(3), lines(2), done=1, failed=1, merge=True)
+        manifest.record(shard, 4, lines(1), lines(2, 3, 4), done=1, failed=3)
+        entry = manifest.record(shard, 4, lines(3), lines(2, 4), done=1, failed=2, merge=True)
+        assert manifest.failed_ids(shard) == {2, 4}
+        again = manifest.record(shard, 4, lines(4), lines(2), done=1, failed=1, merge=True)
     finally:
         manifest.close()
-    assert (tmp_path / "part-000000.jsonl").read_bytes() == lines(1, 3)
-    assert (tmp_path / "part-000000.errors.jsonl").read_bytes() == lines(2)
-    assert (entry.done, entry.failed) == (2, 1)
+    assert (entry.part, entry.done, entry.failed) == ("part-000000.1.jsonl", 2, 2)
+    assert (again.part, again.generation, again.done) == ("part-000000.2.jsonl", 2, 3)
+    assert sorted(p.name for p in tmp_path.glob("part-*")) == [
+        "part-000000.2.errors.jsonl",
+        "part-000000.2.jsonl",
+    ]
+    assert (tmp_path / "part-000000.2.jsonl").read_bytes() == lines(1, 3, 4)
+    assert (tmp_path / "part-000000.2.errors.jsonl").read_bytes() == lines(2)
+
+
+def test_a_driver_dying_before_the_manifest_line_leaves_every_id_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shard = plan_shards([1, 2, 3], 3)[0]
+    manifest = Manifest(tmp_path)
+    manifest.open()
+    manifest.record(shard, 3, lines(1, 2), lines(3), done=2, failed=1)
+
+    def disk_full(line: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    # The merged part is renamed into place, then the manifest line cannot be written.
+    monkeypatch.setattr(manifest._file, "write", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        manifest.record(shard, 3, lines(3), b"", done=1, failed=0, merge=True)
+    monkeypatch.undo()
+    manifest.close()
+    assert (tmp_path / "part-000000.1.jsonl").exists()  # written, never listed
+
+    reopened = Manifest(tmp_path)
+    reopened.open()  # the next run
+    try:
+        listed = reopened.finished(shard, 3)
+        assert listed is not None
+        assert listed.part == "part-000000.jsonl"
+        assert reopened.failed_ids(shard) == {3}  # to retry again
+    finally:
+        reopened.close()
+    found = [json.loads(line)["id"] for p in tmp_path.glob("part-*[0-9].jsonl")
+             for line in p.read_bytes().splitlines()]  # fmt: skip
+    assert sorted(found) == [1, 2]  # the unlisted generation is gone: no id twice
 
 
 def test_one_crawl_per_directory(tmp_path: Path) -> None:
@@ -237,24 +281,70 @@ def test_an_operation_is_namespace_dot_method(tmp_path: Path) -> None:
         ShardedCrawl("movies", [1], tmp_path)
 
 
-def test_slots_split_connections_and_rate_when_there_is_no_shared_budget(tmp_path: Path) -> None:
-    local = ShardedCrawl("movies.details", [1], tmp_path, concurrency=20,
-                         client_options={"rate_limit": 36})  # fmt: skip
-    task = local._task(slots=3, topic="t")
-    assert task.concurrency == 6
-    assert task.client_options["max_connections"] == 6
-    assert task.client_options["rate_limit"] == 12
-    shared = ShardedCrawl(
+def test_a_shard_takes_its_share_of_connections_and_rate() -> None:
+    task = ShardTask("movies.details", {}, {"rate_limit": 36}, concurrency=20)
+    options, concurrency = shard_share(task, slots=3)
+    assert concurrency == options["max_connections"] == 6
+    assert options["rate_limit"] == 12
+    shared = ShardTask(
         "movies.details",
-        [1],
-        tmp_path,
+        {},
+        {"rate_limit": 36, "rate_limit_store": "redis://localhost/0"},
         concurrency=4,
-        client_options={"rate_limit": 36, "rate_limit_store": "redis://localhost/0"},
     )
-    task = shared._task(slots=8, topic="t")
-    assert task.concurrency == 1
-    assert task.client_options["rate_limit"] == 36  # one budget in Redis for all of them
-    assert "access_token" not in task.client_options
+    options, concurrency = shard_share(shared, slots=8)
+    assert concurrency == 1
+    assert options["rate_limit"] == 36  # one budget in Redis for all of them
+    assert shard_share(ShardTask("m.d", {}, {"rate_limit": None}, 4), 2)[0]["rate_limit"] is None
+
+
+IDENTITY = {
+    "workers": {
+        "tcp://10.0.0.1:1": {"host": "10.0.0.1", "nthreads": 2},
+        "tcp://10.0.0.1:2": {"host": "10.0.0.1", "nthreads": 1},
+        "tcp://10.0.0.2:1": {"host": "10.0.0.2", "nthreads": 4},
+    }
+}
+
+
+def test_slots_are_the_threads_behind_one_ip() -> None:
+    assert shard_slots(IDENTITY, "tcp://10.0.0.1:2", one_ip=False) == 3
+    assert shard_slots(IDENTITY, "tcp://10.0.0.2:1", one_ip=False) == 4
+    assert shard_slots(IDENTITY, "tcp://10.0.0.2:1", one_ip=True) == 7
+    assert shard_slots({"workers": {}}, "tcp://10.0.0.3:1", one_ip=False) == 1
+
+
+def test_a_task_repr_shows_no_option_value() -> None:
+    task = ShardTask(
+        "movies.details",
+        {"append_to_response": "credits"},
+        {"rate_limit": 35, "rate_limit_store": "redis://:S3CRET@redis:6379/0"},
+        concurrency=20,
+    )
+    assert "S3CRET" not in repr(task) + str(task)
+    assert repr(task) == (
+        "ShardTask('movies.details', concurrency=20, options=['rate_limit', 'rate_limit_store'])"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cluster", "options", "refused"),
+    [
+        ("local:2", {"rate_limit": 35}, False),
+        ("tcp://scheduler:8786", {"rate_limit": 35}, True),
+        ("tcp://scheduler:8786", {}, True),  # the default rate
+        ("tcp://scheduler:8786", {"rate_limit": None}, False),
+        ("tcp://scheduler:8786", {"rate_limit": 35, "rate_limit_store": "redis://r/0"}, False),
+    ],
+)
+def test_a_split_budget_is_refused_where_workers_may_join(
+    cluster: str, options: dict[str, object], refused: bool
+) -> None:
+    if refused:
+        with pytest.raises(ParameterError, match="needs the rate budget in Redis"):
+            check_cluster(cluster, options)
+    else:
+        check_cluster(cluster, options)
 
 
 # -- the progress bar ---------------------------------------------------------------------
@@ -267,7 +357,10 @@ def test_progress_adds_up_and_takes_back_a_lost_attempt() -> None:
     bar.event((0.0, {"shard": 2, "attempt": "b", "done": 10, "failed": 0}))
     bar.event((0.0, {"shard": 1, "attempt": "a", "done": 70, "failed": 2}))
     bar.lost(2)  # the task failed: its ids are to do again
+    bar.event((0.0, {"shard": 2, "attempt": "b", "done": 12, "failed": 0}))  # late: ignored
     bar.event((0.0, {"shard": 1, "attempt": "c", "done": 5, "failed": 0}))  # rerun elsewhere
+    # The first attempt's last event, arriving after its replacement's: ignored.
+    bar.event((0.0, {"shard": 1, "attempt": "a", "done": 80, "failed": 2}))
     bar.finished(1, 97, 3)
     bar.event((0.0, {"shard": 1, "attempt": "c", "done": 90, "failed": 3}))  # late: ignored
     assert moves == [(40, 1), (10, 0), (30, 1), (-10, 0), (-65, -2), (95, 3)]

@@ -11,7 +11,7 @@ from typing import Any
 from .._client import TMDB
 from .._crawl import Report
 from .._operation import Operation
-from ..distributed import SHARD_SIZE, ShardedCrawl
+from ..distributed import SHARD_SIZE, ShardedCrawl, check_cluster
 from ._ids import IdSource
 from ._progress import Progress
 
@@ -42,6 +42,8 @@ async def crawl_on_dask(
     report: Report,
 ) -> int:
     """Crawl the shards left on the cluster of `--dask`, filling `report`; the exit status."""
+    options = worker_options(tmdb)
+    check_cluster(args.dask, options)  # before the output directory is made
     sharded = ShardedCrawl(
         f"{op.namespace}.{op.name}",
         source(),
@@ -49,7 +51,7 @@ async def crawl_on_dask(
         shard_size=args.shard_size or SHARD_SIZE,
         concurrency=args.concurrency,
         params=params,
-        client_options=worker_options(tmdb),
+        client_options=options,
         retry_errors=args.retry_errors,
     )
     with sharded:

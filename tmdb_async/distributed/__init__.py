@@ -16,7 +16,15 @@ here. See docs/distributed.md.
 
 from __future__ import annotations
 
-from ._driver import DASK_HINT, SHARD_SIZE, CrawlSummary, ShardedCrawl, crawl, parse_cluster
+from ._driver import (
+    DASK_HINT,
+    SHARD_SIZE,
+    CrawlSummary,
+    ShardedCrawl,
+    check_cluster,
+    crawl,
+    parse_cluster,
+)
 from ._manifest import MANIFEST_NAME, Manifest, ManifestEntry, ManifestError
 from ._plan import Shard, plan_shards
 from ._task import ShardResult, ShardTask, run_shard
@@ -33,6 +41,7 @@ __all__ = [
     "ShardResult",
     "ShardTask",
     "ShardedCrawl",
+    "check_cluster",
     "crawl",
     "parse_cluster",
     "plan_shards",

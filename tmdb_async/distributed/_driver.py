@@ -10,15 +10,19 @@ Budget: TMDB allows each IP about 40 requests/s and 20 connections. Shards runni
 behind one IP share `concurrency` (each gets `concurrency // slots` connections, at least
 one). With `rate_limit_store` they share one rate budget in Redis; without, each shard gets
 `rate_limit / slots`, a static split that stays under the limit but leaves budget unused
-when fewer shards run. `slots` is counted when the crawl starts: the worker threads on the
-busiest host, or on every host when the scope is not per host (one IP for all).
+when fewer shards run. Each shard counts `slots` when it starts (`_task.shard_slots`): the
+worker threads on its host, or on every host when the scope is not per host (one IP for
+all). A shard that started before more workers joined keeps its larger share until it ends,
+so a cluster other than `local:N`, whose workers come and go, needs the Redis budget.
+
+Stopping (Ctrl-C, a fatal error, any exception here): the driver sets a Dask Event that every
+running shard polls, so shards on remote workers stop too instead of crawling on unseen.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,6 +47,7 @@ __all__ = [
     "SHARD_SIZE",
     "CrawlSummary",
     "ShardedCrawl",
+    "check_cluster",
     "crawl",
     "parse_cluster",
 ]
@@ -71,6 +76,20 @@ def parse_cluster(address: str) -> str:
             f"expected local:N or a scheduler address like tcp://host:8786, got {address!r}"
         )
     return address
+
+
+def check_cluster(cluster: str | Client, client_options: Mapping[str, Any]) -> None:
+    """ParameterError when the rate budget could overshoot on `cluster`: a rate limit split
+    per shard (no `rate_limit_store`) holds only on a `local:N` cluster, whose workers are
+    all there from the start. Elsewhere workers may join mid-crawl. No I/O."""
+    local = isinstance(cluster, str) and parse_cluster(cluster).startswith("local:")
+    rate = client_options.get("rate_limit", RATE_LIMIT)
+    if not local and rate is not None and client_options.get("rate_limit_store") is None:
+        raise ParameterError(
+            "a Dask cluster other than local:N needs the rate budget in Redis"
+            " (rate_limit_store, --rate-store on the command line): its workers may join"
+            " at any time, and a budget split when a shard starts would then overshoot"
+        )
 
 
 def _import_distributed() -> Any:
@@ -135,12 +154,14 @@ class CrawlSummary:
 
 
 class _Bar:
-    """Progress of every running shard, summed; a lost attempt's progress is taken back."""
+    """Progress of every running shard, summed; a lost attempt's progress is taken back, and
+    a late event of an attempt already replaced is ignored."""
 
     def __init__(self, callback: ProgressCallback | None) -> None:
         self._callback = callback
         self._counted: dict[int, tuple[str, int, int]] = {}
         self._finished: set[int] = set()
+        self._replaced: set[str] = set()
 
     def _move(self, shard: int, attempt: str, done: int, failed: int) -> None:
         _, counted_done, counted_failed = self._counted.get(shard, ("", 0, 0))
@@ -151,15 +172,22 @@ class _Bar:
     def event(self, event: tuple[float, Mapping[str, Any]]) -> None:
         """A Dask event from a shard's task: its cumulative counts so far."""
         message = event[1]
-        shard = int(message["shard"])
-        if shard not in self._finished:
-            self._move(shard, str(message["attempt"]), int(message["done"]), int(message["failed"]))
+        shard, attempt = int(message["shard"]), str(message["attempt"])
+        if shard in self._finished or attempt in self._replaced:
+            return
+        counted = self._counted.get(shard)
+        if counted is not None and counted[0] not in ("", attempt):
+            self._replaced.add(counted[0])  # Dask ran the shard again (its worker died)
+        self._move(shard, attempt, int(message["done"]), int(message["failed"]))
 
     def finished(self, shard: int, done: int, failed: int) -> None:
         self._move(shard, "", done + failed, failed)
         self._finished.add(shard)
 
     def lost(self, shard: int) -> None:
+        counted = self._counted.get(shard)
+        if counted is not None and counted[0]:
+            self._replaced.add(counted[0])
         self._move(shard, "", 0, 0)
 
 
@@ -254,25 +282,6 @@ class ShardedCrawl:
         """Unlock the directory; idempotent."""
         self._manifest.close()
 
-    def _task(self, slots: int, topic: str) -> ShardTask:
-        """The shard task, with this crawl's share of connections and rate per shard."""
-        concurrency = max(1, self.concurrency // slots)
-        options = {**self.client_options, "max_connections": concurrency}
-        rate = options.get("rate_limit", RATE_LIMIT)
-        if rate is not None and options.get("rate_limit_store") is None:
-            options["rate_limit"] = rate / slots
-        return ShardTask(self.operation, self.params, options, concurrency, topic)
-
-    async def _slots(self, client: Any) -> int:
-        """Shards running at once behind one IP: worker threads per host, or in all."""
-        await client.wait_for_workers(1)
-        identity = await client.scheduler.identity()
-        hosts: Counter[str] = Counter()
-        for worker in identity["workers"].values():
-            hosts[worker["host"]] += int(worker["nthreads"])
-        one_ip = self.client_options.get("rate_limit_scope") not in (None, "host")
-        return max(1, sum(hosts.values()) if one_ip else max(hosts.values()))
-
     async def run(
         self,
         cluster: str | Client,
@@ -285,16 +294,26 @@ class ShardedCrawl:
         Nothing is started when nothing is left. `worker_env`: extra environment of the
         worker processes of a `local:N` cluster. A shard task that fails (not an id: the
         task itself) is listed in `summary.shard_errors` and the others go on; a FatalError
-        (bad credentials) cancels the crawl.
+        (bad credentials) stops the crawl, as does cancelling this call (Ctrl-C): the shards
+        still running stop too (see the module docstring) and none of them is written.
         """
         summary = self.summary
         if not self.jobs:
             return summary
+        check_cluster(cluster, self.client_options)
         distributed = _import_distributed()
         bar = _Bar(on_progress)
         async with _connect(cluster, worker_env) as client:
             topic = f"tmdb-async-crawl-{uuid.uuid4().hex}"
-            task = self._task(await self._slots(client), topic)
+            stop = distributed.Event(f"{topic}-stop", client=client)
+            task = ShardTask(
+                self.operation,
+                self.params,
+                self.client_options,
+                self.concurrency,
+                progress_topic=topic,
+                stop_event=stop.name,
+            )
             client.subscribe_topic(topic, bar.event)
             pending: dict[Any, _Job] = {
                 client.submit(
@@ -320,11 +339,16 @@ class ShardedCrawl:
                         )
                         continue
                     result: ShardResult = await future.result()
+                    if not result.complete:  # stopped by someone else's event: not finished
+                        bar.lost(job.shard.index)
+                        summary.shard_errors.append(f"shard {job.shard.index}: stopped")
+                        continue
                     self._write(job, result)
                     bar.finished(job.shard.index, result.done, result.failed)
             finally:
                 client.unsubscribe_topic(topic)
                 if pending:
+                    await stop.set()  # running shards stop; Dask's cancel cannot reach them
                     await client.cancel(list(pending))
         return summary
 
@@ -342,11 +366,7 @@ class ShardedCrawl:
         summary.shards += 1
         summary.done += result.done
         summary.failed += result.failed
-        stats = summary.stats
-        stats.requests += result.stats.get("requests", 0)
-        stats.retries += result.stats.get("retries", 0)
-        stats.rate_limited += result.stats.get("rate_limited", 0)
-        stats.cache_hits += result.stats.get("cache_hits", 0)
+        summary.stats.add(result.stats)
 
 
 async def crawl(

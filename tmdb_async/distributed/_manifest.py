@@ -1,17 +1,21 @@
 """The output directory of a sharded crawl: one part file per shard, and a manifest of the
 finished shards.
 
-A part is written whole, to a temporary file that is then renamed over `part-NNNNNN.jsonl`
-(and its `part-NNNNNN.errors.jsonl`), and only then listed in `manifest.jsonl`. So at any
-moment the listed parts are complete, a part written twice (a task Dask ran again) replaces
-itself, and an id is in at most one part. The manifest is a `JsonLinesFile` keyed by the
-shard's index: appended line by line, repaired after a crash, and locked, so two crawls
-never write into one directory.
+A part is written whole, to a temporary file that is then renamed to `part-NNNNNN.jsonl`
+(and its `part-NNNNNN.errors.jsonl`), and only then listed in `manifest.jsonl`: the line is
+the commit point. A shard whose failed ids are fetched again (`retry_errors`) gets a new
+generation, `part-NNNNNN.G.jsonl`, holding the old lines and the new ones; once its line is
+in the manifest, the files of the generation before are removed, and a run that finds part
+files the manifest does not list (a driver died before their line) removes them. So the
+finished output, the parts the manifest lists, has every id at most once at any moment.
+The manifest is a `JsonLinesFile` keyed by the shard's index: appended line by line,
+repaired after a crash, and locked, so two crawls never write into one directory.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Final
 
@@ -24,6 +28,8 @@ __all__ = ["MANIFEST_NAME", "Manifest", "ManifestEntry", "ManifestError"]
 
 MANIFEST_NAME: Final = "manifest.jsonl"
 _TEMPORARY: Final = ".part-*.tmp"
+_PART: Final = re.compile(r"part-\d{6}(\.\d+)?(\.errors)?\.jsonl")
+"""The names of the files `record` writes."""
 
 
 class ManifestError(Exception):
@@ -44,7 +50,9 @@ class ManifestEntry(msgspec.Struct, kw_only=True, gc=False):
     failed: int
     """Ids in the part's errors file."""
     part: str
-    """The part file's name."""
+    """The part file's name (its errors file: the same with `.errors.jsonl`)."""
+    generation: int = 0
+    """0 for the first part of the shard, then one more each time its errors are retried."""
 
 
 _ENTRY = msgspec.json.Decoder(ManifestEntry)
@@ -80,11 +88,22 @@ class Manifest:
                 entry = _ENTRY.decode(line)
                 self.entries[entry.id] = entry
         # Left by a driver that died mid-write; we hold the lock, so no writer is alive.
-        for stale in self.directory.glob(_TEMPORARY):
-            stale.unlink()
+        listed = {name for entry in self.entries.values() for name in self._files(entry)}
+        for path in self.directory.iterdir():
+            name = path.name
+            unlisted = _PART.fullmatch(name) is not None and name not in listed
+            if unlisted or path.match(_TEMPORARY):
+                path.unlink()
 
-    def part_path(self, shard: Shard) -> Path:
-        return self.directory / f"{shard.name}.jsonl"
+    @staticmethod
+    def _files(entry: ManifestEntry) -> tuple[str, str]:
+        """The part and errors file names of an entry."""
+        return entry.part, errors_path(Path(entry.part)).name
+
+    def part_path(self, shard: Shard, generation: int = 0) -> Path:
+        """`part-NNNNNN.jsonl`, or `part-NNNNNN.G.jsonl` for a later generation."""
+        suffix = f".{generation}" if generation else ""
+        return self.directory / f"{shard.name}{suffix}.jsonl"
 
     def finished(self, shard: Shard, shard_size: int) -> ManifestEntry | None:
         """The entry of a finished shard, None if it is still to do; ManifestError if the
@@ -111,7 +130,7 @@ class Manifest:
 
     def failed_ids(self, shard: Shard) -> set[int]:
         """The ids in the errors file of a finished shard."""
-        path = errors_path(self.part_path(shard))
+        path = self.directory / self._files(self.entries[shard.index])[1]
         if not path.exists():
             return set()
         errors = JsonLinesFile(path)
@@ -134,13 +153,16 @@ class Manifest:
     ) -> ManifestEntry:
         """Write the shard's part and errors files, then list the shard as finished.
 
-        `merge`: `lines` are the retried ids of a finished shard: they are added to its part,
-        and `errors` replaces its errors file.
+        `merge`: `lines` are the retried ids of a finished shard: a new generation of its part
+        holds its lines and these, and `errors` are what still fails.
         """
-        part = self.part_path(shard)
-        if merge:
-            lines = part.read_bytes() + lines
-            done += self.entries[shard.index].done
+        listed = self.entries.get(shard.index)
+        previous = listed if merge else None
+        generation = 0 if previous is None else previous.generation + 1
+        part = self.part_path(shard, generation)
+        if previous is not None:
+            lines = (self.directory / previous.part).read_bytes() + lines
+            done += previous.done
         _atomic_write(part, lines)
         errors_file = errors_path(part)
         if errors:
@@ -156,10 +178,14 @@ class Manifest:
             done=done,
             failed=failed,
             part=part.name,
+            generation=generation,
         )
         self._file.write(_ENCODE(entry) + b"\n")
-        self._file.sync()
+        self._file.sync()  # committed: the shard's output is now this generation's
         self.entries[shard.index] = entry
+        if listed is not None:  # its files are no longer listed
+            for name in set(self._files(listed)) - set(self._files(entry)):
+                (self.directory / name).unlink(missing_ok=True)
         return entry
 
     def close(self) -> None:
