@@ -21,7 +21,8 @@ RATE = 40.0
 PROCESSES = 4
 SECONDS = 4.0
 WINDOW_MAX = 44
-"""TMDB's ~40/s plus the burst of 4 the budget allows after an idle moment."""
+"""TMDB's ~40/s and 4 of slack: a one-second window holds up to 41 slots (burst 1), and a busy
+machine sends some requests late, next to the following slot's."""
 
 
 @pytest.fixture(scope="module")
