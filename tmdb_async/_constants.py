@@ -38,6 +38,9 @@ __all__ = [
     "RATE_LIMIT_BURST",
     "REDIS_CLEAR_BATCH",
     "REDIS_CONNECT_TIMEOUT",
+    "REDIS_MAX_CONNECTIONS",
+    "REDIS_POOL_TIMEOUT",
+    "REDIS_RETRIES",
     "REDIS_SOCKET_TIMEOUT",
     "RETRY_AFTER_MAX",
     "RETRY_BASE_DELAY",
@@ -137,5 +140,13 @@ MEMORY_CACHE_ENTRY_OVERHEAD: Final = 200
 REDIS_SOCKET_TIMEOUT: Final = 1.0
 """Seconds one Redis command may take before the cache counts as failed (then: the network)."""
 REDIS_CONNECT_TIMEOUT: Final = 1.0
+REDIS_MAX_CONNECTIONS: Final = 50
+"""Redis connections per client (`?max_connections=` in the URL); a burst beyond it queues.
+One event loop cannot keep more than a few dozen GETs in flight usefully."""
+REDIS_POOL_TIMEOUT: Final = 1.0
+"""Seconds a Redis command may queue for a free connection (`?timeout=` in the URL)."""
+REDIS_RETRIES: Final = 1
+"""A Redis command that fails on a connection (dropped, stale, timed out) is sent once more on a
+fresh one before the cache counts as failed: a failover or a proxy's idle timeout is not an outage."""
 REDIS_CLEAR_BATCH: Final = 500
 """Keys per SCAN/UNLINK round of `cache_clear()`."""
