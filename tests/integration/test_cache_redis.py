@@ -17,7 +17,7 @@ from aiocache.backends.redis import RedisCache  # type: ignore[import-untyped]
 from tests.conftest import RedisServer
 from tmdb_async import TMDB
 from tmdb_async._clock import FakeClock
-from tmdb_async._constants import CACHE_FORMAT_VERSION, CACHE_RETRY_MIN
+from tmdb_async._constants import CACHE_FORMAT_VERSION, CACHE_RETRY_MIN, REDIS_MAX_CONNECTIONS
 from tmdb_async._generated.operations import MOVIES_DETAILS
 from tmdb_async._options import resolve_options
 from tmdb_async._transport import Transport
@@ -81,14 +81,16 @@ async def test_values_are_raw_bytes_with_a_ttl_and_one_get_per_lookup(
     assert msgspec.json.decode(header)[0] == CACHE_FORMAT_VERSION
     assert 0 < await raw.ttl(key) <= 2 * 3600
 
-    await raw.config_resetstat()
-    other = clients(cache=redis_server.url)
-    for _ in range(10):
-        await other.movies.details(550)
-    info = await raw.info("commandstats")
     setup = {"cmdstat_info", "cmdstat_hello", "cmdstat_config|resetstat", "cmdstat_client|setinfo"}
-    commands = {name: stat["calls"] for name, stat in info.items() if name not in setup}
-    assert commands == {"cmdstat_get": 10}, commands  # ten hits, ten GETs, nothing else
+    # Redis alone: ten hits, ten GETs, nothing else. A Redis URL alone (memory in front): one GET.
+    for option, gets in (((None, redis_server.url), 10), (redis_server.url, 1)):
+        await raw.config_resetstat()
+        other = clients(cache=option)
+        for _ in range(10):
+            await other.movies.details(550)
+        info = await raw.info("commandstats")
+        commands = {name: stat["calls"] for name, stat in info.items() if name not in setup}
+        assert commands == {"cmdstat_get": gets}, (option, commands)
 
 
 async def test_no_credential_or_session_id_in_any_key_or_value(
@@ -142,7 +144,7 @@ async def test_redis_killed_mid_run_and_restarted_every_request_succeeds(
         resolve_options(
             access_token=fake_tmdb.access_token,
             base_url=fake_tmdb.url,
-            cache=redis_server.url,
+            cache=(None, redis_server.url),  # Redis alone: the breaker is what is tested
             rate_limit=None,
         ),
         clock=clock,
@@ -238,3 +240,117 @@ async def test_an_aiocache_instance_with_a_text_serializer_still_works(
         await first.aclose()  # our clients never close a cache they were given
         assert await users.exists("probe") is False
         await users.client.aclose()  # aiocache 0.12's close() calls redis-py's deprecated close()
+
+
+# -- connection churn, bursts and outages (a web backend under load) -------------------------
+
+
+async def fetch_all(tmdb: TMDB, ids: range) -> None:
+    """Ask for every id at once (as many concurrent requests as ids); check every answer."""
+    movies = await asyncio.gather(*(tmdb.movies.details(i) for i in ids))
+    assert [m.id for m in movies] == list(ids)
+
+
+def cache_logs(caplog: Any, level: int) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "tmdb_async.cache" and r.levelno == level
+    ]
+
+
+async def test_client_kill_during_a_warm_run_sends_nothing_upstream(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tmdb_async.cache")
+    await fetch_all(clients(cache=(None, redis_server.url)), range(1, 401))  # Redis is warm
+    upstream = fake_tmdb.stats.total
+    backend = clients(
+        cache=redis_server.url
+    )  # its memory tier is cold: every id is read from Redis
+    for first in range(1, 401, 100):
+        # Redis drops every client connection (a failover, a proxy's idle timeout), data intact:
+        # idle pooled connections are stale, and GETs in flight lose their connection.
+        run = asyncio.ensure_future(fetch_all(backend, range(first, first + 100)))
+        assert await raw.client_kill_filter(_type="normal", skipme=True) > 0
+        await run
+    assert fake_tmdb.stats.total == upstream  # not one request went to TMDB
+    assert (backend.stats.cache_hits, backend.stats.cache_errors) == (400, 0)
+    assert cache_logs(caplog, logging.WARNING) == cache_logs(caplog, logging.INFO) == []
+
+
+@pytest.mark.parametrize("size", [None, 8])
+async def test_a_burst_larger_than_the_pool_waits_for_a_connection(
+    clients: Any,
+    fake_tmdb: FakeTMDB,
+    redis_server: RedisServer,
+    raw: redis.Redis,
+    caplog: Any,
+    size: int | None,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tmdb_async")
+    url = redis_server.url if size is None else f"{redis_server.url}?max_connections={size}"
+    tmdb = clients(cache=url)
+    await fetch_all(tmdb, range(1, 201))  # 200 cold requests at once: 200 GETs, then 200 SETs
+    assert tmdb.stats.cache_errors == 0
+    assert cache_logs(caplog, logging.WARNING) == []
+    assert len(await all_keys(raw)) == 200  # every response was stored
+    connections = len(await raw.client_list()) - 1  # ours are the pool's, `raw` is the other
+    assert 1 <= connections <= (REDIS_MAX_CONNECTIONS if size is None else size)
+
+
+async def test_redis_killed_the_default_backend_serves_hot_keys_from_memory(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer
+) -> None:
+    tmdb = clients(cache=redis_server.url)
+    await fetch_all(tmdb, range(1, 101))
+    upstream = fake_tmdb.stats.total
+    redis_server.kill()
+    for _ in range(3):
+        await fetch_all(tmdb, range(1, 101))
+    assert fake_tmdb.stats.total == upstream  # hot keys: memory, not TMDB
+    await fetch_all(tmdb, range(101, 121))  # cold keys still work, from TMDB
+    assert fake_tmdb.stats.total == upstream + 20
+
+
+async def test_an_outage_is_logged_once_and_its_end_once(
+    fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tmdb_async.cache")
+    clock = FakeClock(wall_start=time.time())
+    options = resolve_options(
+        access_token=fake_tmdb.access_token,
+        base_url=fake_tmdb.url,
+        cache=redis_server.url,
+        rate_limit=None,
+    )
+    transport = Transport(options, clock=clock)
+
+    async def run(ids: range) -> None:  # cold ids: each lookup reaches Redis
+        movies = await asyncio.gather(*(transport.request(MOVIES_DETAILS, (i,), {}) for i in ids))
+        assert [m.id for m in movies] == list(ids)
+
+    try:
+        await run(range(1, 101))  # the pool holds many idle connections
+        redis_server.kill()
+        await run(range(101, 201))
+        errors = transport.stats.cache_errors
+        assert errors >= 1
+        clock.advance(CACHE_RETRY_MIN)
+        await run(range(201, 301))  # one probe, which fails: the back-off doubles, silently
+        assert transport.stats.cache_errors == errors + 1
+        assert len(cache_logs(caplog, logging.WARNING)) == 1
+
+        redis_server.start()  # empty, on the same port: every pooled connection is stale
+        clock.advance(2 * CACHE_RETRY_MIN)
+        await run(range(301, 302))  # the probe succeeds
+        await run(range(302, 402))  # a burst over the stale connections
+        await run(range(402, 502))
+        assert transport.stats.cache_errors == errors + 1
+        assert len(await all_keys(raw)) == 201  # 301..501: the cache works again
+        [warning] = cache_logs(caplog, logging.WARNING)
+        assert "requests go to the network" in warning
+        [recovered] = cache_logs(caplog, logging.INFO)
+        assert "reachable again" in recovered
+    finally:
+        await transport.aclose()
