@@ -313,44 +313,73 @@ async def test_redis_killed_the_default_backend_serves_hot_keys_from_memory(
     assert fake_tmdb.stats.total == upstream + 20
 
 
-async def test_an_outage_is_logged_once_and_its_end_once(
-    fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis, caplog: Any
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="tmdb_async.cache")
-    clock = FakeClock(wall_start=time.time())
-    options = resolve_options(
-        access_token=fake_tmdb.access_token,
-        base_url=fake_tmdb.url,
-        cache=redis_server.url,
-        rate_limit=None,
-    )
-    transport = Transport(options, clock=clock)
+class ClockedBackend:
+    """A transport with the backend default (`cache=<redis url>`) on a fake clock: the breaker's
+    back-off is stepped through, never slept."""
 
-    async def run(ids: range) -> None:  # cold ids: each lookup reaches Redis
-        movies = await asyncio.gather(*(transport.request(MOVIES_DETAILS, (i,), {}) for i in ids))
+    def __init__(self, fake_tmdb: FakeTMDB, url: str) -> None:
+        self.clock = FakeClock(wall_start=time.time())
+        options = resolve_options(
+            access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, cache=url, rate_limit=None
+        )
+        self.transport = Transport(options, clock=self.clock)
+
+    async def run(self, ids: range) -> None:
+        """Ask for every id at once; cold ids, so that each lookup reaches Redis."""
+        request = self.transport.request
+        movies = await asyncio.gather(*(request(MOVIES_DETAILS, (i,), {}) for i in ids))
         assert [m.id for m in movies] == list(ids)
 
-    try:
-        await run(range(1, 101))  # the pool holds many idle connections
-        redis_server.kill()
-        await run(range(101, 201))
-        errors = transport.stats.cache_errors
-        assert errors >= 1
-        clock.advance(CACHE_RETRY_MIN)
-        await run(range(201, 301))  # one probe, which fails: the back-off doubles, silently
-        assert transport.stats.cache_errors == errors + 1
-        assert len(cache_logs(caplog, logging.WARNING)) == 1
 
-        redis_server.start()  # empty, on the same port: every pooled connection is stale
-        clock.advance(2 * CACHE_RETRY_MIN)
-        await run(range(301, 302))  # the probe succeeds
-        await run(range(302, 402))  # a burst over the stale connections
-        await run(range(402, 502))
-        assert transport.stats.cache_errors == errors + 1
-        assert len(await all_keys(raw)) == 201  # 301..501: the cache works again
-        [warning] = cache_logs(caplog, logging.WARNING)
-        assert "requests go to the network" in warning
-        [recovered] = cache_logs(caplog, logging.INFO)
-        assert "reachable again" in recovered
-    finally:
-        await transport.aclose()
+@pytest.fixture
+async def backend(fake_tmdb: FakeTMDB, redis_server: RedisServer) -> AsyncIterator[ClockedBackend]:
+    made = ClockedBackend(fake_tmdb, redis_server.url)
+    yield made
+    await made.transport.aclose()
+
+
+async def test_an_outage_is_logged_once_and_its_end_once(
+    backend: ClockedBackend, redis_server: RedisServer, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tmdb_async.cache")
+    stats = backend.transport.stats
+    await backend.run(range(1, 101))  # the pool holds many idle connections
+    redis_server.kill()
+    await backend.run(range(101, 201))
+    errors = stats.cache_errors
+    assert errors >= 1
+    backend.clock.advance(CACHE_RETRY_MIN)
+    await backend.run(range(201, 301))  # one probe, which fails: the back-off doubles, silently
+    assert stats.cache_errors == errors + 1
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+
+    redis_server.start()  # empty, on the same port: every pooled connection is stale
+    backend.clock.advance(2 * CACHE_RETRY_MIN)
+    await backend.run(range(301, 302))  # the probe succeeds
+    await backend.run(range(302, 402))  # a burst over the stale connections
+    await backend.run(range(402, 502))
+    assert stats.cache_errors == errors + 1
+    assert len(await all_keys(raw)) == 201  # 301..501: the cache works again
+    [warning] = cache_logs(caplog, logging.WARNING)
+    assert "requests go to the network" in warning
+    [recovered] = cache_logs(caplog, logging.INFO)
+    assert "reachable again after 3 s" in recovered
+
+
+async def test_redis_refusing_new_connections_is_one_outage_not_one_per_connection(
+    backend: ClockedBackend, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO, logger="tmdb_async.cache")
+    await raw.config_set("maxclients", 6)  # `raw` and 5 of the pool's 50
+    await backend.run(range(1, 101))  # 5 connections work, the others are refused
+    assert backend.transport.stats.cache_errors >= 1
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+    assert cache_logs(caplog, logging.INFO) == []  # GETs that worked do not end the outage
+
+    await raw.config_set("maxclients", 10_000)
+    backend.clock.advance(CACHE_RETRY_MIN)
+    errors = backend.transport.stats.cache_errors
+    await backend.run(range(101, 201))
+    assert backend.transport.stats.cache_errors == errors
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+    assert len(cache_logs(caplog, logging.INFO)) == 1

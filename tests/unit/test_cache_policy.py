@@ -412,6 +412,55 @@ async def test_concurrent_failures_count_but_do_not_extend_the_backoff() -> None
     assert store.calls == before + 1  # the backoff was CACHE_RETRY_MIN, not 20 doublings
 
 
+class GatedStore(FlakyStore):
+    """Each GET waits until the test answers it: calls overlap in exactly the order wanted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gates: list[asyncio.Future[None]] = []
+
+    async def get(self, key: str) -> bytes | None:
+        gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.gates.append(gate)
+        await gate
+        return self.data.get(key)
+
+
+async def test_calls_that_overlap_an_outage_neither_end_it_nor_start_another(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, mono = GatedStore(), Clock(0.0)
+    cache = ResponseCache(shared=store, monotonic=mono)
+    caplog.set_level(logging.INFO, logger="tmdb_async.cache")
+
+    def logged(level: int) -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno == level]
+
+    early, ok, failing = (asyncio.ensure_future(cache.get(k)) for k in "abc")
+    await asyncio.sleep(0)
+    store.gates[2].set_exception(ConnectionError("Connection closed by server."))
+    await failing
+    assert len(logged(logging.WARNING)) == 1  # the outage begins
+    store.gates[1].set_result(None)
+    await ok  # a GET sent before the failure comes back fine: not a recovery
+    assert logged(logging.INFO) == []
+
+    mono.now += CACHE_RETRY_MIN + 1.5
+    probe = asyncio.ensure_future(cache.get("d"))
+    await asyncio.sleep(0)
+    assert await cache.get("e") is None  # skips the store while the probe is out
+    store.gates[3].set_result(None)
+    await probe
+    [recovered] = logged(logging.INFO)
+    assert "reachable again after 2 s (reads and writes skipped meanwhile: 1)" in recovered
+
+    store.gates[0].set_exception(ConnectionError("Connection closed by server."))
+    await early  # sent before the outage, failing after its end: not a new outage
+    assert len(logged(logging.WARNING)) == 1
+    assert cache.stats.cache_errors == 2
+    assert len(store.gates) == 4
+
+
 async def test_clear_raises_when_the_purge_fails() -> None:
     store = FlakyStore()
     cache = ResponseCache(MemoryCache(), store)
