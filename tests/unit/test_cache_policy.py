@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from tmdb_async._cache import (
+    AiocacheStore,
     Entry,
     Lookup,
     MemoryCache,
@@ -35,6 +36,9 @@ from tmdb_async._constants import (
     DEFAULT_TTLS,
     MAX_TTL,
     MEMORY_CACHE_ENTRY_OVERHEAD,
+    REDIS_MAX_CONNECTIONS,
+    REDIS_POOL_TIMEOUT,
+    REDIS_RETRIES,
 )
 from tmdb_async._errors import ParameterError
 from tmdb_async._generated.operations import ENDPOINTS
@@ -527,6 +531,54 @@ def test_make_cache_options() -> None:
     for bad in (42, "memcached://x", ("memory",), ("memory", "memory"), object()):
         with pytest.raises(ParameterError, match="cache must be"):
             make_cache(bad)
+
+
+def test_a_redis_url_gets_a_memory_tier_in_front_unless_asked_otherwise() -> None:
+    url = "redis://127.0.0.1:1/0"  # nothing listens there: building a cache does no I/O
+    tiers = {
+        url: (True, True),
+        ("memory", url): (True, True),
+        (None, url): (False, True),
+        (MemoryCache(max_entries=5), url): (True, True),
+    }
+    for option, (has_memory, has_shared) in tiers.items():
+        cache = make_cache(option)
+        assert cache is not None
+        assert (cache.memory is not None, cache.shared is not None) == (has_memory, has_shared)
+    for bad in ((None, None), (None, "memory"), ("redis://x:1/0", None)):
+        with pytest.raises(ParameterError, match="cache must be"):
+            make_cache(bad)
+
+
+def _redis_pool(cache: ResponseCache | None) -> Any:
+    assert cache is not None
+    assert isinstance(cache.shared, AiocacheStore)
+    return cache.shared._cache.client.connection_pool
+
+
+def test_redis_pool_size_and_wait_come_from_the_url() -> None:
+    default = _redis_pool(make_cache("redis://127.0.0.1:1/0"))
+    assert (default.max_connections, default.timeout) == (REDIS_MAX_CONNECTIONS, REDIS_POOL_TIMEOUT)
+    assert default.connection_kwargs["retry"].get_retries() == REDIS_RETRIES
+    sized = _redis_pool(make_cache("redis://127.0.0.1:1/0?max_connections=7&timeout=0.25"))
+    assert (sized.max_connections, sized.timeout) == (7, 0.25)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("max_connections=0", "max_connections in the Redis URL must be a positive integer"),
+        ("max_connections=ten", "max_connections in the Redis URL must be a positive integer"),
+        ("timeout=-1", "timeout in the Redis URL must be a positive number"),
+        ("timeout=inf", "timeout in the Redis URL must be a positive number"),
+        ("max_conections=5", "unusable cache URL redis://127.0.0.1:1/0: .*max_conections"),
+        ("socket_timeout=soon", "unusable cache URL redis://127.0.0.1:1/0: .*socket_timeout"),
+    ],
+)
+def test_a_bad_redis_url_option_is_refused_before_any_io(query: str, message: str) -> None:
+    with pytest.raises(ParameterError, match=message) as caught:
+        make_cache(f"redis://:s3cret@127.0.0.1:1/0?{query}")
+    assert "s3cret" not in str(caught.value)
 
 
 def test_make_cache_never_echoes_a_redis_password() -> None:
