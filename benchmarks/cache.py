@@ -107,7 +107,7 @@ def run(rounds: int = ROUNDS) -> Suite:
                 command = [redis_server, "--port", str(port), "--bind", "127.0.0.1"]
                 command += ["--save", "", "--appendonly", "no", "--dir", tmp]
                 stack.enter_context(_process(command, port))
-                shared = client(f"redis://127.0.0.1:{port}/0")
+                shared = client((None, f"redis://127.0.0.1:{port}/0"))  # Redis alone
                 timed.insert(1, (redis, _timed(loop, lambda: shared.movies.details(MOVIE_ID))))
             for made in clients:
                 loop.run_until_complete(made.movies.details(MOVIE_ID))
