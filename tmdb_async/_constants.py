@@ -143,8 +143,10 @@ REDIS_CONNECT_TIMEOUT: Final = 1.0
 REDIS_MAX_CONNECTIONS: Final = 50
 """Redis connections per client (`?max_connections=` in the URL); a burst beyond it queues.
 One event loop cannot keep more than a few dozen GETs in flight usefully."""
-REDIS_POOL_TIMEOUT: Final = 1.0
-"""Seconds a Redis command may queue for a free connection (`?timeout=` in the URL)."""
+REDIS_POOL_TIMEOUT: Final = 5.0
+"""Seconds a Redis command may queue for a free connection (`?timeout=` in the URL). A queue
+means a busy event loop more often than a slow Redis, and going to TMDB instead (35/s) would be
+slower still: wait, within reason."""
 REDIS_RETRIES: Final = 1
 """A Redis command that fails on a connection (dropped, stale, timed out) is sent once more on a
 fresh one before the cache counts as failed: a failover or a proxy's idle timeout is not an outage."""

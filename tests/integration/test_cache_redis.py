@@ -279,7 +279,7 @@ async def test_client_kill_during_a_warm_run_sends_nothing_upstream(
     assert cache_logs(caplog, logging.WARNING) == cache_logs(caplog, logging.INFO) == []
 
 
-@pytest.mark.parametrize("size", [None, 8])
+@pytest.mark.parametrize("size", [None, 20])
 async def test_a_burst_larger_than_the_pool_waits_for_a_connection(
     clients: Any,
     fake_tmdb: FakeTMDB,
