@@ -148,7 +148,7 @@ REDIS_POOL_TIMEOUT: Final = 5.0
 means a busy event loop more often than a slow Redis, and going to TMDB instead (35/s) would be
 slower still: wait, within reason."""
 REDIS_RETRIES: Final = 1
-"""A Redis command that fails on a connection (dropped, stale, timed out) is sent once more on a
-fresh one before the cache counts as failed: a failover or a proxy's idle timeout is not an outage."""
+"""A Redis command that fails on its connection (dropped, stale, timed out) is sent once more on
+a fresh one before the cache counts as failed: a failover or a proxy's idle timeout is no outage."""
 REDIS_CLEAR_BATCH: Final = 500
 """Keys per SCAN/UNLINK round of `cache_clear()`."""
