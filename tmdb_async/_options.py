@@ -53,6 +53,8 @@ class ClientOptions:
     language: str | None
     region: str | None
     session: aiohttp.ClientSession | None
+    deadline: float | None = None
+    """Seconds one call may take in all (rate limit queue, attempts, back-off); None: no bound."""
 
 
 def _number(name: str, value: object, *, minimum: float, strict: bool) -> float:
@@ -99,6 +101,11 @@ def _timeout(value: object) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total, connect=min(CONNECT_TIMEOUT, total))
 
 
+def _deadline(value: object) -> float | None:
+    """A call's whole time budget in seconds, or None (crawls: bounded per attempt only)."""
+    return None if value is None else _number("deadline", value, minimum=0, strict=True)
+
+
 def _cache_ttl(
     value: Mapping[CacheClass | str, float] | None,
     base: Mapping[CacheClass, float] = DEFAULT_TTLS,
@@ -143,6 +150,7 @@ def resolve_options(
     region: str | None = None,
     session: aiohttp.ClientSession | None = None,
     environ: Mapping[str, str] | None = None,
+    deadline: float | None = None,
 ) -> ClientOptions:
     """Resolve and validate the options of a client; raise ParameterError before any I/O.
 
@@ -189,6 +197,7 @@ def resolve_options(
         language=_text("language", language),
         region=_text("region", region),
         session=session,
+        deadline=_deadline(deadline),
     )
 
 

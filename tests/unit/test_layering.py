@@ -17,6 +17,7 @@ TRANSPORT_SIDE = [
     "_clock",
     "_decode",
     "_errors",
+    "_deadline",
 ]
 
 
