@@ -34,7 +34,10 @@ ROUNDS = 7
 BASELINE = "aiohttp + json.loads"
 SUBJECT = "tmdb-async"
 TARGETS = {"aiohttp + json.loads": 1.0, "themoviedb": 3.0, "tmdbfusion": 5.0, "tmdbsimple": 10.0}
-"""Issue 8: tmdb-async's throughput at least this many times each contender's."""
+"""tmdb-async's throughput at least this many times each contender's (issues 8 and 13)."""
+FLOOR = "aiohttp GET + read"
+CPU_OVER_FLOOR = 1.15
+"""Issue 13: tmdb-async's client CPU per request at most 15% over a bare aiohttp GET + read."""
 
 
 def _modules() -> list[ModuleType]:
@@ -94,6 +97,20 @@ def run(
         }
         version = f"{module.DIST} {first['version']}, Python {first['python']}"
         results[name].note = f"{version}; {module.NOTE}"
+    notes = [
+        "How peers reach the loopback server: "
+        + "; ".join(f"{m.NAME}: {m.POINTED}" for m in modules.values() if m.REQUIREMENTS)
+        + "."
+    ]
+    floor, subject = results[FLOOR].metrics, results[SUBJECT].metrics
+    if "cpu_us" in floor and "cpu_us" in subject:
+        ratio = subject["cpu_us"] / floor["cpu_us"]
+        verdict = "met" if ratio <= CPU_OVER_FLOOR else "MISSED"
+        notes.append(
+            f"Client CPU per request (median round): {SUBJECT} {subject['cpu_us']:.0f} µs, "
+            f"{FLOOR} {floor['cpu_us']:.0f} µs: {ratio:.2f}x (target <= {CPU_OVER_FLOOR:.2f}x: "
+            f"{verdict})."
+        )
     return Suite(
         key="throughput",
         title=(
@@ -110,11 +127,7 @@ def run(
             Column("peak_rss_mib", "peak RSS MiB", "{:,.1f}"),
         ],
         results=list(results.values()),
-        notes=[
-            "How peers reach the loopback server: "
-            + "; ".join(f"{m.NAME}: {m.POINTED}" for m in modules.values() if m.REQUIREMENTS)
-            + "."
-        ],
+        notes=notes,
     )
 
 

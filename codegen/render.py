@@ -338,7 +338,7 @@ def render_namespace(namespace: str, views: list[OperationView], spec_hash: str)
     if typing:
         imports.append(f"from typing import {', '.join(typing)}")
     imports.append("")
-    imports.append("from .._requester import Requester")
+    imports.append("from .._operation import Requester")
     imports.append("from . import operations as ops")
     imports.append(f"from .models import {', '.join(sorted(used))}")
     title = namespace.replace("_", " ").capitalize()
@@ -424,7 +424,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .._requester import (
+from .._operation import (
     AppendTemplate,
     BodyParam,
     CacheClass,
@@ -460,7 +460,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from .._requester import Requester
+from .._operation import Requester
 {imports}
 
 __all__ = ["NAMESPACES", "Namespaces"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tmdb_async._clock import FakeClock
 from tmdb_async.testing import FakeTMDB
 
 
@@ -20,6 +21,26 @@ async def fake_tmdb() -> AsyncIterator[FakeTMDB]:
     """A FakeTMDB on 127.0.0.1, a free port; `fake_tmdb.url` is its base URL."""
     async with FakeTMDB() as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_retry_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients made in the test wait on a FakeClock (its wall clock on time): a backoff or a
+    `Retry-After: 30` costs no real time."""
+    monkeypatch.setattr(
+        "tmdb_async._transport.LoopClock", lambda: FakeClock(wall_start=time.time())
+    )
+
+
+def require_binary(name: str, *candidates: str) -> str:
+    """The path of a program the test needs: skipped when absent, a failure under CI=true."""
+    found = shutil.which(name) or next((p for p in candidates if os.path.exists(p)), None)
+    if found is None:
+        reason = f"{name} is not installed (apt-get install {name})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: required when CI=true")
+        pytest.skip(reason)
+    return found
 
 
 # -- a real redis-server for the Redis cache tests ------------------------------------------
@@ -98,15 +119,87 @@ class RedisServer:
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A real redis-server on a free port; skipped without the binary, a failure under CI=true."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is not installed (apt-get install redis-server)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: required when CI=true")
-        pytest.skip(f"{reason}: Redis cache tests skipped")
-    server = RedisServer(binary, tmp_path)
+    server = RedisServer(require_binary("redis-server"), tmp_path)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+# -- a real HTTP proxy (tinyproxy) for the proxy tests ------------------------------------
+
+TINYPROXY_CONF = """\
+Port {port}
+Listen 127.0.0.1
+Timeout 30
+MaxClients 100
+LogLevel Connect
+LogFile "{log}"
+PidFile "{pid}"
+Allow 127.0.0.1
+"""
+
+
+class Tinyproxy:
+    """A `tinyproxy` child process on 127.0.0.1 with its own config and log."""
+
+    def __init__(self, binary: str, directory: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / "tinyproxy.log"
+        config = directory / "tinyproxy.conf"
+        pid = directory / "tinyproxy.pid"
+        config.write_text(TINYPROXY_CONF.format(port=self.port, log=self.log, pid=pid))
+        self.process = subprocess.Popen(
+            [binary, "-d", "-c", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tinyproxy exited with {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.01)
+        raise RuntimeError(f"tinyproxy did not listen on port {self.port}")
+
+    def requests(self) -> list[str]:
+        """The request lines tinyproxy logged (`GET http://...`, `CONNECT host:port`)."""
+        if not self.log.exists():
+            return []
+        marker = "Request (file descriptor"
+        lines = self.log.read_text(errors="replace").splitlines()
+        return [line.split("): ", 1)[1] for line in lines if marker in line]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def tinyproxy(tmp_path: Path) -> Iterator[Tinyproxy]:
+    """A real HTTP proxy on a free port; skipped without the binary, a failure under CI=true."""
+    proxy = Tinyproxy(require_binary("tinyproxy", "/usr/bin/tinyproxy"), tmp_path)
+    try:
+        proxy.wait_ready()
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy variable of the machine's reaches a test (the client honours them)."""
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)

@@ -8,11 +8,12 @@ from types import TracebackType
 from typing import Any, Concatenate, TypeVar
 
 import aiohttp
+from yarl import URL
 
-from ._cache._policy import CacheClass
 from ._constants import (
     DEFAULT_CACHE,
     FETCH_MANY_CONCURRENCY,
+    MAX_BODY_SIZE,
     MAX_CONNECTIONS,
     MAX_RETRIES,
     PAGINATE_CONCURRENCY,
@@ -22,6 +23,7 @@ from ._constants import (
 from ._errors import AuthenticationError, ParameterError, TMDBError
 from ._generated import Namespaces
 from ._images import ImageKind, ImageUrls
+from ._operation import CacheClass
 from ._options import ClientOptions, derive_options, resolve_options
 from ._pagination import fetch_many, paginate
 from ._sessions import GuestSession, SessionRequester, UserSession, approval_url
@@ -67,6 +69,8 @@ class TMDB(Namespaces):
         language: str | None = None,
         region: str | None = None,
         session: aiohttp.ClientSession | None = None,
+        max_body_size: int = MAX_BODY_SIZE,
+        proxy: str | URL | None = None,
     ) -> None:
         options = resolve_options(
             access_token=access_token,
@@ -81,6 +85,8 @@ class TMDB(Namespaces):
             language=language,
             region=region,
             session=session,
+            max_body_size=max_body_size,
+            proxy=proxy,
         )
         self._bind(options, Transport(options), ImageUrls())
 
@@ -111,7 +117,7 @@ class TMDB(Namespaces):
     def _bind(self, options: ClientOptions, transport: Transport, images: ImageUrls) -> None:
         self._options = options
         self._transport = transport
-        self._requester = transport
+        self._requester = transport.requester
         self._images = images
 
     @property

@@ -13,7 +13,7 @@ class Clock(Protocol):
     """What the limiter and the retry loop need from time."""
 
     def now(self) -> float:
-        """Monotonic seconds (the running loop's clock)."""
+        """Monotonic seconds."""
 
     def wall(self) -> float:
         """Seconds since the epoch, to read `Retry-After` HTTP dates."""
@@ -23,12 +23,12 @@ class Clock(Protocol):
 
 
 class LoopClock:
-    """The running event loop's clock and `asyncio.sleep`."""
+    """The event loop's clock (asyncio's is `time.monotonic`) and `asyncio.sleep`."""
 
     __slots__ = ()
 
     def now(self) -> float:
-        return asyncio.get_running_loop().time()
+        return time.monotonic()
 
     def wall(self) -> float:
         return time.time()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
-from ._cache._policy import CacheClass
+from ._operation import CacheClass
 from ._version import __version__
 
 __all__ = [
@@ -26,9 +26,14 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CACHE",
     "DEFAULT_TTLS",
+    "DNS_CACHE_TTL",
+    "KEEPALIVE_TIMEOUT",
     "LOGGER_NAME",
     "MAX_APPEND_PARTS",
+    "MAX_BODY_SIZE",
     "MAX_CONNECTIONS",
+    "MAX_INFLATE_RATIO",
+    "MAX_REDIRECTS",
     "MAX_RETRIES",
     "MAX_TTL",
     "MEMORY_CACHE_ENTRY_OVERHEAD",
@@ -66,6 +71,18 @@ CONNECT_TIMEOUT: Final = 10.0
 """Seconds to establish a connection."""
 TOTAL_TIMEOUT: Final = 30.0
 """Seconds for one attempt, from connect to the last byte of the body."""
+KEEPALIVE_TIMEOUT: Final = 15.0
+"""Seconds an idle keep-alive connection is kept (aiohttp's default): servers drop idle ones."""
+DNS_CACHE_TTL: Final = 60
+"""Seconds a DNS answer is reused (TMDB's CDN names live about a minute)."""
+MAX_BODY_SIZE: Final = 32 * 1024 * 1024
+"""Bytes of a response body after decompression: far above any TMDB JSON (a movie with every
+appended part is about 100 KiB), far below what would exhaust a process's memory."""
+MAX_INFLATE_RATIO: Final = 1032
+"""The most deflate (gzip) can expand its input (https://zlib.net/zlib_tech.html): a gzip body
+of N bytes inflates to at most N * 1032 bytes."""
+MAX_REDIRECTS: Final = 10
+"""Same-host redirects followed for one request (aiohttp's default)."""
 
 # TMDB allows about 40 requests/s and 20 simultaneous connections per IP
 # (https://developer.themoviedb.org/docs/rate-limiting): stay under both.

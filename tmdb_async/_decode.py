@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from ._errors import DecodeError
-from ._requester import AppendTemplate
+from ._operation import AppendTemplate
 
 __all__ = [
     "UNKNOWN_TAG",

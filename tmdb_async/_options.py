@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from ._cache._policy import CacheClass
+from ._cache import CACHE_USAGE, MemoryCache, is_shared_cache
 from ._constants import (
     ACCESS_TOKEN_ENV,
     API_KEY_ENV,
@@ -22,6 +22,7 @@ from ._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_CACHE,
     DEFAULT_TTLS,
+    MAX_BODY_SIZE,
     MAX_CONNECTIONS,
     MAX_RETRIES,
     MAX_TTL,
@@ -31,6 +32,7 @@ from ._constants import (
 )
 from ._credentials import Credentials
 from ._errors import ParameterError
+from ._operation import CacheClass
 
 _PRINTABLE = re.compile(r"[!-~]+")
 """What TMDB tokens and keys are made of (base64url, dots, hex): no space or control."""
@@ -53,6 +55,9 @@ class ClientOptions:
     language: str | None
     region: str | None
     session: aiohttp.ClientSession | None
+    max_body_size: int
+    proxy: URL | None = field(repr=False)  # may hold the proxy's password
+    """The proxy named by `proxy=`; None: the environment's (HTTP(S)_PROXY, NO_PROXY), if any."""
     deadline: float | None = None
     """Seconds one call may take in all (rate limit queue, attempts, back-off); None: no bound."""
 
@@ -123,16 +128,44 @@ def _cache_ttl(
     return MappingProxyType(ttls)
 
 
+def _is_memory_cache(value: object) -> bool:
+    return value == "memory" or isinstance(value, MemoryCache)
+
+
 def _cache(value: object) -> object:
+    """The `cache=` option, unchanged once it is one of the accepted forms (`CACHE_USAGE`)."""
+    if value is None or _is_memory_cache(value) or is_shared_cache(value):
+        return value
     if (
-        isinstance(value, str)
-        and value != "memory"
-        and URL(value).scheme not in {"redis", "rediss", "unix"}
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and (value[0] is None or _is_memory_cache(value[0]))
+        and is_shared_cache(value[1])
     ):
-        raise ParameterError(
-            f'cache must be "memory", a redis:// URL, None or a cache object; got {value!r}'
-        )
-    return value
+        return value
+    shown = _safe_url(value) if isinstance(value, str) else type(value).__name__
+    raise ParameterError(f"{CACHE_USAGE}; got {shown}")
+
+
+def _safe_url(text: str) -> str:
+    """`text` for an error message: a URL's password is never shown."""
+    try:
+        return repr(str(URL(text).with_password(None)))
+    except (TypeError, ValueError):
+        return "an unparseable URL"
+
+
+def _proxy(value: object) -> URL | None:
+    if value is None:
+        return None
+    try:
+        url = URL(value) if isinstance(value, (str, URL)) else None
+    except (TypeError, ValueError):
+        url = None
+    if url is None or url.scheme not in {"http", "https"} or not url.host:
+        shown = _safe_url(value) if isinstance(value, str) else type(value).__name__
+        raise ParameterError(f"proxy must be an http:// URL of a proxy server, got {shown}")
+    return url
 
 
 def resolve_options(
@@ -149,6 +182,8 @@ def resolve_options(
     language: str | None = None,
     region: str | None = None,
     session: aiohttp.ClientSession | None = None,
+    max_body_size: int = MAX_BODY_SIZE,
+    proxy: str | URL | None = None,
     environ: Mapping[str, str] | None = None,
     deadline: float | None = None,
 ) -> ClientOptions:
@@ -158,6 +193,7 @@ def resolve_options(
     (`TMDB_ACCESS_TOKEN`, then `TMDB_API_KEY`); the bearer token wins when both exist.
     The base URL comes from `base_url`, else `TMDB_BASE_URL`, else TMDB's API. Credentials
     are required for TMDB's own host only: a proxy or a fake server may not need them.
+    Each mistake gets one ParameterError naming the option; nothing else validates them.
     """
     env = os.environ if environ is None else environ
     for name, secret in (("access_token", access_token), ("api_key", api_key)):
@@ -197,6 +233,8 @@ def resolve_options(
         language=_text("language", language),
         region=_text("region", region),
         session=session,
+        max_body_size=_integer("max_body_size", max_body_size, minimum=1),
+        proxy=_proxy(proxy),
         deadline=_deadline(deadline),
     )
 

@@ -15,7 +15,7 @@ from typing import TypeVar
 from yarl import URL
 
 from ._generated import Namespaces
-from ._requester import Operation, Requester
+from ._operation import Operation, Requester
 
 __all__ = ["APPROVAL_URL", "GuestSession", "SessionRequester", "UserSession", "approval_url"]
 

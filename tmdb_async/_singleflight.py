@@ -23,45 +23,38 @@ class _LeaderCancelled(Exception):
     """Told to followers when the leader was cancelled: one of them must run the work."""
 
 
-class _Flight(Generic[V]):
-    """One call in flight; its future exists only once a follower waits on it."""
-
-    __slots__ = ("future",)
-
-    def __init__(self) -> None:
-        self.future: asyncio.Future[V] | None = None
-
-
 class SingleFlight(Generic[K, V]):
-    """A map of in-flight calls by key."""
+    """A map of in-flight calls by key: None while nobody follows, else the followers' future."""
 
     def __init__(self) -> None:
-        self._flights: dict[K, _Flight[V]] = {}
+        self._flights: dict[K, asyncio.Future[V] | None] = {}
 
     def __len__(self) -> int:
         return len(self._flights)
 
     async def run(self, key: K, work: Callable[[], Awaitable[V]]) -> tuple[V, bool]:
         """Return `work()`'s result and whether it came from a call already in flight."""
-        while (flight := self._flights.get(key)) is not None:
-            if flight.future is None:
-                flight.future = asyncio.get_running_loop().create_future()
+        flights = self._flights
+        while key in flights:
+            future = flights[key]
+            if future is None:
+                future = flights[key] = asyncio.get_running_loop().create_future()
             try:
-                return await asyncio.shield(flight.future), True
+                return await asyncio.shield(future), True
             except _LeaderCancelled:
                 continue
         # The leader, inline: no task and, while nobody follows, no future either.
-        flight = self._flights[key] = _Flight()
+        flights[key] = None
         try:
             result = await work()
         except BaseException as err:
-            del self._flights[key]
-            if flight.future is not None:
+            future = flights.pop(key)
+            if future is not None:
                 failure = _LeaderCancelled() if isinstance(err, asyncio.CancelledError) else err
-                flight.future.set_exception(failure)
-                flight.future.exception()  # retrieved: no "never retrieved" warning
+                future.set_exception(failure)
+                future.exception()  # retrieved: no "never retrieved" warning
             raise
-        del self._flights[key]
-        if flight.future is not None:
-            flight.future.set_result(result)
+        future = flights.pop(key)
+        if future is not None:
+            future.set_result(result)
         return result, False

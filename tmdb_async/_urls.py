@@ -18,7 +18,7 @@ from yarl import URL
 from ._constants import MAX_APPEND_PARTS, SECRET_QUERY_PARAMS
 from ._credentials import MASK, redact_params
 from ._errors import ParameterError
-from ._requester import BodyParam, Operation, ParamKind, QueryParam
+from ._operation import BodyParam, Operation, ParamKind, QueryParam
 
 __all__ = ["APPEND_TO_RESPONSE", "PreparedRequest", "build_request", "cache_key", "format_float"]
 
@@ -161,6 +161,9 @@ class _Plan:
     secret: tuple[int, ...]
     """Indexes of the path parameters whose values are secrets (a guest session id)."""
     query_params: Mapping[str, QueryParam]
+    all_fast: bool
+    """Every path parameter is fast, none is a secret, none is missing: exact ints fill the
+    template as they are (the hot path of every id-addressed call)."""
 
 
 _plans: dict[int, _Plan] = {}
@@ -181,13 +184,16 @@ def _plan(operation: Operation[Any]) -> _Plan:
         else piece.replace("{", "{{").replace("}", "}}")
         for i, piece in enumerate(pieces)
     )
+    fast = tuple(p.kind == "int" and not p.choices for p in params)
+    secret = tuple(index[p.name] for p in params if p.name in SECRET_QUERY_PARAMS)
     plan = _Plan(
         operation=operation,
         template=template,
         missing=missing,
-        fast=tuple(p.kind == "int" and not p.choices for p in params),
-        secret=tuple(index[p.name] for p in params if p.name in SECRET_QUERY_PARAMS),
+        fast=fast,
+        secret=secret,
         query_params={param.name: param for param in operation.query_params},
+        all_fast=all(fast) and not secret and missing is None,
     )
     if len(_plans) >= _MAX_PLANS:  # only ad-hoc operations (tests) could ever get here
         _plans.clear()
@@ -198,13 +204,19 @@ def _plan(operation: Operation[Any]) -> _Plan:
 def _build_path(plan: _Plan, path_args: Sequence[object]) -> tuple[str, tuple[str, ...]]:
     operation = plan.operation
     params = operation.path_params
+    if plan.all_fast and len(path_args) == len(params):
+        for arg in path_args:
+            if type(arg) is not int:
+                break
+        else:
+            return plan.template.format(*path_args), ()
     if len(path_args) != len(params):
         raise ParameterError(
             f"{operation.namespace}.{operation.name}() takes {len(params)} path argument(s) "
             f"({', '.join(p.name for p in params)}), got {len(path_args)}"
         )
     segments = [
-        # Hot path (every id-addressed call): a plain int needs no checks and no quoting.
+        # A plain int needs no checks and no quoting.
         str(arg)
         if fast and type(arg) is int
         else _path_segment(arg, param.kind, param.choices, _where(operation, param.name))

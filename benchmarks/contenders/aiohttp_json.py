@@ -1,4 +1,5 @@
-"""The baseline: what people write by hand, aiohttp + `json.loads` into dicts."""
+"""The baseline: what people write by hand, aiohttp + `json.loads` into dicts, over the same
+session setup tmdb-async owns."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from .aiohttp_raw import session
 
 NAME = "aiohttp + json.loads"
-NOTE = "hand-written client: status check, untyped dicts"
+NOTE = "hand-written client: status check, untyped dicts; tmdb-async's session setup"
 REQUIREMENTS: tuple[str, ...] = ()
 PYTHON = None
 DIST = "aiohttp"

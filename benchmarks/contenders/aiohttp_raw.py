@@ -1,4 +1,4 @@
-"""The floor: aiohttp GET + read, no parsing at all."""
+"""The floor: aiohttp GET + read over the same session setup tmdb-async owns, no parsing."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
+from tmdb_async._constants import TOTAL_TIMEOUT
+from tmdb_async._pipeline.wire import open_session
+
 NAME = "aiohttp GET + read"
-NOTE = "floor: bytes only, no parsing"
+NOTE = "floor: bytes only, no parsing; tmdb-async's session setup"
 REQUIREMENTS: tuple[str, ...] = ()
 PYTHON = None
 DIST = "aiohttp"
@@ -16,9 +19,12 @@ TOKEN = "benchmark-token"
 
 
 def session(concurrency: int) -> aiohttp.ClientSession:
-    """A session as a careful hand-written client would make it: pooled, default headers."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=concurrency),
+    """The session tmdb-async opens for itself (`open_session`: keep-alive pool of
+    `concurrency`, DNS cache, no cookie jar), with the token among its headers, as a
+    hand-written client would put it."""
+    return open_session(
+        limit=concurrency,
+        timeout=aiohttp.ClientTimeout(total=TOTAL_TIMEOUT),
         headers={"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"},
     )
 

@@ -11,7 +11,7 @@ from tmdb_async.models import MovieDetails
 from . import appended_parts_kept
 
 NAME = "tmdb-async"
-NOTE = "typed MovieDetails; retry, single-flight and error mapping on the path"
+NOTE = "typed MovieDetails; its own aiohttp session; retry, single-flight, error mapping"
 REQUIREMENTS: tuple[str, ...] = ()
 PYTHON = None
 DIST = "tmdb-async"

@@ -1,7 +1,8 @@
 """tmdb-async sending through a borrowed aiohttp session (`TMDB(session=...)`).
 
-The same pipeline as `tmdbasync`, but the network seam goes through aiohttp's client, as it
-does for anyone who passes a session of their own: the price of aiohttp's per-request work.
+The same pipeline as `tmdbasync`, through a session made as a user would make one (aiohttp's
+defaults, a cookie jar): the client's headers, timeout and status handling then travel with
+each request.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 
 from tmdb_async import ENDPOINTS
 from tmdb_async._generated import NAMESPACES, Namespaces
-from tmdb_async._requester import Operation
+from tmdb_async._operation import Operation
 
 DESIGN_NAMESPACES = {
     *"account authentication certifications changes collections companies configuration".split(),

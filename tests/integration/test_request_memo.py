@@ -1,4 +1,4 @@
-"""The transport remembers built requests of repeated plain calls (the cache-hit fast path):
+"""The prepare stage remembers built calls of repeated plain calls (the cache-hit fast path):
 the memo must never change what a call does."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tmdb_async import TMDB, ParameterError, TMDBError
-from tmdb_async._transport import _MEMO_SIZE
+from tmdb_async._pipeline.prepare import MEMO_SIZE
 from tmdb_async.testing import FakeTMDB
 
 
@@ -44,10 +44,10 @@ async def test_invalid_arguments_are_rejected_every_time(tmdb: TMDB) -> None:
 
 
 async def test_the_memo_stays_bounded(tmdb: TMDB) -> None:
-    transport = tmdb._transport
-    for movie_id in range(_MEMO_SIZE + 5):
+    prepare = tmdb._transport.requester
+    for movie_id in range(MEMO_SIZE + 5):
         await tmdb.movies.details(movie_id + 1)
-    assert 0 < len(transport._memo) <= _MEMO_SIZE
+    assert 0 < len(prepare._memo) <= MEMO_SIZE
 
 
 async def test_no_memo_without_a_cache(fake_tmdb: FakeTMDB) -> None:
@@ -55,10 +55,10 @@ async def test_no_memo_without_a_cache(fake_tmdb: FakeTMDB) -> None:
         access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, rate_limit=None, cache=None
     ) as tmdb:
         await tmdb.movies.details(550)
-        assert tmdb._transport._memo == {}
+        assert tmdb._transport.requester._memo == {}
 
 
 async def test_uncacheable_requests_are_not_remembered(tmdb: TMDB) -> None:
     with contextlib.suppress(TMDBError):  # FakeTMDB does not know this session
         await tmdb.account.details(1, session_id="SESSION-SECRET")
-    assert not any("SESSION-SECRET" in repr(key) for key in tmdb._transport._memo)
+    assert not any("SESSION-SECRET" in repr(key) for key in tmdb._transport.requester._memo)

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from tests._spec import example_bytes, spec_operations
 from tmdb_async import ENDPOINTS, TMDB
-from tmdb_async._requester import Operation
+from tmdb_async._operation import Operation
 
 TOKEN = "example-token"
 

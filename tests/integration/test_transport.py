@@ -14,8 +14,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tmdb_async import TMDB
-from tmdb_async._cache._policy import CacheClass
-from tmdb_async._clock import FakeClock
 from tmdb_async._errors import (
     AuthenticationError,
     DecodeError,
@@ -25,9 +23,8 @@ from tmdb_async._errors import (
     ServerError,
     TransportError,
 )
-from tmdb_async._http import ConnectFailed
+from tmdb_async._operation import BodyParam, CacheClass, Operation, PathParam, QueryParam
 from tmdb_async._options import resolve_options
-from tmdb_async._requester import BodyParam, Operation, PathParam, QueryParam
 from tmdb_async._transport import Transport
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.SECRETTOKENBODY.SIG"
@@ -163,10 +160,7 @@ class Server:
         return web.json_response({"id": 1})
 
 
-@pytest.fixture(autouse=True)
-def no_real_sleeps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries wait on a fake clock: backoff and Retry-After cost no time here."""
-    monkeypatch.setattr("tmdb_async._transport.LoopClock", FakeClock)
+pytestmark = pytest.mark.usefixtures("fake_retry_clock")
 
 
 @pytest.fixture
@@ -241,7 +235,7 @@ async def test_validation_happens_before_io(server: Server, bearer: Transport) -
     with pytest.raises(ParameterError):
         await bearer.request(RATE, ("7",), {}, {"value": True})
     assert server.requests == []
-    assert bearer._wire is None
+    assert bearer._wire.session is None  # not even opened
 
 
 async def test_not_found(bearer: Transport, server: Server) -> None:
@@ -310,7 +304,7 @@ async def test_connection_refused_is_transport_error() -> None:
         await transport.aclose()
     assert info.value.http_status is None
     assert KEY not in str(info.value)
-    assert isinstance(info.value.__cause__, ConnectFailed)
+    assert isinstance(info.value.__cause__, aiohttp.ClientConnectorError)
 
 
 async def test_language_and_region_defaults(server: Server) -> None:
@@ -329,13 +323,13 @@ async def test_language_and_region_defaults(server: Server) -> None:
     assert echo.query == {"region": "FR"}
 
 
-async def test_owned_pool_closed_by_aclose(bearer: Transport) -> None:
+async def test_owned_session_closed_by_aclose(bearer: Transport) -> None:
     await bearer.request(MOVIE, (1,), {})
-    pool = bearer._wire
-    assert pool is not None
-    assert pool.closed is False
+    session = bearer._wire.session
+    assert session is not None
+    assert session.closed is False
     await bearer.aclose()
-    assert (pool.closed, bearer.closed) == (True, True)
+    assert (session.closed, bearer.closed) == (True, True)
     await bearer.aclose()
 
 
@@ -397,7 +391,7 @@ async def test_no_credential_in_logs_errors_or_reprs(
 
 async def test_tmdb_facade(server: Server) -> None:
     async with TMDB(access_token=TOKEN, base_url=server.base_url) as tmdb:
-        assert tmdb._requester is tmdb._transport
+        assert tmdb._requester is tmdb._transport.requester
         assert await tmdb._requester.request(MOVIE, (5,), {}) == Movie(id=5, title="Fight Club")
         assert TOKEN not in repr(tmdb)
         assert "auth='bearer'" in repr(tmdb)

@@ -27,10 +27,10 @@ from tmdb_async._errors import (
 from tmdb_async._generated.operations import (
     MOVIES_ACCOUNT_STATES,
     MOVIES_ADD_RATING,
+    MOVIES_CREDITS,
     MOVIES_DELETE_RATING,
     MOVIES_DETAILS,
 )
-from tmdb_async._http import ConnectionPool
 from tmdb_async._options import resolve_options
 from tmdb_async._retry import RetryPolicy
 from tmdb_async._transport import Transport
@@ -310,6 +310,47 @@ async def test_connection_cap_is_held(fake_tmdb: FakeTMDB, make: Any) -> None:
     assert fake_tmdb.stats.max_in_flight == 5
 
 
+class RecordingLimiter:
+    """A `Limiter` that lets everything through and notes what the limiting stage tells it."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    async def acquire(self) -> None:
+        self.events.append("acquire")
+
+    def on_rate_limited(self, retry_after: float | None) -> None:
+        self.events.append(("429", retry_after))
+
+    def on_success(self) -> None:
+        self.events.append("ok")
+
+    async def aclose(self) -> None:
+        self.events.append("closed")
+
+
+async def test_any_limiter_plugs_in_and_hears_every_attempt(
+    fake_tmdb: FakeTMDB, clock: FakeClock
+) -> None:
+    limiter = RecordingLimiter()
+    transport = Transport(
+        resolve_options(access_token=fake_tmdb.access_token, base_url=fake_tmdb.url),
+        clock=clock,
+        retry_policy=RetryPolicy(random=lambda: 1.0),
+        limiter=limiter,
+    )
+    fake_tmdb.inject(RateLimited(retry_after=2), DETAILS, count=1)
+    fake_tmdb.inject(ConnectionReset(), "movie-credits", count=2)  # aiohttp resends once itself
+    await details(transport)
+    await transport.request(MOVIES_CREDITS, (550,), {})
+    await transport.aclose()
+    assert limiter.events == [
+        *("acquire", ("429", 2.0), "acquire", "ok"),  # details: a 429, then a 200
+        *("acquire", "acquire", "ok"),  # credits: a dropped connection says nothing
+        "closed",
+    ]
+
+
 # -- single-flight and cancellation ---------------------------------------------------------
 
 
@@ -359,9 +400,8 @@ async def test_cancellation_leaves_nothing_behind(fake_tmdb: FakeTMDB, make: Any
     limiter = transport._limiter
     assert limiter is not None
     assert limiter.waiting == 0
-    pool = transport._wire
-    assert isinstance(pool, ConnectionPool)
-    assert pool.in_use == 0
+    await asyncio.sleep(0.05)  # the server sees the cancelled requests' connections close
+    assert fake_tmdb.stats.in_flight == 0
     # Both connections and the tokens are usable again at once.
     fake_tmdb.faults.clear()
     movies = await asyncio.wait_for(asyncio.gather(*(details(transport, i) for i in (1, 2, 3))), 2)
@@ -377,5 +417,5 @@ async def test_a_retry_after_aclose_opens_nothing(fake_tmdb: FakeTMDB, make: Any
     await transport.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await call
-    assert transport._wire is None
+    assert transport._wire.session is None
     assert fake_tmdb.stats.count(DETAILS) == 1

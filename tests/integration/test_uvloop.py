@@ -1,4 +1,5 @@
-"""The client on uvloop's event loop, which crawlers often run: the pool must work there too."""
+"""The client on uvloop's event loop, which crawlers often run: aiohttp, retries and the
+limiter must work there too."""
 
 from __future__ import annotations
 

@@ -8,10 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from yarl import URL
 
-from tmdb_async._cache import MemoryCache, ResponseCache
-from tmdb_async._cache._policy import CacheClass, request_cache_class
+from tmdb_async._cache import MemoryCache, ResponseCache, built_key
+from tmdb_async._cache._policy import request_cache_class
 from tmdb_async._constants import CACHE_FORMAT_VERSION, SECRET_QUERY_PARAMS
 from tmdb_async._generated.operations import DISCOVER_MOVIE, ENDPOINTS, MOVIES_DETAILS
+from tmdb_async._operation import CacheClass
 from tmdb_async._urls import build_request, cache_key
 
 BASE = "https://api.themoviedb.org"
@@ -172,4 +173,4 @@ def test_the_fast_key_of_a_built_request_equals_cache_key(
     }
     listing = build_request(BASE, DISCOVER_MOVIE, (), query)
     for prepared in (details, listing):
-        assert cache.built_key("GET", prepared.url) == cache.key("GET", prepared.url)
+        assert built_key("GET", prepared.url) == cache.key("GET", prepared.url)

@@ -8,13 +8,11 @@ import random
 import tracemalloc
 from typing import Any
 
-import msgspec
 import pytest
 
 from tmdb_async._cache import (
     AiocacheStore,
     Entry,
-    Lookup,
     MemoryCache,
     ResponseCache,
     decode_entry,
@@ -25,7 +23,6 @@ from tmdb_async._cache._policy import (
     SESSION_QUERY_PARAMS,
     CacheClass,
     fresh_ttl,
-    is_not_found,
     keep_ttl,
     parse_max_age,
     request_cache_class,
@@ -40,9 +37,11 @@ from tmdb_async._constants import (
     REDIS_POOL_TIMEOUT,
     REDIS_RETRIES,
 )
-from tmdb_async._errors import ParameterError
+from tmdb_async._errors import ParameterError, error_from_response
+from tmdb_async._options import resolve_options
 from tmdb_async._generated.operations import ENDPOINTS
-from tmdb_async._requester import Operation
+from tmdb_async._operation import Operation
+from tmdb_async._pipeline.caching import new_entry
 
 DAY = 24 * 3600.0
 USER_SCOPED = ("account", "guest_session", "authentication", "account_states")
@@ -198,12 +197,18 @@ def test_keep_ttl(fresh: float, has_etag: bool, expected: float) -> None:
         (404, b"<html>Not Found</html>", False),
         (404, b"", False),
         (404, b"[]", False),
-        (200, b'{"status_code":34}', False),
         (401, b'{"status_code":34}', False),
+        (500, b'{"status_code":34}', False),
     ],
 )
-def test_is_not_found(status: int, body: bytes, expected: bool) -> None:
-    assert is_not_found(status, body) is expected
+def test_only_tmdb_not_found_is_kept_as_a_negative_entry(
+    status: int, body: bytes, expected: bool
+) -> None:
+    code = error_from_response(status, body, None).status_code  # as the decoding stage reads it
+    entry = new_entry(status, body, {}, code, 3600.0, 1_000.0)
+    assert (entry is not None) is expected
+    if entry is not None:
+        assert (entry.status, entry.body, entry.etag) == (404, body, None)
 
 
 # -- entries ---------------------------------------------------------------------------------
@@ -365,15 +370,16 @@ async def test_shared_failure_warns_once_backs_off_and_recovers(
 ) -> None:
     store, mono, wall = FlakyStore(), Clock(0.0), Clock(1_000.0)
     cache = ResponseCache(shared=store, wall=wall, monotonic=mono)
-    lookup = Lookup(cache.key("GET", "http://x/3/movie/1"), 600.0)
-    await cache.store(lookup, 200, b"{}", {})
-    assert (await cache.get(lookup.key or "")) is not None
+    key = cache.key("GET", "http://x/3/movie/1")
+    entry = Entry(200, b"{}", wall() + 600.0, wall() + 600.0)
+    await cache.set(key, entry)
+    assert (await cache.get(key)) is not None
 
     store.down = True
     caplog.set_level(logging.DEBUG, logger="tmdb_async")
     for _ in range(50):
         assert await cache.get("k") is None  # never raises
-        await cache.store(lookup, 200, b"{}", {})
+        await cache.set(key, entry)
     assert store.calls == 2 + 1  # one failure, then nothing until the backoff ends
     assert cache.stats.cache_errors == 1
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -396,7 +402,7 @@ async def test_shared_failure_warns_once_backs_off_and_recovers(
 
     store.down = False
     mono.now += CACHE_RETRY_MAX
-    assert await cache.get(lookup.key or "") is not None
+    assert await cache.get(key) is not None
     assert any("reachable again" in r.getMessage() for r in caplog.records)
     # Healthy again: a new outage warns again (once).
     store.down = True
@@ -478,41 +484,31 @@ async def test_two_tiers_fill_memory_from_the_shared_store() -> None:
     store, wall = FlakyStore(), Clock(1_000.0)
     writer = ResponseCache(shared=store, wall=wall)
     reader = ResponseCache(MemoryCache(clock=wall), store, wall=wall)
-    lookup = Lookup(writer.key("GET", "http://x/3/movie/1"), 600.0)
-    await writer.store(lookup, 200, b'{"id":1}', {"etag": '"e"'})
-    key = lookup.key or ""
-    found = await reader.lookup(key, 600.0)
-    assert found.fresh
-    assert found.entry is not None
-    assert found.entry.body == b'{"id":1}'
+    key = writer.key("GET", "http://x/3/movie/1")
+    await writer.set(key, Entry(200, b'{"id":1}', 1_600.0, 1_600.0, '"e"'))
+    found = await reader.get(key)
+    assert found is not None
+    assert (found.body, found.etag, found.fresh_until) == (b'{"id":1}', '"e"', 1_600.0)
     store.down = True  # now served from memory without touching the store
     calls = store.calls
-    assert (await reader.lookup(key, 600.0)).fresh
+    assert await reader.get(key) == found
     assert store.calls == calls
-    assert reader.stats.cache_hits == 2
 
 
-async def test_store_respects_ttls_and_negative_entries() -> None:
-    wall = Clock(1_000.0)
-    cache = ResponseCache(MemoryCache(clock=wall), wall=wall)
-    key = cache.key("GET", "http://x/3/movie/1")
-    await cache.store(Lookup(key, 3600.0), 200, b"{}", {"cache-control": "public, max-age=60"})
-    stored = await cache.get(key)
-    assert stored is not None
-    assert (stored.fresh_until, stored.keep_until) == (1_060.0, 1_060.0)
-    await cache.store(Lookup(key, 3600.0), 200, b"{}", {"etag": '"v1"'})
-    stored = await cache.get(key)
-    assert stored is not None
-    assert (stored.fresh_until, stored.keep_until, stored.etag) == (4_600.0, 8_200.0, '"v1"')
-    await cache.store(Lookup(key, 3600.0), 404, b'{"status_code":34}', {"etag": '"x"'})
-    stored = await cache.get(key)
-    assert stored is not None
-    assert (stored.status, stored.fresh_until, stored.etag) == (404, 1_060.0, None)
-    assert Lookup(key, 3600.0, stored, fresh=False).validators is None
-    await cache.store(Lookup(key, 3600.0), 200, b"{}", {"cache-control": "no-store"})
-    assert await cache.get(key) is None
-    await cache.store(Lookup(None, 3600.0), 200, b"{}", {})
-    assert len(cache.memory or ()) == 0
+def test_new_entries_respect_ttls_and_validators() -> None:
+    now = 1_000.0
+    short = new_entry(200, b"{}", {"cache-control": "public, max-age=60"}, None, 3600.0, now)
+    assert short is not None
+    assert (short.fresh_until, short.keep_until) == (1_060.0, 1_060.0)
+    tagged = new_entry(200, b"{}", {"etag": '"v1"'}, None, 3600.0, now)
+    assert tagged is not None
+    assert (tagged.fresh_until, tagged.keep_until, tagged.etag) == (4_600.0, 8_200.0, '"v1"')
+    negative = new_entry(404, b'{"status_code":34}', {"etag": '"x"'}, 34, 3600.0, now)
+    assert negative is not None
+    assert (negative.status, negative.fresh_until, negative.etag) == (404, 1_060.0, None)
+    assert new_entry(200, b"{}", {"cache-control": "no-store"}, None, 3600.0, now) is None
+    assert new_entry(200, b"{}", {}, None, 0.0, now) is None
+    assert new_entry(304, b"", {}, None, 3600.0, now) is None
 
 
 # -- the option ------------------------------------------------------------------------------
@@ -542,12 +538,15 @@ def test_a_redis_url_gets_a_memory_tier_in_front_unless_asked_otherwise() -> Non
         (MemoryCache(max_entries=5), url): (True, True),
     }
     for option, (has_memory, has_shared) in tiers.items():
-        cache = make_cache(option)
+        # The option as TMDB(cache=...) takes it: validated first, then built.
+        cache = make_cache(resolve_options(api_key="k", cache=option, environ={}).cache)
         assert cache is not None
         assert (cache.memory is not None, cache.shared is not None) == (has_memory, has_shared)
     for bad in ((None, None), (None, "memory"), ("redis://x:1/0", None)):
         with pytest.raises(ParameterError, match="cache must be"):
             make_cache(bad)
+        with pytest.raises(ParameterError, match="cache must be"):
+            resolve_options(api_key="k", cache=bad, environ={})
 
 
 def _redis_pool(cache: ResponseCache | None) -> Any:
@@ -587,8 +586,3 @@ def test_make_cache_never_echoes_a_redis_password() -> None:
     assert "s3cret" not in repr(cache)
     assert cache.shared is not None
     assert "s3cret" not in cache.shared.name
-
-
-def test_status_body_is_tmdb_json() -> None:
-    body = msgspec.json.encode({"success": False, "status_code": 34, "status_message": "x"})
-    assert is_not_found(404, body)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tmdb_async._cache._policy import CacheClass
 from tmdb_async._constants import DEFAULT_BASE_URL, MAX_TTL
 from tmdb_async._errors import ParameterError
+from tmdb_async._operation import CacheClass
 from tmdb_async._options import resolve_options
 
 TOKEN = "TOKEN-SECRET-123"
@@ -100,6 +100,12 @@ def test_rate_limit_off() -> None:
         ({"cache_ttl": {"forever": 1}}, "cache_ttl key"),
         ({"cache_ttl": {"detail": -1}}, "cache_ttl"),
         ({"cache": "memcached://x"}, "cache must be"),
+        ({"cache": 42}, "cache must be .*; got int"),
+        ({"cache": ("memory",)}, "cache must be"),
+        ({"max_body_size": 0}, "max_body_size must be >= 1"),
+        ({"max_body_size": 1.5}, "max_body_size must be an int"),
+        ({"proxy": "socks5://127.0.0.1:1080"}, "proxy must be an http:// URL"),
+        ({"proxy": 3128}, "proxy must be an http:// URL"),
         ({"language": ""}, "language"),
         ({"region": "U S"}, "region"),
         ({"session": object()}, "session must be an aiohttp.ClientSession"),
@@ -117,3 +123,22 @@ def test_invalid_options(kwargs: dict[str, object], match: str) -> None:
 def test_a_credential_from_the_environment_is_checked_too() -> None:
     with pytest.raises(ParameterError, match="access_token must be printable ASCII"):
         resolve_options(environ={"TMDB_ACCESS_TOKEN": "token\n"})
+
+
+def test_one_message_per_mistake_whichever_way_the_cache_option_is_wrong() -> None:
+    messages = set()
+    for bad in (42, "memcached://x", ("memory",), ("memory", "memory"), object()):
+        with pytest.raises(ParameterError) as info:
+            resolve_options(api_key=KEY, cache=bad, environ={})
+        messages.add(str(info.value).split("; got")[0])
+    assert len(messages) == 1
+
+
+def test_proxy_option_never_shows_its_password() -> None:
+    options = resolve_options(api_key=KEY, proxy="http://me:PROXYPASS@proxy:3128", environ={})
+    assert options.proxy is not None
+    assert options.proxy.password == "PROXYPASS"
+    assert "PROXYPASS" not in repr(options)
+    with pytest.raises(ParameterError) as info:
+        resolve_options(api_key=KEY, proxy="ftp://me:PROXYPASS@proxy:21", environ={})
+    assert "PROXYPASS" not in str(info.value)

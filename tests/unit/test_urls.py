@@ -8,9 +8,8 @@ import msgspec
 import pytest
 from yarl import URL
 
-from tmdb_async._cache._policy import CacheClass
 from tmdb_async._errors import ParameterError
-from tmdb_async._requester import BodyParam, Operation, PathParam, QueryParam
+from tmdb_async._operation import BodyParam, CacheClass, Operation, PathParam, QueryParam
 from tmdb_async._urls import build_request, cache_key, format_float
 
 BASE = "https://api.themoviedb.org"

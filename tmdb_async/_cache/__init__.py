@@ -10,30 +10,31 @@ from collections.abc import Callable
 from typing import TypeGuard
 
 from .._errors import ParameterError
+from .._operation import CacheClass
 from .._stats import Stats
-from ._core import NO_LOOKUP, ByteStore, Lookup, NotModified, ResponseCache
+from ._core import KEY_PREFIX, ByteStore, ResponseCache, built_key
 from ._entry import Entry, decode_entry, encode_entry
 from ._memory import MemoryCache
-from ._policy import CacheClass
 from ._redis import AiocacheStore, redis_store
 
 __all__ = [
-    "NO_LOOKUP",
+    "CACHE_USAGE",
+    "KEY_PREFIX",
     "AiocacheStore",
     "ByteStore",
     "CacheClass",
     "Entry",
-    "Lookup",
     "MemoryCache",
-    "NotModified",
     "ResponseCache",
+    "built_key",
     "decode_entry",
     "encode_entry",
+    "is_shared_cache",
     "make_cache",
 ]
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-_USAGE = (
+CACHE_USAGE = (
     'cache must be "memory", a redis:// URL, None, a MemoryCache, an aiocache cache, '
     'or a pair (memory tier or None, shared tier) such as (None, "redis://localhost:6379/0")'
 )
@@ -47,6 +48,11 @@ def _is_aiocache(value: object) -> bool:
 
 def _is_redis_url(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.startswith(_REDIS_SCHEMES)
+
+
+def is_shared_cache(value: object) -> bool:
+    """True for what `make_cache` accepts as a shared tier: a Redis URL or an aiocache cache."""
+    return _is_redis_url(value) or _is_aiocache(value)
 
 
 def _memory_tier(value: object, wall: Callable[[], float]) -> MemoryCache | None:
@@ -69,11 +75,11 @@ def _tiers(
     """The memory and shared tiers an option asks for; ParameterError if it is not one."""
     if isinstance(option, (tuple, list)):
         if len(option) != 2:
-            raise ParameterError(_USAGE)
+            raise ParameterError(CACHE_USAGE)
         memory = None if option[0] is None else _memory_tier(option[0], wall)
         shared = _shared_tier(option[1])
         if (memory is None and option[0] is not None) or shared is None:
-            raise ParameterError(_USAGE)
+            raise ParameterError(CACHE_USAGE)
         return memory, shared
     if _is_redis_url(option):
         # A Redis URL alone gets a bounded memory tier in front (docs/caching.md, "Production").
@@ -83,7 +89,7 @@ def _tiers(
         return memory, None
     shared = _shared_tier(option)
     if shared is None:
-        raise ParameterError(f"{_USAGE}; got {type(option).__name__}")
+        raise ParameterError(f"{CACHE_USAGE}; got {type(option).__name__}")
     return None, shared
 
 

@@ -1,43 +1,26 @@
 """Cache classes and the pure decisions of the cache: may this request be cached, for how long.
 
 Nothing here does I/O or reads the clock; the numbers (caps, windows) are arguments, so every
-rule is unit-tested exhaustively (tests/unit/test_cache_policy.py). This module imports nothing
-from the package: `_constants` imports `CacheClass` from here.
+rule is unit-tested exhaustively (tests/unit/test_cache_policy.py). It imports only the operation
+metadata (`CacheClass`), which imports nothing from the package.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
 import re
 from collections.abc import Iterable, Mapping
 
-import msgspec
+from .._operation import CacheClass
 
 __all__ = [
     "SESSION_QUERY_PARAMS",
     "CacheClass",
     "fresh_ttl",
-    "is_not_found",
     "keep_ttl",
     "parse_max_age",
     "request_cache_class",
 ]
-
-
-class CacheClass(str, enum.Enum):
-    """How a response may be cached, computed per operation by the generator."""
-
-    STATIC = "static"
-    """Configuration, genres, certifications, provider lists."""
-    DETAIL = "detail"
-    """Anything addressed by an id."""
-    LISTING = "listing"
-    """Popular, top rated, trending, discover, search."""
-    CHANGES = "changes"
-    """The changes feeds."""
-    NEVER = "never"
-    """Account- or session-scoped data and every non-GET."""
 
 
 SESSION_QUERY_PARAMS = frozenset({"session_id", "guest_session_id", "request_token"})
@@ -129,23 +112,3 @@ def keep_ttl(fresh: float, *, has_etag: bool, stale_keep_max: float, max_ttl: fl
         return 0.0
     extra = min(fresh, stale_keep_max) if has_etag else 0.0
     return min(fresh + extra, max_ttl)
-
-
-class _StatusBody(msgspec.Struct):
-    status_code: int | None = None
-
-
-_STATUS_BODY = msgspec.json.Decoder(_StatusBody)
-
-
-def is_not_found(http_status: int, body: bytes) -> bool:
-    """True for TMDB's "resource not found" (HTTP 404 with `status_code` 34): negative-cacheable.
-
-    Other 404s (code 6 "invalid id", 37 "no image"...) and non-JSON 404 pages are not cached.
-    """
-    if http_status != 404:
-        return False
-    try:
-        return _STATUS_BODY.decode(body).status_code == 34
-    except (msgspec.DecodeError, ValueError):
-        return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from .._requester import Requester
+from .._operation import Requester
 from .account import AccountApi
 from .authentication import AuthenticationApi
 from .certifications import CertificationsApi

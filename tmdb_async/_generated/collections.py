@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .._requester import Requester
+from .._operation import Requester
 from . import operations as ops
 from .models import CollectionDetails, Images, Translations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .._requester import Requester
+from .._operation import Requester
 from . import operations as ops
 from .models import FindResults
 

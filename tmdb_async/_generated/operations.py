@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .._requester import (
+from .._operation import (
     AppendTemplate,
     BodyParam,
     CacheClass,

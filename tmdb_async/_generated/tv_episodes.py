@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._requester import Requester
+from .._operation import Requester
 from . import operations as ops
 from .models import (
     AccountStates,

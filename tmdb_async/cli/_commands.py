@@ -19,7 +19,7 @@ from .._client import TMDB
 from .._constants import FETCH_MANY_CONCURRENCY, RATE_LIMIT
 from .._errors import TMDBError
 from .._generated.operations import ENDPOINTS
-from .._requester import Operation
+from .._operation import Operation
 from ._changes import CHANGES_KINDS, changed_ids
 from ._crawl import EXIT_STATUS, FatalError, Interrupts, Report, crawl, errors_path
 from ._ids import (

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._generated.models import EpisodeSummary, MovieSummary, TvSeriesSummary
 from .._generated.operations import ENDPOINTS
-from .._requester import Operation
+from .._operation import Operation
 from ._data import PAGE_SIZE, seed_of
 from ._replies import status_body, tmdb_error
 

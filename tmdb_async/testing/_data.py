@@ -26,7 +26,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from .._generated.models import UnknownMedia
-from .._requester import Operation
+from .._operation import Operation
 
 __all__ = [
     "COUNTRIES",

@@ -23,9 +23,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from .._cache._policy import CacheClass
 from .._generated.operations import ENDPOINTS
-from .._requester import Operation
+from .._operation import CacheClass, Operation
 from ._accounts import SESSION_READS, SPECIAL_GETS, WRITES, State, account_states
 from ._data import EXPORT_KINDS, DataGenerator, export_payload
 from ._faults import (

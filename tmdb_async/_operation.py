@@ -1,16 +1,21 @@
-"""The one thing generated code depends on: operation metadata and the Requester protocol."""
+"""What every layer shares: operation metadata, cache classes and the Requester protocol.
+
+Generated code, the cache policy, the pipeline and the CLI all describe operations with these
+types. This module imports nothing from the package, so no import arrow can point back up.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from ._cache._policy import CacheClass
-
 __all__ = [
+    "AppendTemplate",
     "BodyParam",
     "CacheClass",
+    "HttpMethod",
     "Operation",
     "ParamKind",
     "PathParam",
@@ -22,6 +27,21 @@ T = TypeVar("T")
 
 HttpMethod = Literal["GET", "POST", "DELETE"]
 ParamKind = Literal["str", "int", "float", "bool", "str_list", "int_list"]
+
+
+class CacheClass(str, enum.Enum):
+    """How a response may be cached, computed per operation by the generator."""
+
+    STATIC = "static"
+    """Configuration, genres, certifications, provider lists."""
+    DETAIL = "detail"
+    """Anything addressed by an id."""
+    LISTING = "listing"
+    """Popular, top rated, trending, discover, search."""
+    CHANGES = "changes"
+    """The changes feeds."""
+    NEVER = "never"
+    """Account- or session-scoped data and every non-GET."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,62 @@
+"""What travels through the pipeline: a `Call` goes down, a `Reply` comes back up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Protocol
+
+import msgspec
+
+from .._errors import TMDBError
+from .._operation import Operation
+from .._retry import Failure
+from .._urls import PreparedRequest
+
+__all__ = ["NO_HEADERS", "Call", "Reply", "Stage"]
+
+NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+class Call(msgspec.Struct, frozen=True, gc=False):
+    """One request as the stages see it, built by `prepare`; it never holds a credential.
+
+    Immutable, so `prepare` can hand the same one to every repetition of a plain call.
+    """
+
+    operation: Operation[Any]
+    request: PreparedRequest
+    cache_key: str | None = None
+    """Where the response is cached; None when it is not (no cache, class `never`, TTL 0)."""
+    cache_ttl: float = 0.0
+    """Seconds the operation's cache class allows."""
+    validators: Mapping[str, str] | None = None
+    """`If-None-Match` for a stale cache entry (set by the caching stage)."""
+
+
+class Reply(msgspec.Struct, frozen=True):
+    """What came back for a call: a response, or why there is none.
+
+    `value` is the decoded body of a 2xx; `error` is what the caller gets when this is the
+    last reply (a typed error for a non-2xx, a TransportError, a DecodeError); `failure`
+    says why an attempt produced nothing usable, for the retry policy.
+    """
+
+    status: int = 0
+    """HTTP status; 0 when no response arrived."""
+    headers: Mapping[str, str] = NO_HEADERS
+    """Response headers, looked up case-insensitively (aiohttp's CIMultiDictProxy)."""
+    body: bytes = b""
+    value: Any = None
+    error: TMDBError | None = None
+    failure: Failure | None = None
+    retry_after: float | None = None
+    """Seconds the server asked to wait (`Retry-After`), parsed."""
+
+
+class Stage(Protocol):
+    """A pipeline stage: sends a call on (or answers it) and returns the reply."""
+
+    async def send(self, call: Call) -> Reply:
+        """Return the reply to `call`; raise only for cancellation or a closed client."""
+        ...

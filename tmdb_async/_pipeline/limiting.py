@@ -1,0 +1,62 @@
+"""Limiting: every attempt takes one token of the rate budget; 429s slow the budget down.
+
+The stage depends only on the `Limiter` protocol: the local token bucket (`LocalLimiter`), or
+a budget shared through Redis by every process behind one IP.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from .._ratelimit import RateLimiter
+from ._types import Call, Reply, Stage
+
+__all__ = ["Limiter", "Limiting", "LocalLimiter"]
+
+
+class Limiter(Protocol):
+    """A rate budget, told how each attempt went."""
+
+    async def acquire(self) -> None:
+        """Wait for the right to send one request."""
+        ...
+
+    def on_rate_limited(self, retry_after: float | None) -> None:
+        """The server answered 429, asking to wait `retry_after` seconds (None: unsaid)."""
+        ...
+
+    def on_success(self) -> None:
+        """The server answered with anything but a 429."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the limiter holds (connections of a shared budget)."""
+        ...
+
+
+class LocalLimiter(RateLimiter):
+    """The in-process token bucket as a `Limiter`; it holds nothing to release."""
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class Limiting:
+    """Acquires a token before each attempt and reports its outcome to the limiter."""
+
+    __slots__ = ("_inner", "_limiter")
+
+    def __init__(self, inner: Stage, limiter: Limiter) -> None:
+        self._inner = inner
+        self._limiter = limiter
+
+    async def send(self, call: Call) -> Reply:
+        """Wait for a token, send `call` on, tell the limiter how it went."""
+        limiter = self._limiter
+        await limiter.acquire()
+        reply = await self._inner.send(call)
+        if reply.status == 429:
+            limiter.on_rate_limited(reply.retry_after)
+        elif reply.status:
+            limiter.on_success()
+        return reply

@@ -1,0 +1,153 @@
+"""Prepare: the pipeline's entry, and the `Requester` that generated code calls.
+
+It checks the arguments (ParameterError before any I/O), adds the client's `language` and
+`region` where the operation takes them, builds the URL and works out the cache key and TTL,
+then sends the `Call` down and turns the reply that comes back into the value or the raised
+error. Calls made of plain values are remembered: a cache hit is by nature a repeated call,
+and building the request is most of its cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from yarl import URL
+
+from .._cache import built_key
+from .._cache._policy import request_cache_class
+from .._errors import TMDBError
+from .._operation import CacheClass, Operation
+from .._stats import Stats
+from .._urls import PreparedRequest, build_request
+from ._types import Call, Stage
+
+__all__ = ["MEMO_SIZE", "Prepare"]
+
+T = TypeVar("T")
+
+_PLAIN = frozenset({int, str, type(None)})
+"""Argument types whose calls are remembered (exact types: not bool, not enums)."""
+MEMO_SIZE = 1024
+"""Calls remembered; the memo is emptied when full (cheaper than an LRU)."""
+
+
+class Prepare:
+    """Validates and builds each call, sends it down, and answers with its value or error."""
+
+    __slots__ = (
+        "_base_url",
+        "_cached",
+        "_closed",
+        "_defaults",
+        "_inner",
+        "_memo",
+        "_ttls",
+        "stats",
+    )
+
+    def __init__(
+        self,
+        inner: Stage,
+        *,
+        base_url: str,
+        language: str | None,
+        region: str | None,
+        cache_ttl: Mapping[CacheClass, float] | None,
+        stats: Stats,
+        closed: Callable[[], bool],
+    ) -> None:
+        """`cache_ttl` is None without a cache; `closed` tells whether the client was closed."""
+        self._inner = inner
+        self._base_url = URL(base_url)
+        defaults = (("language", language), ("region", region))
+        self._defaults = {name: value for name, value in defaults if value is not None}
+        self._ttls = cache_ttl or {}
+        self._cached = cache_ttl is not None
+        self.stats = stats
+        self._closed = closed
+        self._memo: dict[tuple[Any, ...], tuple[Operation[Any], Call]] = {}
+
+    async def request(
+        self,
+        operation: Operation[T],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None = None,
+    ) -> T:
+        """Send `operation` with these arguments and return the decoded response."""
+        if self._closed():
+            raise RuntimeError("this TMDB client is closed; create a new one")
+        try:
+            reply = await self._inner.send(self._call(operation, path_args, query, body))
+        except TMDBError as err:  # a ParameterError: nothing was sent
+            self.stats.errors[type(err).__name__] += 1
+            raise
+        error = reply.error
+        if error is not None:
+            self.stats.errors[type(error).__name__] += 1
+            raise error
+        return reply.value  # type: ignore[no-any-return]  # the operation's response type
+
+    def _call(
+        self,
+        operation: Operation[Any],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None,
+    ) -> Call:
+        """The call for these arguments, remembered when they are plain values.
+
+        Building it is a pure function of the arguments (the base URL and TTLs are this
+        stage's). Only cacheable calls of exact int/str/None arguments are remembered (never
+        `True`, equal to 1 but not valid as one); anything else, and every ParameterError,
+        takes the full path.
+        """
+        if self._defaults:
+            query = self._with_defaults(operation, query)
+        if not self._cached:
+            return Call(operation, build_request(self._base_url, operation, path_args, query, body))
+        memo = self._memo
+        key: tuple[Any, ...] | None = None
+        if body is None and all(type(v) in _PLAIN for v in (*path_args, *query.values())):
+            key = (id(operation), path_args, tuple(query.items()))
+            known = memo.get(key)
+            if known is not None and known[0] is operation:
+                return known[1]
+        request = build_request(self._base_url, operation, path_args, query, body)
+        call = self._cacheable(operation, request)
+        # Only cacheable calls: the others go to the network anyway, and may carry a session
+        # id (a secret) that is better not kept around.
+        if key is not None and call.cache_key is not None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[key] = (operation, call)
+        return call
+
+    def _cacheable(self, operation: Operation[Any], request: PreparedRequest) -> Call:
+        """The call with its cache key and class TTL, unless its class (or a session in it)
+        says never."""
+        if request.secret_segments:
+            return Call(operation, request)
+        url = request.url
+        cache_class = request_cache_class(
+            operation.cache_class,
+            request.method,
+            operation.path,
+            url.query.items() if url.raw_query_string else (),
+        )
+        ttl = self._ttls.get(cache_class, 0.0)
+        if ttl <= 0:
+            return Call(operation, request)
+        return Call(operation, request, built_key(request.method, url), ttl)
+
+    def _with_defaults(
+        self, operation: Operation[Any], query: Mapping[str, object]
+    ) -> Mapping[str, object]:
+        """Add the client's `language`/`region` where the operation takes them, unless given."""
+        missing = {
+            param.name: self._defaults[param.name]
+            for param in operation.query_params
+            if param.name in self._defaults and query.get(param.name) is None
+        }
+        return {**query, **missing} if missing else query

@@ -1,0 +1,66 @@
+"""Retrying: send a call again while the retry policy (`tmdb_async._retry`) allows it.
+
+Every attempt's reply says what happened (status, TMDB code, Retry-After, or the failure);
+the pure policy turns that into a wait or a stop. The last reply goes up as it is, its
+error carrying the number of attempts made.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .._clock import Clock
+from .._constants import LOGGER_NAME
+from .._retry import Outcome, RetryPolicy, decide
+from .._stats import Stats
+from ._types import Call, Reply, Stage
+
+__all__ = ["Retrying"]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+
+class Retrying:
+    """Attempts a call until it succeeds, fails for good, or the policy's budget is spent."""
+
+    __slots__ = ("_clock", "_inner", "_policy", "_stats")
+
+    def __init__(self, inner: Stage, policy: RetryPolicy, clock: Clock, stats: Stats) -> None:
+        self._inner = inner
+        self._policy = policy
+        self._clock = clock
+        self._stats = stats
+
+    async def send(self, call: Call) -> Reply:
+        """Send `call` on, again after each retryable failure; return the last reply."""
+        clock, stats, inner = self._clock, self._stats, self._inner
+        started = clock.now()
+        attempt = 0
+        while True:
+            attempt += 1
+            if attempt > 1:
+                stats.retries += 1
+            reply = await inner.send(call)
+            error = reply.error
+            if reply.status == 429:
+                stats.rate_limited += 1
+            if error is None:
+                return reply
+            method = call.request.method
+            outcome = Outcome(
+                method, reply.status or None, reply.failure, error.status_code, reply.retry_after
+            )
+            delay = decide(self._policy, outcome, attempt, clock.now() - started)
+            if delay is None:
+                error.attempts = attempt
+                return reply
+            logger.info(
+                "%s %s: %s; retry %d of %d in %.2fs",
+                method,
+                call.request.redacted_url(),
+                outcome.status or outcome.failure,
+                attempt,
+                self._policy.max_retries,
+                delay,
+            )
+            await clock.sleep(delay)
