@@ -383,3 +383,48 @@ async def test_redis_refusing_new_connections_is_one_outage_not_one_per_connecti
     assert backend.transport.stats.cache_errors == errors
     assert len(cache_logs(caplog, logging.WARNING)) == 1
     assert len(cache_logs(caplog, logging.INFO)) == 1
+
+
+async def test_a_hung_redis_holds_a_burst_no_longer_than_one_command(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, caplog: Any
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tmdb_async.cache")
+    tmdb = clients(cache=redis_server.url)
+    await fetch_all(tmdb, range(1, 201))  # the pool is warm: every connection is open
+    redis_server.pause()  # accepts, never answers
+
+    async def timed(movie_id: int) -> float:
+        started = time.monotonic()
+        assert (await tmdb.movies.details(movie_id)).id == movie_id
+        return time.monotonic() - started
+
+    # 200 cold ids at once: 50 GETs on the pool's connections, 150 queued for one.
+    took = await asyncio.gather(*(timed(i) for i in range(201, 401)))
+    # A queued GET gives up after 1 s; one in flight after 1 s and its retry on a fresh
+    # connection (docs/caching.md); then TMDB answers. Before the pool wait was bounded by the
+    # command's, most waited 5 s. The one call whose store probes Redis after the back-off
+    # waits for that too.
+    took.sort()
+    assert took[-2] < 3.5, took[-5:]
+    assert took[-1] < 5.5, took[-5:]
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+
+
+async def test_a_cancelled_probe_does_not_keep_the_cache_off(
+    backend: ClockedBackend, redis_server: RedisServer, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO, logger="tmdb_async.cache")
+    redis_server.pause()
+    await backend.run(range(1, 3))  # both GETs time out: the outage begins
+    assert backend.transport.stats.cache_errors >= 1
+    backend.clock.advance(CACHE_RETRY_MIN)
+    probe = asyncio.ensure_future(backend.run(range(3, 4)))  # the probe hangs on Redis...
+    await asyncio.sleep(0.2)
+    probe.cancel()  # ...and its caller leaves (a deadline, a client that hung up)
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    redis_server.resume()
+    await backend.run(range(4, 5))  # the next call probes: Redis is back
+    assert len(cache_logs(caplog, logging.INFO)) == 1
+    await backend.run(range(5, 15))
+    assert len(await all_keys(raw)) == 11  # 4..14 stored: the cache is in use again

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tmdb_async import TMDB
 from tmdb_async._cache import (
     AiocacheStore,
     Entry,
@@ -471,6 +472,37 @@ async def test_calls_that_overlap_an_outage_neither_end_it_nor_start_another(
     assert len(store.gates) == 4
 
 
+async def test_a_cancelled_probe_lets_the_next_call_probe() -> None:
+    store, mono = GatedStore(), Clock(0.0)
+    cache = ResponseCache(shared=store, monotonic=mono)
+    failing = asyncio.ensure_future(cache.get("a"))
+    await asyncio.sleep(0)
+    store.gates[0].set_exception(ConnectionError("Connection closed by server."))
+    await failing  # the outage begins
+    mono.now += CACHE_RETRY_MIN
+    probe = asyncio.ensure_future(cache.get("b"))
+    await asyncio.sleep(0)
+    assert len(store.gates) == 2  # the probe is out: the others skip the store
+    assert await cache.get("c") is None
+    probe.cancel()  # its caller left (a deadline, a client that hung up)
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    # The store is healthy: the next call probes and ends the outage (before the fix, the
+    # cancelled probe stayed "out" for ever and the store was never used again).
+    second = asyncio.ensure_future(cache.get("d"))
+    await asyncio.sleep(0)
+    assert len(store.gates) == 3
+    store.gates[2].set_result(None)
+    await second
+    others = [asyncio.ensure_future(cache.get(k)) for k in "ef"]
+    await asyncio.sleep(0)
+    assert len(store.gates) == 5  # closed again: every call uses the store
+    for gate in store.gates[3:]:
+        gate.set_result(None)
+    await asyncio.gather(*others)
+    assert cache.stats.cache_errors == 1
+
+
 async def test_clear_raises_when_the_purge_fails() -> None:
     store = FlakyStore()
     cache = ResponseCache(MemoryCache(), store)
@@ -577,6 +609,13 @@ def test_redis_pool_size_and_wait_come_from_the_url() -> None:
 def test_a_bad_redis_url_option_is_refused_before_any_io(query: str, message: str) -> None:
     with pytest.raises(ParameterError, match=message) as caught:
         make_cache(f"redis://:s3cret@127.0.0.1:1/0?{query}")
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("authority", [":s3cret@host:abc", ":s3cret@host:99999", ":s3cret@[::1"])
+def test_an_unparseable_redis_url_is_a_parameter_error(authority: str) -> None:
+    with pytest.raises(ParameterError, match="not a valid redis:// URL") as caught:
+        TMDB(api_key="k", cache=f"redis://{authority}/0")
     assert "s3cret" not in str(caught.value)
 
 

@@ -71,6 +71,12 @@ class CircuitBreaker:
         if self._retry_at is not None and ticket == self._epoch:
             self.close()
 
+    def abandon(self, ticket: int) -> None:
+        """Record a call that stopped without an outcome (cancelled): it says nothing about the
+        tier, but if it was the probe, the next call may probe (else none ever would again)."""
+        if self._retry_at is not None and ticket == self._epoch:
+            self._probing = False
+
     def close(self) -> None:
         """End the outage (a probe, or a purge, reached the tier); log it once."""
         if self._retry_at is None:

@@ -121,6 +121,9 @@ class ResponseCache:
             self.stats.cache_errors += 1
             self._breaker.failed(ticket, err, "read")
             return entry
+        except BaseException:  # cancelled: no outcome to record
+            self._breaker.abandon(ticket)
+            raise
         self._breaker.succeeded(ticket)
         shared_entry = decode_entry(value) if value is not None else None
         if shared_entry is None or (
@@ -153,6 +156,9 @@ class ResponseCache:
         except Exception as err:
             self.stats.cache_errors += 1
             self._breaker.failed(ticket, err, "write")
+        except BaseException:
+            self._breaker.abandon(ticket)
+            raise
         else:
             self._breaker.succeeded(ticket)
         finally:

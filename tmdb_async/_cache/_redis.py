@@ -6,7 +6,7 @@ redis-py pool with `decode_responses=False`. No aiocache operation timeout (it w
 in `asyncio.wait_for`); the socket timeouts of the pool bound a hung server instead.
 
 The pool rides out connection churn with redis-py's own machinery: a command that fails on a
-pooled connection (closed by a failover, a proxy's idle timeout, `CLIENT KILL`) is sent once
+pooled connection that a live server dropped (a proxy's idle timeout, `CLIENT KILL`) is sent once
 more on a fresh connection (`Retry(NoBackoff(), 1)`) before the cache layer sees an error and
 backs off. The pool is a `BlockingConnectionPool`: a burst beyond its size waits (briefly) for a
 connection instead of failing with `MaxConnectionsError`.
@@ -131,7 +131,10 @@ def redis_store(url: str) -> AiocacheStore:
     how long a command may wait for a free connection (default REDIS_POOL_TIMEOUT); other query
     options are redis-py's. A bad option raises ParameterError here, before any I/O.
     """
-    name = f"Redis {describe_url(url)}"
+    try:
+        name = f"Redis {describe_url(url)}"
+    except ValueError:  # yarl's message may quote the URL, password included
+        raise ParameterError("unusable cache URL: not a valid redis:// URL") from None
     pool_options = _pool_options(URL(url))
     try:
         import redis.asyncio as redis
