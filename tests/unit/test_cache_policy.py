@@ -39,9 +39,9 @@ from tmdb_async._constants import (
     REDIS_RETRIES,
 )
 from tmdb_async._errors import ParameterError, error_from_response
-from tmdb_async._options import resolve_options
 from tmdb_async._generated.operations import ENDPOINTS
 from tmdb_async._operation import Operation
+from tmdb_async._options import resolve_options
 from tmdb_async._pipeline.caching import new_entry
 
 DAY = 24 * 3600.0
