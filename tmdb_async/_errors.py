@@ -148,6 +148,9 @@ class DeadlineExceededError(TransportError):
     """Sleeping between attempts (jittered back-off, `Retry-After`)."""
     cache_seconds: float
     """Reading the shared cache."""
+    needed: float | None
+    """The wait that could not fit (a `Retry-After`, a back-off) when the call failed before
+    its deadline; None when the deadline was reached."""
 
     def __init__(
         self,
@@ -160,6 +163,7 @@ class DeadlineExceededError(TransportError):
         upstream_seconds: float = 0.0,
         backoff_seconds: float = 0.0,
         cache_seconds: float = 0.0,
+        needed: float | None = None,
         url: str | None = None,
         method: str | None = None,
     ) -> None:
@@ -171,6 +175,7 @@ class DeadlineExceededError(TransportError):
         self.upstream_seconds = upstream_seconds
         self.backoff_seconds = backoff_seconds
         self.cache_seconds = cache_seconds
+        self.needed = needed
 
 
 class DecodeError(TMDBError):

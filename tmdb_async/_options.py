@@ -245,11 +245,13 @@ def derive_options(
     language: str | None,
     region: str | None,
     cache_ttl: Mapping[CacheClass | str, float] | None,
+    deadline: float | None = None,
 ) -> ClientOptions:
-    """`options` with another language, region and (merged) cache TTLs, validated."""
+    """`options` with another language, region, (merged) cache TTLs and deadline, validated."""
     return replace(
         options,
         language=_text("language", language),
         region=_text("region", region),
         cache_ttl=_cache_ttl(cache_ttl, options.cache_ttl),
+        deadline=_deadline(deadline),
     )

@@ -15,7 +15,7 @@ from aiocache import SimpleMemoryCache  # type: ignore[import-untyped]
 from aiocache.backends.redis import RedisCache  # type: ignore[import-untyped]
 
 from tests.conftest import RedisServer
-from tmdb_async import TMDB
+from tmdb_async import TMDB, DeadlineExceededError
 from tmdb_async._clock import FakeClock
 from tmdb_async._constants import CACHE_FORMAT_VERSION, CACHE_RETRY_MIN, REDIS_MAX_CONNECTIONS
 from tmdb_async._generated.operations import MOVIES_DETAILS
@@ -428,3 +428,29 @@ async def test_a_cancelled_probe_does_not_keep_the_cache_off(
     assert len(cache_logs(caplog, logging.INFO)) == 1
     await backend.run(range(5, 15))
     assert len(await all_keys(raw)) == 11  # 4..14 stored: the cache is in use again
+
+
+async def test_a_deadline_bounds_a_hung_redis_and_the_breaker_still_opens(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, caplog: Any
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tmdb_async.cache")
+    tmdb = clients(cache=(None, redis_server.url), deadline=0.3)
+    await tmdb.movies.details(1)  # a pooled connection
+    redis_server.pause()
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError) as caught:
+        await tmdb.movies.details(2)
+    assert time.monotonic() - started < 0.5
+    assert caught.value.phase == "the cache"
+    assert 0.25 < caught.value.cache_seconds < 0.45
+    # The GET the call stopped waiting for runs on, to the socket timeout and its retry: the
+    # breaker learns that Redis is hung (a cancelled GET would teach it nothing, and every call
+    # would spend its deadline on Redis).
+    for _ in range(100):
+        if cache_logs(caplog, logging.WARNING):
+            break
+        await asyncio.sleep(0.05)
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+    started = time.monotonic()
+    assert (await tmdb.movies.details(3)).id == 3  # from TMDB, Redis skipped
+    assert time.monotonic() - started < 0.3

@@ -1,5 +1,5 @@
-"""The deadline's bookkeeping (a fake clock), its error, and a wait for the rate limiter bounded
-by it (the real loop: the limiter's queue must survive the cancelled waiter)."""
+"""The deadline's bookkeeping on a fake clock: time left, phases, the error, a shared flight's
+timeline (the pipeline's use of it: tests/integration/test_deadline.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import math
 
 import pytest
 
-from tmdb_async._deadline import Deadline, Phase
-from tmdb_async._errors import DeadlineExceededError, TMDBError, TransportError
-from tmdb_async._ratelimit import RateLimiter
+from tmdb_async._deadline import Deadline, Phase, Timeline
+from tmdb_async._errors import TMDBError, TransportError
 
 
 class Clock:
@@ -102,24 +101,56 @@ def test_without_a_limit_it_only_keeps_the_accounts() -> None:
     assert repr(timeline) == "<Deadline inf s, no limit>"
 
 
-async def test_a_deadline_bounds_the_wait_for_a_token_and_the_queue_survives() -> None:
+def test_a_shared_flight_allows_a_wait_one_of_its_callers_can_use() -> None:
+    clock = Clock()
+    short, long = Deadline(1.0, clock), Deadline(40.0, clock)
+    timeline = short.timeline()
+    assert isinstance(timeline, Timeline)
+    assert (timeline.remaining, timeline.expired()) == (math.inf, False)  # never bounds a wait
+    timeline.waiting.append(short)
+    assert not timeline.allows(30.0)  # a Retry-After: 30 nobody can use
+    timeline.waiting.append(long)
+    assert timeline.allows(30.0)
+    timeline.waiting[:] = [short, None]  # a caller without a deadline can use any wait
+    assert timeline.allows(1e9)
+
+
+def test_a_follower_is_charged_with_the_flight_time_since_it_joined() -> None:
+    clock = Clock()
+    flight = Deadline(1.0, clock).timeline()
+    with flight.phase(Phase.QUEUED):
+        clock.now += 2.0  # before the follower came
+        follower = Deadline(0.5, clock)
+        mark = flight.mark()
+        clock.now += 0.25
+    with flight.phase(Phase.UPSTREAM):
+        clock.now += 0.125
+        follower.charge_since(flight, mark)
+    error = follower.exceeded()
+    assert error.phase == "TMDB"  # where the flight is now
+    assert (error.queued_seconds, error.upstream_seconds) == (0.25, 0.125)
+    # A flight that kept no accounts (its leader had no deadline): waiting on TMDB.
+    silent = Deadline(1.0, clock).timeline()
+    other = Deadline(0.5, clock)
+    mark = silent.mark()
+    clock.now += 0.5
+    other.charge_since(silent, mark)
+    assert (other.spent(Phase.UPSTREAM), other.exceeded().phase) == (0.5, "TMDB")
+
+
+async def test_within_cancels_what_runs_past_the_deadline() -> None:
     loop = asyncio.get_running_loop()
-    limiter = RateLimiter(1.0, burst=1, adaptive=False)
-    await limiter.acquire()  # this second's token: the next one is about 1 s away
-    deadline = Deadline(0.5, loop.time)
+    deadline = Deadline(0.05, loop.time)
+    cancelled = asyncio.Event()
 
-    async def queued_call() -> None:  # the limiting stage, as the wiring plan has it
-        with deadline.phase(Phase.QUEUED):
-            try:
-                await asyncio.wait_for(limiter.acquire(), deadline.remaining)
-            except asyncio.TimeoutError:
-                raise deadline.exceeded() from None
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
 
-    started = loop.time()
-    with pytest.raises(DeadlineExceededError) as caught:
-        await queued_call()
-    assert loop.time() - started < 0.6
-    assert caught.value.phase == "the rate limit queue"
-    assert 0.45 < caught.value.queued_seconds < 0.6
-    assert limiter.waiting == 0
-    await asyncio.wait_for(limiter.acquire(), 1.0)  # the next call gets its token on time
+    assert await deadline.within(asyncio.sleep(0)) is True
+    assert await deadline.within(slow()) is False
+    assert cancelled.is_set()
+    assert await deadline.timeline().within(asyncio.sleep(0.06)) is True  # no limit

@@ -11,10 +11,11 @@ cache error never reaches the caller: the request just goes to the network.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 from yarl import URL
 
@@ -32,6 +33,8 @@ from ._memory import MemoryCache
 __all__ = ["KEY_PREFIX", "ByteStore", "ResponseCache", "built_key"]
 
 logger = logging.getLogger(f"{LOGGER_NAME}.cache")
+
+T = TypeVar("T")
 
 
 class ByteStore(Protocol):
@@ -88,6 +91,7 @@ class ResponseCache:
         """Wall-clock seconds: entries carry absolute expiry times shared across processes."""
         self._breaker = CircuitBreaker(shared.name, monotonic=monotonic) if shared else None
         self._storing: set[str] = set()
+        self._detached: set[asyncio.Task[Any]] = set()
 
     def key(self, method: str, url: str | URL) -> str:
         """The namespaced, versioned, credential-free key of a request (`cache_key`)."""
@@ -175,8 +179,22 @@ class ResponseCache:
             await self.shared.clear()
             self._breaker.close()
 
+    def detach(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `work` (a `get` or `set`) as a task that finishes even if its caller stops
+        waiting for it (a deadline): the breaker still learns how the shared tier did, and a
+        hung tier opens it. `aclose()` cancels what is left."""
+        task = asyncio.ensure_future(work)
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+        return task
+
     async def aclose(self) -> None:
-        """Release the shared store's connections (if it opened them)."""
+        """Cancel detached reads and writes, release the shared store's connections (if it
+        opened them)."""
+        detached = list(self._detached)
+        for task in detached:
+            task.cancel()
+        await asyncio.gather(*detached, return_exceptions=True)
         if self.shared is not None:
             try:
                 await self.shared.aclose()
