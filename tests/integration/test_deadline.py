@@ -89,6 +89,7 @@ async def test_a_write_queued_behind_the_rate_limit_leaves_the_queue_in_time(
         await tmdb.movies.add_rating(550, value=8.0, session_id=session)
     assert time.monotonic() - started < 0.6
     assert caught.value.phase == "the rate limit queue"
+    assert caught.value.attempts == 0  # nothing was sent
     assert (await tmdb.with_options(deadline=2.0).movies.details(101)).id == 101
     assert time.monotonic() - started < 1.4
     assert fake_tmdb.stats.count("movie-add-rating") == 0

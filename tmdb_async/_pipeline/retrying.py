@@ -52,15 +52,16 @@ class Retrying:
                 stats.rate_limited += 1
             if error is None:
                 return reply
+            deadline = call.deadline
+            if deadline is not None and isinstance(error, DeadlineExceededError):
+                # Out of time at TMDB (this attempt counts), or before sending it.
+                error.attempts = attempt - (error.phase != Phase.UPSTREAM.value)
+                return reply
             method = call.request.method
             outcome = Outcome(
                 method, reply.status or None, reply.failure, error.status_code, reply.retry_after
             )
-            deadline = call.deadline
-            if deadline is not None and isinstance(error, DeadlineExceededError):
-                delay = None
-            else:
-                delay = decide(self._policy, outcome, attempt, clock.now() - started)
+            delay = decide(self._policy, outcome, attempt, clock.now() - started)
             if delay is None:
                 error.attempts = attempt
                 return reply

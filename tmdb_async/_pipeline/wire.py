@@ -231,7 +231,11 @@ class Wire:
     ) -> tuple[int, Mapping[str, str], bytes]:
         """One request, following redirects within the base URL's origin."""
         for _ in range(MAX_REDIRECTS + 1):
-            extra = self._extra if deadline is None else self._within(deadline.remaining)
+            extra = self._extra
+            if deadline is not None:
+                if deadline.expired():  # a redirect with no time left (aiohttp: 0 is no limit)
+                    raise asyncio.TimeoutError
+                extra = self._within(deadline.remaining)
             async with session.request(
                 method, url, headers=headers, data=body, allow_redirects=False, **extra
             ) as response:
