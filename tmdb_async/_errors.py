@@ -10,7 +10,7 @@
     ├── ServerError                5xx after retries (including HTML error pages)
     ├── TransportError             connection error or timeout after retries
     │   └── DeadlineExceededError  the call's deadline ran out; phase, queued_seconds,
-    │                              upstream_seconds, backoff_seconds, cache_seconds
+    │                              upstream_seconds, backoff_seconds, cache_seconds, needed
     └── DecodeError                body not JSON, or not fitting the model; json_path
 
 TMDB's status codes: https://developer.themoviedb.org/docs/errors
