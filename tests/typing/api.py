@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
-from tmdb_async import TMDB, Page, TMDBError
+from tmdb_async import TMDB, DeadlineExceededError, Page, TMDBError
 from tmdb_async.models import (
     Credits,
     Images,
@@ -51,3 +51,15 @@ async def bulk_helpers(tmdb: TMDB) -> None:
     async for _ in tmdb.fetch_many(tmdb.movies.details, ["550"]):  # type: ignore[arg-type]
         pass
     assert_type(tmdb.image_url("/a.jpg", "w185"), str | None)
+
+
+async def deadlines(tmdb: TMDB) -> None:
+    bounded = TMDB(deadline=0.5).with_options(deadline=None)
+    assert_type(bounded, TMDB)
+    try:
+        await tmdb.with_options(deadline=1.0).movies.details(550)
+    except DeadlineExceededError as err:
+        assert_type(err.phase, str)
+        assert_type(err.queued_seconds, float)
+        assert_type(err.needed, float | None)
+    TMDB(deadline="1")  # type: ignore[arg-type]
