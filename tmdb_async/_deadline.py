@@ -14,25 +14,41 @@ from __future__ import annotations
 import asyncio
 import enum
 import math
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ._errors import DeadlineExceededError
 
-__all__ = ["Deadline", "Phase", "Timeline"]
+__all__ = ["Deadline", "Mark", "Phase", "Timeline", "wait_done"]
 
 _EARLY = 1e-3
 """Seconds under which a deadline counts as reached: a timer bounded by it may fire a little
 early, and less than a millisecond is no time to do anything in."""
 
 
-class Phase(enum.Enum):
-    """Where a call spends its time (the value reads in an error message)."""
+class Phase(enum.IntEnum):
+    """Where a call spends its time (`where` reads in an error message)."""
 
-    CACHE = "the cache"
-    QUEUED = "the rate limit queue"
-    UPSTREAM = "TMDB"
-    BACKOFF = "retry back-off"
+    CACHE = 0
+    QUEUED = 1
+    UPSTREAM = 2
+    BACKOFF = 3
+
+    @property
+    def where(self) -> str:
+        """The phase in words: "the cache", "the rate limit queue", "TMDB", "retry back-off"."""
+        return _WHERE[self]
+
+    @classmethod
+    def of(cls, where: str) -> Phase:
+        """The phase `where` names."""
+        return cls(_WHERE.index(where))
+
+
+_WHERE = ("the cache", "the rate limit queue", "TMDB", "retry back-off")
+
+Mark = tuple[float, list[float]]
+"""When a follower began to wait for a flight, and the flight's accounts then."""
 
 
 class Deadline:
@@ -46,7 +62,8 @@ class Deadline:
         self.seconds = seconds
         self._now = now
         self._start = now()
-        self._spent = dict.fromkeys(Phase, 0.0)
+        self._spent = [0.0, 0.0, 0.0, 0.0]
+        """Seconds charged, by phase (a `Phase` is its index)."""
         self._phase: Phase | None = None
         """The phase being charged now (inside `phase()`), else the last one charged."""
         self._entered: float | None = None
@@ -71,10 +88,14 @@ class Deadline:
 
     def spent(self, phase: Phase) -> float:
         """Seconds charged to `phase`, including the running charge."""
-        running = 0.0
-        if phase is self._phase and self._entered is not None:
-            running = self._now() - self._entered
-        return self._spent[phase] + running
+        return self._accounts()[phase]
+
+    def _accounts(self) -> list[float]:
+        """Seconds charged to each phase, including the running charge."""
+        accounts = self._spent.copy()
+        if self._entered is not None and self._phase is not None:
+            accounts[self._phase] += self._now() - self._entered
+        return accounts
 
     @property
     def current(self) -> Phase | None:
@@ -85,21 +106,22 @@ class Deadline:
         """The accounts of a flight shared by this call and others (`Timeline`)."""
         return Timeline(self._now)
 
-    def mark(self) -> tuple[float, Mapping[Phase, float]]:
+    def mark(self) -> Mark:
         """Now, and the seconds charged to each phase so far: where a follower joined."""
-        return self._now(), {phase: self.spent(phase) for phase in Phase}
+        return self._now(), self._accounts()
 
-    def charge_since(self, flight: Deadline, mark: tuple[float, Mapping[Phase, float]]) -> None:
+    def charge_since(self, flight: Deadline, mark: Mark) -> None:
         """Charge this call with what `flight` spent since `mark` (taken on it when this call
         began to wait for it). Time the flight did not account for (its leader had no
         deadline, or it was between two phases) goes to its phase, else to waiting on TMDB."""
         since, base = mark
         waited = self._now() - since
-        phase = flight.current or Phase.UPSTREAM
-        for each in Phase:
-            spent = flight.spent(each) - base[each]
-            self._spent[each] += spent
-            waited -= spent
+        phase = flight.current
+        if phase is None:
+            phase = Phase.UPSTREAM
+        for each, spent in enumerate(flight._accounts()):
+            self._spent[each] += spent - base[each]
+            waited -= spent - base[each]
         self._spent[phase] += max(0.0, waited)
         self._phase = phase
 
@@ -116,17 +138,10 @@ class Deadline:
             return False
         return True
 
-    @contextmanager
-    def phase(self, phase: Phase) -> Iterator[None]:
-        """Charge the time spent inside the block to `phase` (blocks do not nest)."""
-        if self._entered is not None:
-            raise RuntimeError(f"already charging {self._phase}: phases do not nest")
-        self._phase, self._entered = phase, self._now()
-        try:
-            yield
-        finally:
-            self._spent[phase] += self._now() - self._entered
-            self._entered = None
+    def phase(self, phase: Phase) -> _Charge:
+        """`with deadline.phase(p): ...` charges the time spent in the block to `p` (blocks do
+        not nest)."""
+        return _Charge(self, phase)
 
     def exceeded(
         self,
@@ -140,14 +155,16 @@ class Deadline:
 
         `needed`: the wait that cannot fit (a back-off, a `Retry-After`), when raising early.
         """
-        where = phase or self._phase or Phase.UPSTREAM
+        where = phase if phase is not None else self._phase
+        if where is None:
+            where = Phase.UPSTREAM
         elapsed = self.elapsed
-        spent = {p: self.spent(p) for p in Phase}
+        spent = self._accounts()
         if needed is None:
-            head = f"deadline of {self.seconds:g} s exceeded in {where.value} after {elapsed:.2f} s"
+            head = f"deadline of {self.seconds:g} s exceeded in {where.where} after {elapsed:.2f} s"
         else:
             head = (
-                f"deadline of {self.seconds:g} s cannot be met: {where.value} needs "
+                f"deadline of {self.seconds:g} s cannot be met: {where.where} needs "
                 f"{needed:.2f} s, {self.remaining:.2f} s left"
             )
         parts = [
@@ -163,7 +180,7 @@ class Deadline:
         return DeadlineExceededError(
             message,
             deadline=self.seconds,
-            phase=where.value,
+            phase=where.where,
             elapsed=elapsed,
             queued_seconds=spent[Phase.QUEUED],
             upstream_seconds=spent[Phase.UPSTREAM],
@@ -177,6 +194,28 @@ class Deadline:
     def __repr__(self) -> str:
         limit = "no limit" if math.isinf(self.seconds) else f"{self.remaining:.3f} s left"
         return f"<Deadline {self.seconds:g} s, {limit}>"
+
+
+class _Charge:
+    """The context manager of `Deadline.phase` (a class: cheaper than a generator)."""
+
+    __slots__ = ("_deadline", "_phase")
+
+    def __init__(self, deadline: Deadline, phase: Phase) -> None:
+        self._deadline = deadline
+        self._phase = phase
+
+    def __enter__(self) -> None:
+        deadline = self._deadline
+        if deadline._entered is not None:
+            raise RuntimeError(f"already charging {deadline._phase}: phases do not nest")
+        deadline._phase, deadline._entered = self._phase, deadline._now()
+
+    def __exit__(self, *exc_info: object) -> None:
+        deadline = self._deadline
+        assert deadline._entered is not None
+        deadline._spent[self._phase] += deadline._now() - deadline._entered
+        deadline._entered = None
 
 
 class Timeline(Deadline):
@@ -198,3 +237,26 @@ class Timeline(Deadline):
     def allows(self, wait: float) -> bool:
         """True if a wait of `wait` seconds ends before the deadline of a call waiting."""
         return any(deadline is None or deadline.allows(wait) for deadline in self.waiting)
+
+
+async def wait_done(future: asyncio.Future[Any], timeout: float | None) -> bool:
+    """Wait until `future` is done or `timeout` seconds pass (None: no limit), never cancelling
+    it; True if it is done. `asyncio.wait` for one future, without its sets and extra coroutine
+    (this is on the path of every uncached GET with a deadline)."""
+    if future.done():
+        return True
+    waiter = asyncio.get_running_loop().create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    future.add_done_callback(wake)
+    timer = None if timeout is None else asyncio.get_running_loop().call_later(timeout, wake)
+    try:
+        await waiter
+    finally:
+        if timer is not None:
+            timer.cancel()
+        future.remove_done_callback(wake)
+    return future.done()

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from tmdb_async._deadline import Deadline, Phase, Timeline
+from tmdb_async._deadline import Deadline, Phase, Timeline, wait_done
 from tmdb_async._errors import TMDBError, TransportError
 
 
@@ -154,3 +154,14 @@ async def test_within_cancels_what_runs_past_the_deadline() -> None:
     assert await deadline.within(slow()) is False
     assert cancelled.is_set()
     assert await deadline.timeline().within(asyncio.sleep(0.06)) is True  # no limit
+
+
+async def test_wait_done_never_cancels_what_it_waits_for() -> None:
+    loop = asyncio.get_running_loop()
+    slow = loop.create_future()
+    assert await wait_done(slow, 0.01) is False
+    assert not slow.cancelled()
+    loop.call_later(0.01, slow.set_result, 7)
+    assert await wait_done(slow, None) is True
+    assert slow.result() == 7
+    assert await wait_done(slow, 0.0) is True  # already done: no wait

@@ -14,7 +14,6 @@ rather than eating every deadline. A fresh memory entry answers without looking 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 
 import msgspec
@@ -22,7 +21,7 @@ import msgspec
 from .._cache import Entry, ResponseCache
 from .._cache._policy import fresh_ttl, keep_ttl
 from .._constants import CACHE_NEGATIVE_TTL, CACHE_STALE_KEEP_MAX, MAX_TTL
-from .._deadline import Deadline, Phase
+from .._deadline import Deadline, Phase, wait_done
 from .._stats import Stats
 from ._types import NO_HEADERS, Call, Reply, Stage
 from .decoding import read
@@ -94,7 +93,7 @@ class Caching:
             else:
                 task = cache.detach(cache.get(key))
                 with deadline.phase(Phase.CACHE):
-                    done, _ = await asyncio.wait((task,), timeout=deadline.remaining)
+                    done = await wait_done(task, deadline.remaining)
                 if not done:
                     return _late(call, deadline)
                 entry = task.result()
@@ -144,9 +143,7 @@ class Caching:
         elif call.deadline is None or cache.shared is None:
             await cache.set(key, entry)
         else:
-            await asyncio.wait(
-                (cache.detach(cache.set(key, entry)),), timeout=call.deadline.remaining
-            )
+            await wait_done(cache.detach(cache.set(key, entry)), call.deadline.remaining)
 
 
 def _conditional(call: Call, etag: str) -> Call:

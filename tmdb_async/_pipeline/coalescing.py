@@ -20,12 +20,12 @@ path: the leader runs its GET inline.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from typing import Any
 
 import msgspec
 
-from .._deadline import Deadline, Phase, Timeline
+from .._deadline import Deadline, Mark, Phase, Timeline, wait_done
 from .._errors import DeadlineExceededError
 from .._singleflight import SingleFlight
 from .._stats import Stats
@@ -85,8 +85,7 @@ class Coalescing:
         mark = timeline.mark()
         timeline.waiting.append(deadline)
         try:
-            timeout = None if deadline is None else deadline.remaining
-            done, _ = await asyncio.wait((flight.task,), timeout=timeout)
+            done = await wait_done(flight.task, None if deadline is None else deadline.remaining)
         finally:
             timeline.waiting.remove(deadline)
             if not timeline.waiting and not flight.task.done():
@@ -121,7 +120,7 @@ def _late(
     call: Call,
     deadline: Deadline,
     timeline: Timeline,
-    mark: tuple[float, Mapping[Phase, float]],
+    mark: Mark,
     flight_error: DeadlineExceededError | None,
 ) -> Reply:
     """The reply of a caller whose deadline ran out waiting for a flight (or who learnt from
@@ -130,7 +129,7 @@ def _late(
     request = call.request
     phase = needed = None
     if flight_error is not None:
-        phase, needed = Phase(flight_error.phase), flight_error.needed
+        phase, needed = Phase.of(flight_error.phase), flight_error.needed
     error = deadline.exceeded(
         phase, needed=needed, method=request.method, url=request.redacted_url()
     )

@@ -55,7 +55,7 @@ class Retrying:
             deadline = call.deadline
             if deadline is not None and isinstance(error, DeadlineExceededError):
                 # Out of time at TMDB (this attempt counts), or before sending it.
-                error.attempts = attempt - (error.phase != Phase.UPSTREAM.value)
+                error.attempts = attempt - (error.phase != Phase.UPSTREAM.where)
                 return reply
             method = call.request.method
             outcome = Outcome(
