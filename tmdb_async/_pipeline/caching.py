@@ -85,9 +85,9 @@ class Caching:
         if key is None:
             return await self._inner.send(call)
         cache = self._cache
-        deadline = call.deadline
         entry = cache.peek(key)  # fresh in memory: no await
         if entry is None:
+            deadline = call.deadline
             if deadline is None or cache.shared is None:
                 entry = await cache.get(key)  # stale in memory, or from the shared tier
             else:
