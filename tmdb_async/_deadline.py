@@ -208,7 +208,7 @@ class _Charge:
     def __enter__(self) -> None:
         deadline = self._deadline
         if deadline._entered is not None:
-            raise RuntimeError(f"already charging {deadline._phase}: phases do not nest")
+            raise RuntimeError(f"already charging {deadline._phase!r}: phases do not nest")
         deadline._phase, deadline._entered = self._phase, deadline._now()
 
     def __exit__(self, *exc_info: object) -> None:
