@@ -119,7 +119,7 @@ def run(rounds: int = ROUNDS) -> Suite:
             if redis_url is None:
                 redis.unavailable = NO_REDIS
             else:
-                shared = client(redis_url)
+                shared = client((None, redis_url))  # Redis alone
                 timed.insert(1, (redis, _timed(loop, lambda: shared.movies.details(MOVIE_ID))))
             for made in clients:
                 loop.run_until_complete(made.movies.details(MOVIE_ID))

@@ -6,6 +6,7 @@ from ._cache import MemoryCache
 from ._client import TMDB
 from ._errors import (
     AuthenticationError,
+    DeadlineExceededError,
     DecodeError,
     NotFoundError,
     ParameterError,
@@ -23,6 +24,7 @@ __all__ = [
     "ENDPOINTS",
     "TMDB",
     "AuthenticationError",
+    "DeadlineExceededError",
     "DecodeError",
     "MemoryCache",
     "NotFoundError",

@@ -50,6 +50,8 @@ __all__ = [
     "RATE_LIMIT_STORE_TIMEOUT",
     "REDIS_CLEAR_BATCH",
     "REDIS_CONNECT_TIMEOUT",
+    "REDIS_MAX_CONNECTIONS",
+    "REDIS_POOL_TIMEOUT",
     "REDIS_RETRIES",
     "REDIS_SOCKET_TIMEOUT",
     "RETRY_AFTER_MAX",
@@ -162,9 +164,18 @@ MEMORY_CACHE_ENTRY_OVERHEAD: Final = 200
 REDIS_SOCKET_TIMEOUT: Final = 1.0
 """Seconds one Redis command may take before the cache counts as failed (then: the network)."""
 REDIS_CONNECT_TIMEOUT: Final = 1.0
+REDIS_MAX_CONNECTIONS: Final = 50
+"""Redis connections per client (`?max_connections=` in the URL); a burst beyond it queues.
+One event loop cannot keep more than a few dozen GETs in flight usefully."""
+REDIS_POOL_TIMEOUT: Final = REDIS_SOCKET_TIMEOUT
+"""Seconds a Redis command may queue for a free connection (`?timeout=` in the URL): a burst
+beyond the pool waits instead of skipping the cache. No longer than a command may take: a loop
+too busy to hand out a connection in that time would time out the commands themselves, and a
+hung Redis must not hold a queue of callers longer than the calls it is hung on."""
 REDIS_RETRIES: Final = 1
 """A Redis command that fails on its connection (dropped, stale, timed out) is sent once more on
-a fresh one before the caller sees an error: a failover or a proxy's idle timeout is no outage."""
+a fresh one before the cache counts as failed: a live server that dropped the connection (a proxy's
+idle timeout, `CLIENT KILL`) is no outage."""
 REDIS_CLEAR_BATCH: Final = 500
 """Keys per SCAN/UNLINK round of `cache_clear()`."""
 

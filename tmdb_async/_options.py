@@ -61,6 +61,8 @@ class ClientOptions:
     """The proxy named by `proxy=`; None: the environment's (HTTP(S)_PROXY, NO_PROXY), if any."""
     rate_limit_store: str | None = field(default=None, repr=False)  # may hold a password
     rate_limit_scope: str | None = None
+    deadline: float | None = None
+    """Seconds one call may take in all (rate limit queue, attempts, back-off); None: no bound."""
 
 
 def _number(name: str, value: object, *, minimum: float, strict: bool) -> float:
@@ -107,6 +109,11 @@ def _timeout(value: object) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total, connect=min(CONNECT_TIMEOUT, total))
 
 
+def _deadline(value: object) -> float | None:
+    """A call's whole time budget in seconds, or None (crawls: bounded per attempt only)."""
+    return None if value is None else _number("deadline", value, minimum=0, strict=True)
+
+
 def _cache_ttl(
     value: Mapping[CacheClass | str, float] | None,
     base: Mapping[CacheClass, float] = DEFAULT_TTLS,
@@ -135,7 +142,7 @@ def _cache(value: object) -> object:
     if (
         isinstance(value, (tuple, list))
         and len(value) == 2
-        and _is_memory_cache(value[0])
+        and (value[0] is None or _is_memory_cache(value[0]))
         and is_shared_cache(value[1])
     ):
         return value
@@ -216,6 +223,7 @@ def resolve_options(
     rate_limit_store: str | None = None,
     rate_limit_scope: str | None = None,
     environ: Mapping[str, str] | None = None,
+    deadline: float | None = None,
 ) -> ClientOptions:
     """Resolve and validate the options of a client; raise ParameterError before any I/O.
 
@@ -269,6 +277,7 @@ def resolve_options(
         proxy=_proxy(proxy),
         rate_limit_store=store,
         rate_limit_scope=_rate_limit_scope(rate_limit_scope, store),
+        deadline=_deadline(deadline),
     )
 
 
@@ -278,11 +287,13 @@ def derive_options(
     language: str | None,
     region: str | None,
     cache_ttl: Mapping[CacheClass | str, float] | None,
+    deadline: float | None = None,
 ) -> ClientOptions:
-    """`options` with another language, region and (merged) cache TTLs, validated."""
+    """`options` with another language, region, (merged) cache TTLs and deadline, validated."""
     return replace(
         options,
         language=_text("language", language),
         region=_text("region", region),
         cache_ttl=_cache_ttl(cache_ttl, options.cache_ttl),
+        deadline=_deadline(deadline),
     )

@@ -59,6 +59,7 @@ class Transport:
         self._cache: ResponseCache | None
         self._chain: Stage
         self.stats: Stats
+        self._clock: Clock = parent._clock if parent is not None else clock or LoopClock()
         if parent is not None:
             self._wire, self._limiter, self._flights = (
                 parent._wire,
@@ -67,7 +68,7 @@ class Transport:
             )
             self._cache, self._chain, self.stats = parent._cache, parent._chain, parent.stats
         else:
-            self._build(options, clock or LoopClock(), retry_policy, limiter)
+            self._build(options, self._clock, retry_policy, limiter)
         self.requester = Prepare(
             self._chain,
             base_url=options.base_url,
@@ -76,6 +77,8 @@ class Transport:
             cache_ttl=None if self._cache is None else options.cache_ttl,
             stats=self.stats,
             closed=self._is_closed,
+            deadline=options.deadline,
+            now=self._clock.now,
         )
         """The pipeline's entry: the `Requester` that generated namespaces call."""
 

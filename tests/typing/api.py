@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
-from tmdb_async import TMDB, Page, TMDBError
+from tmdb_async import TMDB, DeadlineExceededError, Page, TMDBError
 from tmdb_async.distributed import CrawlSummary, crawl
 from tmdb_async.models import (
     Credits,
@@ -62,3 +62,15 @@ async def shared_budget_and_sharded_crawls() -> None:
     assert_type(summary, CrawlSummary)
     assert_type(summary.shard_errors, list[str])
     await crawl("movies.details", [1], "movies")  # type: ignore[call-arg]
+
+
+async def deadlines(tmdb: TMDB) -> None:
+    bounded = TMDB(deadline=0.5).with_options(deadline=None)
+    assert_type(bounded, TMDB)
+    try:
+        await tmdb.with_options(deadline=1.0).movies.details(550)
+    except DeadlineExceededError as err:
+        assert_type(err.phase, str)
+        assert_type(err.queued_seconds, float)
+        assert_type(err.needed, float | None)
+    TMDB(deadline="1")  # type: ignore[arg-type]

@@ -71,6 +71,11 @@ def test_timeout_number_or_client_timeout() -> None:
     assert resolve_options(api_key=KEY, timeout=custom, environ={}).timeout is custom
 
 
+def test_deadline_is_off_unless_given() -> None:
+    assert resolve_options(api_key=KEY, environ={}).deadline is None
+    assert resolve_options(api_key=KEY, environ={}, deadline=2).deadline == 2.0
+
+
 def test_rate_limit_off() -> None:
     assert resolve_options(api_key=KEY, rate_limit=None, environ={}).rate_limit is None
 
@@ -89,6 +94,9 @@ def test_rate_limit_off() -> None:
         ({"max_retries": -1}, "max_retries must be >= 0"),
         ({"timeout": 0}, "timeout must be > 0"),
         ({"timeout": "30"}, "timeout must be a number"),
+        ({"deadline": 0}, "deadline must be > 0"),
+        ({"deadline": float("nan")}, "deadline must be > 0"),
+        ({"deadline": "0.5"}, "deadline must be a number"),
         ({"cache_ttl": {"forever": 1}}, "cache_ttl key"),
         ({"cache_ttl": {"detail": -1}}, "cache_ttl"),
         ({"cache": "memcached://x"}, "cache must be"),
