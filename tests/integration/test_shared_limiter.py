@@ -19,7 +19,7 @@ import redis.asyncio as redis
 
 from tests._fake_process import child_env
 from tests.conftest import RedisServer, _free_port
-from tmdb_async import TMDB
+from tmdb_async import TMDB, DeadlineExceededError
 from tmdb_async._constants import (
     ADAPTIVE_INCREASE,
     ADAPTIVE_MIN_RATE,
@@ -249,6 +249,38 @@ async def test_the_client_shares_its_budget_and_its_429s(
             assert await raw.zcard(f"{key}:peers") == 2
     finally:
         await raw.aclose()
+
+
+async def test_a_deadline_leaves_the_shared_queue_clean(
+    fake_tmdb: FakeTMDB, redis_server: RedisServer
+) -> None:
+    options: dict[str, Any] = {
+        "access_token": fake_tmdb.access_token,
+        "base_url": fake_tmdb.url,
+        "cache": None,
+        "rate_limit": 2,
+        "rate_limit_store": redis_server.url,
+        "rate_limit_scope": "deadline",
+    }
+    async with TMDB(**options) as tmdb:
+        await tmdb.movies.details(1)  # the next shared slot is about 0.5 s away
+        started = time.monotonic()
+        bounded = tmdb.with_options(deadline=0.1)
+        late = await asyncio.gather(
+            *(bounded.movies.details(i) for i in range(2, 6)), return_exceptions=True
+        )
+        assert all(isinstance(error, DeadlineExceededError) for error in late), late
+        assert all(error.phase == "the rate limit queue" for error in late)  # type: ignore[union-attr]
+        assert time.monotonic() - started < 0.3
+        # The queue moves on: the callers that left hold no turn, at most the one slot the
+        # first of them had reserved is lost, and the limiter is still sharing through Redis.
+        await asyncio.gather(tmdb.movies.details(10), tmdb.movies.details(11))
+        assert time.monotonic() - started < 2.0
+        limiter = tmdb._transport._limiter
+        assert isinstance(limiter, SharedRateLimiter)
+        assert limiter.shared
+    left = {f"/3/movie/{i}" for i in range(2, 6)}
+    assert not [r for r in fake_tmdb.stats.requests if r.path in left]
 
 
 def test_make_limiter() -> None:
