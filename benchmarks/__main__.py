@@ -21,10 +21,12 @@ from typing import Any
 from ._harness import Suite
 
 SUITES = ("throughput", "decode", "tolerant", "cache", "scale", "memory")
+OPT_IN = ("distributed", "limiter")
+"""Suites run only when named: they need the dask extra (and a redis-server)."""
 
 
 def _runner(name: str, args: argparse.Namespace) -> Callable[[], Suite]:
-    from . import cache, decode, scale, throughput
+    from . import cache, decode, distributed, scale, throughput
 
     quick = args.quick
     runners: dict[str, Callable[[], Suite]] = {
@@ -44,6 +46,12 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], Suite]:
             server=args.server,
         ),
         "memory": lambda: scale.memory(count=10_000 if quick else scale.HELD),
+        "distributed": lambda: distributed.crawl(
+            rounds=args.rounds or (1 if quick else distributed.ROUNDS), server=args.server
+        ),
+        "limiter": lambda: distributed.limiter(
+            rounds=args.rounds or (2 if quick else 2 * distributed.ROUNDS), server=args.server
+        ),
     }
     return runners[name]
 
@@ -92,7 +100,12 @@ def _header(info: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the suites asked for (default: all) and report."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("suites", nargs="*", metavar="SUITE", help=f"of {', '.join(SUITES)}")
+    parser.add_argument(
+        "suites",
+        nargs="*",
+        metavar="SUITE",
+        help=f"of {', '.join(SUITES)} (default: all), or {', '.join(OPT_IN)}",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--save", type=Path, help="also write the JSON to this file")
     parser.add_argument("--chart", type=Path, help="draw a PNG bar chart of the ratios")
@@ -102,9 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke test, not for the README")
     args = parser.parse_args(argv)
     failed: list[str] = []
-    unknown = [name for name in args.suites if name not in SUITES]
+    unknown = [name for name in args.suites if name not in SUITES + OPT_IN]
     if unknown:
-        parser.error(f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
+        choices = ", ".join(SUITES + OPT_IN)
+        parser.error(f"unknown suite(s) {', '.join(unknown)}; choose from {choices}")
     if args.load:
         saved = json.loads(args.load.read_text())
         info, suites = saved["machine"], [Suite.from_json(s) for s in saved["suites"]]

@@ -22,6 +22,8 @@ PANEL_TITLES = {
     "cache": "One cached call: speed vs. {baseline}",
     "scale": "fetch_many as the id count grows (10th-percentile window): speed vs. {baseline}",
     "memory": "Movie summaries held in memory: memory saved vs. {baseline}",
+    "distributed": "A 20,000-id crawl, no rate limit: speed vs. {baseline}",
+    "limiter": "One rate-limiter acquisition: speed vs. {baseline}",
 }
 
 

@@ -7,6 +7,7 @@ from ._client import TMDB
 from ._decode import Dropped
 from ._errors import (
     AuthenticationError,
+    DeadlineExceededError,
     DecodeError,
     NotFoundError,
     ParameterError,
@@ -25,6 +26,7 @@ __all__ = [
     "ENDPOINTS",
     "TMDB",
     "AuthenticationError",
+    "DeadlineExceededError",
     "DecodeError",
     "Dropped",
     "MemoryCache",

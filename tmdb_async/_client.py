@@ -54,6 +54,8 @@ class TMDB(Namespaces):
 
     Credentials come from `access_token`/`api_key`, else from `TMDB_ACCESS_TOKEN`/`TMDB_API_KEY`.
     Every option is validated here, before any I/O; see `resolve_options` for the rules.
+    `rate_limit_store="redis://..."` shares the `rate_limit` budget with other processes
+    (per machine by default; `rate_limit_scope="global"` for one budget everywhere).
     """
 
     def __init__(
@@ -73,7 +75,13 @@ class TMDB(Namespaces):
         session: aiohttp.ClientSession | None = None,
         max_body_size: int = MAX_BODY_SIZE,
         proxy: str | URL | None = None,
+        rate_limit_store: str | None = None,
+        rate_limit_scope: str | None = None,
+        deadline: float | None = None,
     ) -> None:
+        """`deadline`: seconds each call may take in all (rate limit queue, attempts, back-off,
+        the shared cache), else DeadlineExceededError; None (the default): no bound beyond the
+        per-attempt `timeout` and the retry policy's."""
         options = resolve_options(
             access_token=access_token,
             api_key=api_key,
@@ -89,6 +97,9 @@ class TMDB(Namespaces):
             session=session,
             max_body_size=max_body_size,
             proxy=proxy,
+            rate_limit_store=rate_limit_store,
+            rate_limit_scope=rate_limit_scope,
+            deadline=deadline,
         )
         self._bind(options, Transport(options), ImageUrls())
 
@@ -103,14 +114,17 @@ class TMDB(Namespaces):
         language: str | _Unset | None = UNSET,
         region: str | _Unset | None = UNSET,
         cache_ttl: Mapping[CacheClass | str, float] | None = None,
+        deadline: float | _Unset | None = UNSET,
     ) -> TMDB:
-        """A client with another language, region or cache TTLs that shares this one's
-        connection pool, rate limiter, cache and stats (closing it closes nothing shared)."""
+        """A client with another language, region, cache TTLs or deadline (None: none) that
+        shares this one's connection pool, rate limiter, cache and stats (closing it closes
+        nothing shared)."""
         options = derive_options(
             self._options,
             language=self._options.language if language is UNSET else language,
             region=self._options.region if region is UNSET else region,
             cache_ttl=cache_ttl,
+            deadline=self._options.deadline if deadline is UNSET else deadline,
         )
         derived = type(self).__new__(type(self))
         derived._bind(options, self._transport.derive(options), self._images)

@@ -41,8 +41,18 @@ __all__ = [
     "MEMORY_CACHE_MAX_ENTRIES",
     "RATE_LIMIT",
     "RATE_LIMIT_BURST",
+    "RATE_LIMIT_KEY_PREFIX",
+    "RATE_LIMIT_PEERS_WINDOW",
+    "RATE_LIMIT_PROBE_INTERVAL",
+    "RATE_LIMIT_REJOIN_GRACE",
+    "RATE_LIMIT_SHARED_BURST",
+    "RATE_LIMIT_STATE_TTL",
+    "RATE_LIMIT_STORE_TIMEOUT",
     "REDIS_CLEAR_BATCH",
     "REDIS_CONNECT_TIMEOUT",
+    "REDIS_MAX_CONNECTIONS",
+    "REDIS_POOL_TIMEOUT",
+    "REDIS_RETRIES",
     "REDIS_SOCKET_TIMEOUT",
     "RETRY_AFTER_MAX",
     "RETRY_BASE_DELAY",
@@ -154,5 +164,38 @@ MEMORY_CACHE_ENTRY_OVERHEAD: Final = 200
 REDIS_SOCKET_TIMEOUT: Final = 1.0
 """Seconds one Redis command may take before the cache counts as failed (then: the network)."""
 REDIS_CONNECT_TIMEOUT: Final = 1.0
+REDIS_MAX_CONNECTIONS: Final = 50
+"""Redis connections per client (`?max_connections=` in the URL); a burst beyond it queues.
+One event loop cannot keep more than a few dozen GETs in flight usefully."""
+REDIS_POOL_TIMEOUT: Final = REDIS_SOCKET_TIMEOUT
+"""Seconds a Redis command may queue for a free connection (`?timeout=` in the URL): a burst
+beyond the pool waits instead of skipping the cache. No longer than a command may take: a loop
+too busy to hand out a connection in that time would time out the commands themselves, and a
+hung Redis must not hold a queue of callers longer than the calls it is hung on."""
+REDIS_RETRIES: Final = 1
+"""A Redis command that fails on its connection (dropped, stale, timed out) is sent once more on
+a fresh one before the cache counts as failed: a live server that dropped the connection (a proxy's
+idle timeout, `CLIENT KILL`) is no outage."""
 REDIS_CLEAR_BATCH: Final = 500
 """Keys per SCAN/UNLINK round of `cache_clear()`."""
+
+# The rate budget shared through Redis (docs/distributed.md). Keys are
+# "{<RATE_LIMIT_KEY_PREFIX>:host:<hostname>}" (default), ":global}" or ":name:<label>}", and the
+# same followed by ":peers" (one hash tag: one Redis Cluster slot). No credential.
+RATE_LIMIT_KEY_PREFIX: Final = "tmdb-ratelimit:v2"
+"""Not under `tmdb:`, so `cache_clear()` never resets a budget other processes are using."""
+RATE_LIMIT_SHARED_BURST: Final = 1
+"""Requests a shared budget lets through at once. Processes sharing a budget keep it busy, where
+a burst buys no throughput; without one, their requests are evenly spaced and the late ones
+(a busy event loop, a slower path to Redis) cannot bunch up past the rate in TMDB's count."""
+RATE_LIMIT_STORE_TIMEOUT: Final = 0.5
+"""Seconds one Redis call of the shared limiter may take before the process falls back."""
+RATE_LIMIT_PROBE_INTERVAL: Final = 0.5
+"""Seconds between two attempts to reach Redis again while falling back."""
+RATE_LIMIT_REJOIN_GRACE: Final = 2.0
+"""Seconds the fallback share stays a cap after rejoining, while the other processes rejoin
+(each probes every RATE_LIMIT_PROBE_INTERVAL): the total never exceeds the budget."""
+RATE_LIMIT_PEERS_WINDOW: Final = 10.0
+"""Seconds: the processes that acquired within this window are the peers a fallback divides by."""
+RATE_LIMIT_STATE_TTL: Final = 60.0
+"""Seconds an idle budget's state stays in Redis (then it starts afresh, at the full rate)."""

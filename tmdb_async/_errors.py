@@ -9,6 +9,8 @@
     ├── RequestError               400, 405, 406, 422 and any other 4xx: TMDB refused the parameters
     ├── ServerError                5xx after retries (including HTML error pages)
     ├── TransportError             connection error or timeout after retries
+    │   └── DeadlineExceededError  the call's deadline ran out; phase, queued_seconds,
+    │                              upstream_seconds, backoff_seconds, cache_seconds, needed
     └── DecodeError                body not JSON, or not fitting the model; json_path
 
 TMDB's status codes: https://developer.themoviedb.org/docs/errors
@@ -25,6 +27,7 @@ from ._credentials import redact_params
 __all__ = [
     "SUCCESS_CODES",
     "AuthenticationError",
+    "DeadlineExceededError",
     "DecodeError",
     "NotFoundError",
     "ParameterError",
@@ -124,6 +127,55 @@ class ServerError(TMDBError):
 
 class TransportError(TMDBError):
     """The connection failed or timed out (after retries); no HTTP status."""
+
+
+class DeadlineExceededError(TransportError):
+    """The call's deadline ran out (or could not be met): where its time went, in seconds.
+
+    `phase` is where it ran out: "the cache", "the rate limit queue", "TMDB" or
+    "retry back-off". Raised before the deadline when a wait is known to outlast it (a
+    `Retry-After` longer than what is left).
+    """
+
+    deadline: float
+    phase: str
+    elapsed: float
+    queued_seconds: float
+    """Waiting for the rate limiter."""
+    upstream_seconds: float
+    """In HTTP attempts to TMDB, or waiting on an identical request in flight."""
+    backoff_seconds: float
+    """Sleeping between attempts (jittered back-off, `Retry-After`)."""
+    cache_seconds: float
+    """Reading the shared cache."""
+    needed: float | None
+    """The wait that could not fit (a `Retry-After`, a back-off) when the call failed before
+    its deadline; None when the deadline was reached."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        deadline: float,
+        phase: str,
+        elapsed: float,
+        queued_seconds: float = 0.0,
+        upstream_seconds: float = 0.0,
+        backoff_seconds: float = 0.0,
+        cache_seconds: float = 0.0,
+        needed: float | None = None,
+        url: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        super().__init__(message, url=url, method=method)
+        self.deadline = deadline
+        self.phase = phase
+        self.elapsed = elapsed
+        self.queued_seconds = queued_seconds
+        self.upstream_seconds = upstream_seconds
+        self.backoff_seconds = backoff_seconds
+        self.cache_seconds = cache_seconds
+        self.needed = needed
 
 
 class DecodeError(TMDBError):

@@ -33,6 +33,7 @@ from ._constants import (
 from ._credentials import Credentials
 from ._errors import ParameterError
 from ._operation import CacheClass
+from ._redis import REDIS_SCHEMES, check_redis_url
 
 _PRINTABLE = re.compile(r"[!-~]+")
 """What TMDB tokens and keys are made of (base64url, dots, hex): no space or control."""
@@ -58,6 +59,10 @@ class ClientOptions:
     max_body_size: int
     proxy: URL | None = field(repr=False)  # may hold the proxy's password
     """The proxy named by `proxy=`; None: the environment's (HTTP(S)_PROXY, NO_PROXY), if any."""
+    rate_limit_store: str | None = field(default=None, repr=False)  # may hold a password
+    rate_limit_scope: str | None = None
+    deadline: float | None = None
+    """Seconds one call may take in all (rate limit queue, attempts, back-off); None: no bound."""
 
 
 def _number(name: str, value: object, *, minimum: float, strict: bool) -> float:
@@ -104,6 +109,11 @@ def _timeout(value: object) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total, connect=min(CONNECT_TIMEOUT, total))
 
 
+def _deadline(value: object) -> float | None:
+    """A call's whole time budget in seconds, or None (crawls: bounded per attempt only)."""
+    return None if value is None else _number("deadline", value, minimum=0, strict=True)
+
+
 def _cache_ttl(
     value: Mapping[CacheClass | str, float] | None,
     base: Mapping[CacheClass, float] = DEFAULT_TTLS,
@@ -132,7 +142,7 @@ def _cache(value: object) -> object:
     if (
         isinstance(value, (tuple, list))
         and len(value) == 2
-        and _is_memory_cache(value[0])
+        and (value[0] is None or _is_memory_cache(value[0]))
         and is_shared_cache(value[1])
     ):
         return value
@@ -161,6 +171,39 @@ def _proxy(value: object) -> URL | None:
     return url
 
 
+_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A budget's name: a hostname, an IP, a NAT gateway's label."""
+
+
+def _rate_limit_store(value: object, rate_limit: float | None) -> str | None:
+    if value is None:
+        return None
+    scheme, separator, _ = value.partition("://") if isinstance(value, str) else ("", "", "")
+    if not isinstance(value, str) or not separator or scheme not in REDIS_SCHEMES:
+        # Never echo the value: a URL of another scheme may still carry a password.
+        raise ParameterError(
+            "rate_limit_store must be a redis://, rediss:// or unix:// URL"
+            f" (got {type(value).__name__} with scheme {scheme or None!r})"
+        )
+    if rate_limit is None:
+        raise ParameterError("rate_limit_store shares a rate budget: it needs a rate_limit")
+    check_redis_url(value, "rate_limit_store")
+    return value
+
+
+def _rate_limit_scope(value: object, store: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SCOPE.fullmatch(value):
+        raise ParameterError(
+            'rate_limit_scope must be "host" (the default), "global" or a name of letters,'
+            f" digits, '.', '_' and '-' (at most 100), got {value!r}"
+        )
+    if store is None:
+        raise ParameterError("rate_limit_scope names a budget in Redis: set rate_limit_store too")
+    return value
+
+
 def resolve_options(
     *,
     access_token: str | None = None,
@@ -177,7 +220,10 @@ def resolve_options(
     session: aiohttp.ClientSession | None = None,
     max_body_size: int = MAX_BODY_SIZE,
     proxy: str | URL | None = None,
+    rate_limit_store: str | None = None,
+    rate_limit_scope: str | None = None,
     environ: Mapping[str, str] | None = None,
+    deadline: float | None = None,
 ) -> ClientOptions:
     """Resolve and validate the options of a client; raise ParameterError before any I/O.
 
@@ -185,6 +231,8 @@ def resolve_options(
     (`TMDB_ACCESS_TOKEN`, then `TMDB_API_KEY`); the bearer token wins when both exist.
     The base URL comes from `base_url`, else `TMDB_BASE_URL`, else TMDB's API. Credentials
     are required for TMDB's own host only: a proxy or a fake server may not need them.
+    `rate_limit_store` (a Redis URL) shares the `rate_limit` budget with every client naming
+    the same `rate_limit_scope`: None or "host" (this machine), "global", or a name.
     Each mistake gets one ParameterError naming the option; nothing else validates them.
     """
     env = os.environ if environ is None else environ
@@ -211,14 +259,14 @@ def resolve_options(
             f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
         )
 
+    rate = None if rate_limit is None else _number("rate_limit", rate_limit, minimum=0, strict=True)
+    store = _rate_limit_store(rate_limit_store, rate)
     return ClientOptions(
         credentials=credentials,
         base_url=resolved_url,
         cache=_cache(cache),
         cache_ttl=_cache_ttl(cache_ttl),
-        rate_limit=None
-        if rate_limit is None
-        else _number("rate_limit", rate_limit, minimum=0, strict=True),
+        rate_limit=rate,
         max_connections=_integer("max_connections", max_connections, minimum=1),
         max_retries=_integer("max_retries", max_retries, minimum=0),
         timeout=_timeout(timeout),
@@ -227,6 +275,9 @@ def resolve_options(
         session=session,
         max_body_size=_integer("max_body_size", max_body_size, minimum=1),
         proxy=_proxy(proxy),
+        rate_limit_store=store,
+        rate_limit_scope=_rate_limit_scope(rate_limit_scope, store),
+        deadline=_deadline(deadline),
     )
 
 
@@ -236,11 +287,13 @@ def derive_options(
     language: str | None,
     region: str | None,
     cache_ttl: Mapping[CacheClass | str, float] | None,
+    deadline: float | None = None,
 ) -> ClientOptions:
-    """`options` with another language, region and (merged) cache TTLs, validated."""
+    """`options` with another language, region, (merged) cache TTLs and deadline, validated."""
     return replace(
         options,
         language=_text("language", language),
         region=_text("region", region),
         cache_ttl=_cache_ttl(cache_ttl, options.cache_ttl),
+        deadline=_deadline(deadline),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 __all__ = ["Stats"]
 
@@ -51,3 +51,9 @@ class Stats:
             "coerced_responses": self.coerced_responses,
             "errors": dict(self.errors),
         }
+
+    def add(self, other: Stats) -> None:
+        """Add `other`'s counters to these (e.g. the shards of a distributed crawl)."""
+        for counter in fields(self):
+            name = counter.name
+            setattr(self, name, getattr(self, name) + getattr(other, name))

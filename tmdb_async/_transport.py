@@ -14,10 +14,11 @@ from ._pipeline._types import Reply, Stage
 from ._pipeline.caching import Caching
 from ._pipeline.coalescing import Coalescing
 from ._pipeline.decoding import Decoding, ToleranceReport
-from ._pipeline.limiting import Limiter, Limiting, LocalLimiter
+from ._pipeline.limiting import Limiting
 from ._pipeline.prepare import Prepare
 from ._pipeline.retrying import Retrying
 from ._pipeline.wire import Wire
+from ._ratelimit import Limiter, make_limiter
 from ._retry import RetryPolicy
 from ._singleflight import SingleFlight
 from ._stats import Stats
@@ -43,8 +44,8 @@ class Transport:
         limiter: Limiter | None = None,
         parent: Transport | None = None,
     ) -> None:
-        """`clock`, `retry_policy` and `limiter` (any `Limiter`, in place of the token bucket
-        `options.rate_limit` asks for) are injectable; `options.max_retries` applies.
+        """`clock`, `retry_policy` and `limiter` (any `Limiter`, in place of the one the rate
+        options ask for) are injectable; `options.max_retries` applies.
 
         With `parent` (see `derive`), everything below the prepare stage is the parent's: the
         session, limiter, in-flight calls, cache and stats.
@@ -59,6 +60,7 @@ class Transport:
         self._chain: Stage
         self.stats: Stats
         self._report: ToleranceReport
+        self._clock: Clock = parent._clock if parent is not None else clock or LoopClock()
         if parent is not None:
             self._report = parent._report
             self._wire, self._limiter, self._flights = (
@@ -68,7 +70,7 @@ class Transport:
             )
             self._cache, self._chain, self.stats = parent._cache, parent._chain, parent.stats
         else:
-            self._build(options, clock or LoopClock(), retry_policy, limiter)
+            self._build(options, self._clock, retry_policy, limiter)
         self.requester = Prepare(
             self._chain,
             base_url=options.base_url,
@@ -78,6 +80,8 @@ class Transport:
             stats=self.stats,
             closed=self._is_closed,
             report=self._report,
+            deadline=options.deadline,
+            now=self._clock.now,
         )
         """The pipeline's entry: the `Requester` that generated namespaces call."""
 
@@ -93,9 +97,13 @@ class Transport:
         self._report = ToleranceReport(stats)
         self._wire = Wire(options, stats)
         chain: Stage = Decoding(self._wire, clock.wall)
-        rate = options.rate_limit
-        if limiter is None and rate is not None:
-            limiter = LocalLimiter(rate, clock=clock)
+        if limiter is None:
+            limiter = make_limiter(
+                options.rate_limit,
+                store=options.rate_limit_store,
+                scope=options.rate_limit_scope,
+                clock=clock,
+            )
         self._limiter = limiter
         if self._limiter is not None:
             chain = Limiting(chain, self._limiter)

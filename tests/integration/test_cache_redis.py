@@ -15,9 +15,9 @@ from aiocache import SimpleMemoryCache  # type: ignore[import-untyped]
 from aiocache.backends.redis import RedisCache  # type: ignore[import-untyped]
 
 from tests.conftest import RedisServer
-from tmdb_async import TMDB
+from tmdb_async import TMDB, DeadlineExceededError
 from tmdb_async._clock import FakeClock
-from tmdb_async._constants import CACHE_FORMAT_VERSION, CACHE_RETRY_MIN
+from tmdb_async._constants import CACHE_FORMAT_VERSION, CACHE_RETRY_MIN, REDIS_MAX_CONNECTIONS
 from tmdb_async._generated.operations import MOVIES_DETAILS
 from tmdb_async._options import resolve_options
 from tmdb_async._transport import Transport
@@ -81,14 +81,16 @@ async def test_values_are_raw_bytes_with_a_ttl_and_one_get_per_lookup(
     assert msgspec.json.decode(header)[0] == CACHE_FORMAT_VERSION
     assert 0 < await raw.ttl(key) <= 2 * 3600
 
-    await raw.config_resetstat()
-    other = clients(cache=redis_server.url)
-    for _ in range(10):
-        await other.movies.details(550)
-    info = await raw.info("commandstats")
     setup = {"cmdstat_info", "cmdstat_hello", "cmdstat_config|resetstat", "cmdstat_client|setinfo"}
-    commands = {name: stat["calls"] for name, stat in info.items() if name not in setup}
-    assert commands == {"cmdstat_get": 10}, commands  # ten hits, ten GETs, nothing else
+    # Redis alone: ten hits, ten GETs, nothing else. A Redis URL alone (memory in front): one GET.
+    for option, gets in (((None, redis_server.url), 10), (redis_server.url, 1)):
+        await raw.config_resetstat()
+        other = clients(cache=option)
+        for _ in range(10):
+            await other.movies.details(550)
+        info = await raw.info("commandstats")
+        commands = {name: stat["calls"] for name, stat in info.items() if name not in setup}
+        assert commands == {"cmdstat_get": gets}, (option, commands)
 
 
 async def test_no_credential_or_session_id_in_any_key_or_value(
@@ -142,7 +144,7 @@ async def test_redis_killed_mid_run_and_restarted_every_request_succeeds(
         resolve_options(
             access_token=fake_tmdb.access_token,
             base_url=fake_tmdb.url,
-            cache=redis_server.url,
+            cache=(None, redis_server.url),  # Redis alone: the breaker is what is tested
             rate_limit=None,
         ),
         clock=clock,
@@ -238,3 +240,217 @@ async def test_an_aiocache_instance_with_a_text_serializer_still_works(
         await first.aclose()  # our clients never close a cache they were given
         assert await users.exists("probe") is False
         await users.client.aclose()  # aiocache 0.12's close() calls redis-py's deprecated close()
+
+
+# -- connection churn, bursts and outages (a web backend under load) -------------------------
+
+
+async def fetch_all(tmdb: TMDB, ids: range) -> None:
+    """Ask for every id at once (as many concurrent requests as ids); check every answer."""
+    movies = await asyncio.gather(*(tmdb.movies.details(i) for i in ids))
+    assert [m.id for m in movies] == list(ids)
+
+
+def cache_logs(caplog: Any, level: int) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "tmdb_async.cache" and r.levelno == level
+    ]
+
+
+async def test_client_kill_during_a_warm_run_sends_nothing_upstream(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tmdb_async.cache")
+    await fetch_all(clients(cache=(None, redis_server.url)), range(1, 401))  # Redis is warm
+    upstream = fake_tmdb.stats.total
+    backend = clients(
+        cache=redis_server.url
+    )  # its memory tier is cold: every id is read from Redis
+    for first in range(1, 401, 100):
+        # Redis drops every client connection (a failover, a proxy's idle timeout), data intact:
+        # idle pooled connections are stale, and GETs in flight lose their connection.
+        run = asyncio.ensure_future(fetch_all(backend, range(first, first + 100)))
+        assert await raw.client_kill_filter(_type="normal", skipme=True) > 0
+        await run
+    assert fake_tmdb.stats.total == upstream  # not one request went to TMDB
+    assert (backend.stats.cache_hits, backend.stats.cache_errors) == (400, 0)
+    assert cache_logs(caplog, logging.WARNING) == cache_logs(caplog, logging.INFO) == []
+
+
+@pytest.mark.parametrize("size", [None, 20])
+async def test_a_burst_larger_than_the_pool_waits_for_a_connection(
+    clients: Any,
+    fake_tmdb: FakeTMDB,
+    redis_server: RedisServer,
+    raw: redis.Redis,
+    caplog: Any,
+    size: int | None,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tmdb_async")
+    url = redis_server.url if size is None else f"{redis_server.url}?max_connections={size}"
+    tmdb = clients(cache=url)
+    await fetch_all(tmdb, range(1, 201))  # 200 cold requests at once: 200 GETs, then 200 SETs
+    assert tmdb.stats.cache_errors == 0
+    assert cache_logs(caplog, logging.WARNING) == []
+    assert len(await all_keys(raw)) == 200  # every response was stored
+    connections = len(await raw.client_list()) - 1  # ours are the pool's, `raw` is the other
+    assert 1 <= connections <= (REDIS_MAX_CONNECTIONS if size is None else size)
+
+
+async def test_redis_killed_the_default_backend_serves_hot_keys_from_memory(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer
+) -> None:
+    tmdb = clients(cache=redis_server.url)
+    await fetch_all(tmdb, range(1, 101))
+    upstream = fake_tmdb.stats.total
+    redis_server.kill()
+    for _ in range(3):
+        await fetch_all(tmdb, range(1, 101))
+    assert fake_tmdb.stats.total == upstream  # hot keys: memory, not TMDB
+    await fetch_all(tmdb, range(101, 121))  # cold keys still work, from TMDB
+    assert fake_tmdb.stats.total == upstream + 20
+
+
+class ClockedBackend:
+    """A transport with the backend default (`cache=<redis url>`) on a fake clock: the breaker's
+    back-off is stepped through, never slept."""
+
+    def __init__(self, fake_tmdb: FakeTMDB, url: str) -> None:
+        self.clock = FakeClock(wall_start=time.time())
+        options = resolve_options(
+            access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, cache=url, rate_limit=None
+        )
+        self.transport = Transport(options, clock=self.clock)
+
+    async def run(self, ids: range) -> None:
+        """Ask for every id at once; cold ids, so that each lookup reaches Redis."""
+        request = self.transport.request
+        movies = await asyncio.gather(*(request(MOVIES_DETAILS, (i,), {}) for i in ids))
+        assert [m.id for m in movies] == list(ids)
+
+
+@pytest.fixture
+async def backend(fake_tmdb: FakeTMDB, redis_server: RedisServer) -> AsyncIterator[ClockedBackend]:
+    made = ClockedBackend(fake_tmdb, redis_server.url)
+    yield made
+    await made.transport.aclose()
+
+
+async def test_an_outage_is_logged_once_and_its_end_once(
+    backend: ClockedBackend, redis_server: RedisServer, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tmdb_async.cache")
+    stats = backend.transport.stats
+    await backend.run(range(1, 101))  # the pool holds many idle connections
+    redis_server.kill()
+    await backend.run(range(101, 201))
+    errors = stats.cache_errors
+    assert errors >= 1
+    backend.clock.advance(CACHE_RETRY_MIN)
+    await backend.run(range(201, 301))  # one probe, which fails: the back-off doubles, silently
+    assert stats.cache_errors == errors + 1
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+
+    redis_server.start()  # empty, on the same port: every pooled connection is stale
+    backend.clock.advance(2 * CACHE_RETRY_MIN)
+    await backend.run(range(301, 302))  # the probe succeeds
+    await backend.run(range(302, 402))  # a burst over the stale connections
+    await backend.run(range(402, 502))
+    assert stats.cache_errors == errors + 1
+    assert len(await all_keys(raw)) == 201  # 301..501: the cache works again
+    [warning] = cache_logs(caplog, logging.WARNING)
+    assert "requests go to the network" in warning
+    [recovered] = cache_logs(caplog, logging.INFO)
+    assert "reachable again after 3 s" in recovered
+
+
+async def test_redis_refusing_new_connections_is_one_outage_not_one_per_connection(
+    backend: ClockedBackend, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO, logger="tmdb_async.cache")
+    await raw.config_set("maxclients", 6)  # `raw` and 5 of the pool's 50
+    await backend.run(range(1, 101))  # 5 connections work, the others are refused
+    assert backend.transport.stats.cache_errors >= 1
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+    assert cache_logs(caplog, logging.INFO) == []  # GETs that worked do not end the outage
+
+    await raw.config_set("maxclients", 10_000)
+    backend.clock.advance(CACHE_RETRY_MIN)
+    errors = backend.transport.stats.cache_errors
+    await backend.run(range(101, 201))
+    assert backend.transport.stats.cache_errors == errors
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+    assert len(cache_logs(caplog, logging.INFO)) == 1
+
+
+async def test_a_hung_redis_holds_a_burst_no_longer_than_one_command(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, caplog: Any
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tmdb_async.cache")
+    tmdb = clients(cache=redis_server.url)
+    await fetch_all(tmdb, range(1, 201))  # the pool is warm: every connection is open
+    redis_server.pause()  # accepts, never answers
+
+    async def timed(movie_id: int) -> float:
+        started = time.monotonic()
+        assert (await tmdb.movies.details(movie_id)).id == movie_id
+        return time.monotonic() - started
+
+    # 200 cold ids at once: 50 GETs on the pool's connections, 150 queued for one.
+    took = await asyncio.gather(*(timed(i) for i in range(201, 401)))
+    # A queued GET gives up after 1 s; one in flight after 1 s and its retry on a fresh
+    # connection (docs/caching.md); then TMDB answers. Before the pool wait was bounded by the
+    # command's, most waited 5 s. The one call whose store probes Redis after the back-off
+    # waits for that too.
+    took.sort()
+    assert took[-2] < 3.5, took[-5:]
+    assert took[-1] < 5.5, took[-5:]
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+
+
+async def test_a_cancelled_probe_does_not_keep_the_cache_off(
+    backend: ClockedBackend, redis_server: RedisServer, raw: redis.Redis, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO, logger="tmdb_async.cache")
+    redis_server.pause()
+    await backend.run(range(1, 3))  # both GETs time out: the outage begins
+    assert backend.transport.stats.cache_errors >= 1
+    backend.clock.advance(CACHE_RETRY_MIN)
+    probe = asyncio.ensure_future(backend.run(range(3, 4)))  # the probe hangs on Redis...
+    await asyncio.sleep(0.2)
+    probe.cancel()  # ...and its caller leaves (a deadline, a client that hung up)
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    redis_server.resume()
+    await backend.run(range(4, 5))  # the next call probes: Redis is back
+    assert len(cache_logs(caplog, logging.INFO)) == 1
+    await backend.run(range(5, 15))
+    assert len(await all_keys(raw)) == 11  # 4..14 stored: the cache is in use again
+
+
+async def test_a_deadline_bounds_a_hung_redis_and_the_breaker_still_opens(
+    clients: Any, fake_tmdb: FakeTMDB, redis_server: RedisServer, caplog: Any
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tmdb_async.cache")
+    tmdb = clients(cache=(None, redis_server.url), deadline=0.3)
+    await tmdb.movies.details(1)  # a pooled connection
+    redis_server.pause()
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError) as caught:
+        await tmdb.movies.details(2)
+    assert time.monotonic() - started < 0.5
+    assert caught.value.phase == "the cache"
+    assert 0.25 < caught.value.cache_seconds < 0.45
+    # The GET the call stopped waiting for runs on, to the socket timeout and its retry: the
+    # breaker learns that Redis is hung (a cancelled GET would teach it nothing, and every call
+    # would spend its deadline on Redis).
+    for _ in range(100):
+        if cache_logs(caplog, logging.WARNING):
+            break
+        await asyncio.sleep(0.05)
+    assert len(cache_logs(caplog, logging.WARNING)) == 1
+    started = time.monotonic()
+    assert (await tmdb.movies.details(3)).id == 3  # from TMDB, Redis skipped
+    assert time.monotonic() - started < 0.3

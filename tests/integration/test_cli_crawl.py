@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import shlex
 import signal
@@ -22,49 +21,9 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests._fake_process import EXPORT_SIZE, ROOT, TOKEN, Server, child_env
+
 TIMEOUT = 60.0
-EXPORT_SIZE = 1000
-TOKEN = "fake-token"
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TMDB_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
-
-
-class Server:
-    """`python -m tmdb_async fake-server --port 0` and its control endpoint."""
-
-    def __init__(self, *options: str) -> None:
-        command = [sys.executable, "-m", "tmdb_async", "fake-server", "--port", "0"]
-        command += ["--export-size", str(EXPORT_SIZE), *options]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env()
-        )
-        assert self.process.stdout is not None
-        first = self.process.stdout.readline()
-        assert first.startswith("FakeTMDB serving on "), first
-        self.url = first.split()[-1]
-
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def count(self, operation_id: str) -> int:
-        stats = self.control("GET", "/__fake__/stats")
-        return int(stats["by_operation"].get(operation_id, 0))
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +55,7 @@ def run(*args: str, server: Server | None = None, cwd: Path) -> subprocess.Compl
         text=True,
         timeout=TIMEOUT,
         cwd=cwd,
-        env=_env(TMDB_ACCESS_TOKEN=TOKEN),
+        env=child_env(TMDB_ACCESS_TOKEN=TOKEN),
     )
 
 
@@ -107,7 +66,7 @@ def start(*args: str, server: Server, cwd: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         cwd=cwd,
-        env=_env(TMDB_ACCESS_TOKEN=TOKEN),
+        env=child_env(TMDB_ACCESS_TOKEN=TOKEN),
     )
 
 
@@ -331,7 +290,7 @@ def test_bad_credentials_stop_the_crawl(fake: Server, tmp_path: Path) -> None:
         text=True,
         timeout=TIMEOUT,
         cwd=tmp_path,
-        env=_env(TMDB_ACCESS_TOKEN="wrong"),
+        env=child_env(TMDB_ACCESS_TOKEN="wrong"),
     )
     assert done.returncode == 1
     assert "stopped: AuthenticationError" in done.stderr
@@ -351,7 +310,7 @@ def test_without_rich_the_cli_prints_an_install_hint(tmp_path: Path) -> None:
         "from tmdb_async.cli import main; sys.exit(main(['get', 'movie', '550', '--fake']))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=_env()
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=child_env()
     )
     assert done.returncode == 1
     assert done.stderr.strip() == (
@@ -378,7 +337,7 @@ def test_verbose_logs_never_show_the_credential(fake: Server, tmp_path: Path) ->
         text=True,
         timeout=TIMEOUT,
         cwd=tmp_path,
-        env=_env(TMDB_API_KEY="fake-key"),  # sent in the query string
+        env=child_env(TMDB_API_KEY="fake-key"),  # sent in the query string
     )
     assert done.returncode == 0, done.stderr
     assert "GET http" in done.stderr

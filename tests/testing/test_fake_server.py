@@ -32,6 +32,7 @@ from tmdb_async.testing import (
     RateLimited,
     ResetMidBody,
     ServerError,
+    Stats,
     TruncatedJSON,
 )
 
@@ -798,6 +799,16 @@ async def test_the_client_against_the_fake(fake_tmdb: FakeTMDB) -> None:
         with pytest.raises(NotFoundError):
             await tmdb.movies.details(13)
     assert fake_tmdb.stats.requests[0].headers["Authorization"] == "Bearer fake-token"
+
+
+def test_peak_counts_the_busiest_window_of_remembered_arrivals() -> None:
+    stats = Stats(history=5)
+    assert stats.peak() == 0
+    stats.timestamps.extend([10.0, 10.5, 10.99, 11.0, 11.2, 13.0])  # the first is forgotten
+    assert stats.peak(1.0) == 4  # 10.5 to 11.2
+    assert stats.peak(0.5) == 3  # 10.99 to 11.2 (10.5 + 0.5 is outside: windows are half-open)
+    assert stats.peak(0.05) == 2
+    assert stats.to_dict()["peak_per_second"] == 4
 
 
 def test_python_m_tmdb_async_testing() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
-from tmdb_async import TMDB, Dropped, Page, Response, TMDBError
+from tmdb_async import TMDB, DeadlineExceededError, Dropped, Page, Response, TMDBError
+from tmdb_async.distributed import CrawlSummary, crawl
 from tmdb_async.models import (
     AccountDetails,
     CollectionSummary,
@@ -86,3 +87,25 @@ async def list_ids(tmdb: TMDB) -> None:
     assert_type(await tmdb.lists.details(8283865), ListDetails)
     assert_type(await tmdb.lists.details("509ec17b19c2950a0600050d"), ListDetails)
     await tmdb.lists.details(1.5)  # type: ignore[arg-type]
+
+
+async def shared_budget_and_sharded_crawls() -> None:
+    async with TMDB(rate_limit=35, rate_limit_store="redis://localhost:6379/0") as tmdb:
+        assert_type(tmdb.options.rate_limit_scope, str | None)
+    TMDB(rate_limit_store=6379)  # type: ignore[arg-type]
+    summary = await crawl("movies.details", range(1, 11), "movies", cluster="local:2")
+    assert_type(summary, CrawlSummary)
+    assert_type(summary.shard_errors, list[str])
+    await crawl("movies.details", [1], "movies")  # type: ignore[call-arg]
+
+
+async def deadlines(tmdb: TMDB) -> None:
+    bounded = TMDB(deadline=0.5).with_options(deadline=None)
+    assert_type(bounded, TMDB)
+    try:
+        await tmdb.with_options(deadline=1.0).movies.details(550)
+    except DeadlineExceededError as err:
+        assert_type(err.phase, str)
+        assert_type(err.queued_seconds, float)
+        assert_type(err.needed, float | None)
+    TMDB(deadline="1")  # type: ignore[arg-type]

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from tmdb_async import TMDB
 from tmdb_async._cache import (
+    AiocacheStore,
     Entry,
     MemoryCache,
     ResponseCache,
@@ -32,10 +34,14 @@ from tmdb_async._constants import (
     DEFAULT_TTLS,
     MAX_TTL,
     MEMORY_CACHE_ENTRY_OVERHEAD,
+    REDIS_MAX_CONNECTIONS,
+    REDIS_POOL_TIMEOUT,
+    REDIS_RETRIES,
 )
 from tmdb_async._errors import ParameterError, error_from_response
 from tmdb_async._generated.operations import ENDPOINTS
 from tmdb_async._operation import Operation
+from tmdb_async._options import resolve_options
 from tmdb_async._pipeline.caching import new_entry
 
 DAY = 24 * 3600.0
@@ -417,6 +423,86 @@ async def test_concurrent_failures_count_but_do_not_extend_the_backoff() -> None
     assert store.calls == before + 1  # the backoff was CACHE_RETRY_MIN, not 20 doublings
 
 
+class GatedStore(FlakyStore):
+    """Each GET waits until the test answers it: calls overlap in exactly the order wanted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gates: list[asyncio.Future[None]] = []
+
+    async def get(self, key: str) -> bytes | None:
+        gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.gates.append(gate)
+        await gate
+        return self.data.get(key)
+
+
+async def test_calls_that_overlap_an_outage_neither_end_it_nor_start_another(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, mono = GatedStore(), Clock(0.0)
+    cache = ResponseCache(shared=store, monotonic=mono)
+    caplog.set_level(logging.INFO, logger="tmdb_async.cache")
+
+    def logged(level: int) -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno == level]
+
+    early, ok, failing = (asyncio.ensure_future(cache.get(k)) for k in "abc")
+    await asyncio.sleep(0)
+    store.gates[2].set_exception(ConnectionError("Connection closed by server."))
+    await failing
+    assert len(logged(logging.WARNING)) == 1  # the outage begins
+    store.gates[1].set_result(None)
+    await ok  # a GET sent before the failure comes back fine: not a recovery
+    assert logged(logging.INFO) == []
+
+    mono.now += CACHE_RETRY_MIN + 1.5
+    probe = asyncio.ensure_future(cache.get("d"))
+    await asyncio.sleep(0)
+    assert await cache.get("e") is None  # skips the store while the probe is out
+    store.gates[3].set_result(None)
+    await probe
+    [recovered] = logged(logging.INFO)
+    assert "reachable again after 2 s (reads and writes skipped meanwhile: 1)" in recovered
+
+    store.gates[0].set_exception(ConnectionError("Connection closed by server."))
+    await early  # sent before the outage, failing after its end: not a new outage
+    assert len(logged(logging.WARNING)) == 1
+    assert cache.stats.cache_errors == 2
+    assert len(store.gates) == 4
+
+
+async def test_a_cancelled_probe_lets_the_next_call_probe() -> None:
+    store, mono = GatedStore(), Clock(0.0)
+    cache = ResponseCache(shared=store, monotonic=mono)
+    failing = asyncio.ensure_future(cache.get("a"))
+    await asyncio.sleep(0)
+    store.gates[0].set_exception(ConnectionError("Connection closed by server."))
+    await failing  # the outage begins
+    mono.now += CACHE_RETRY_MIN
+    probe = asyncio.ensure_future(cache.get("b"))
+    await asyncio.sleep(0)
+    assert len(store.gates) == 2  # the probe is out: the others skip the store
+    assert await cache.get("c") is None
+    probe.cancel()  # its caller left (a deadline, a client that hung up)
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    # The store is healthy: the next call probes and ends the outage (before the fix, the
+    # cancelled probe stayed "out" for ever and the store was never used again).
+    second = asyncio.ensure_future(cache.get("d"))
+    await asyncio.sleep(0)
+    assert len(store.gates) == 3
+    store.gates[2].set_result(None)
+    await second
+    others = [asyncio.ensure_future(cache.get(k)) for k in "ef"]
+    await asyncio.sleep(0)
+    assert len(store.gates) == 5  # closed again: every call uses the store
+    for gate in store.gates[3:]:
+        gate.set_result(None)
+    await asyncio.gather(*others)
+    assert cache.stats.cache_errors == 1
+
+
 async def test_clear_raises_when_the_purge_fails() -> None:
     store = FlakyStore()
     cache = ResponseCache(MemoryCache(), store)
@@ -473,6 +559,64 @@ def test_make_cache_options() -> None:
     for bad in (42, "memcached://x", ("memory",), ("memory", "memory"), object()):
         with pytest.raises(ParameterError, match="cache must be"):
             make_cache(bad)
+
+
+def test_a_redis_url_gets_a_memory_tier_in_front_unless_asked_otherwise() -> None:
+    url = "redis://127.0.0.1:1/0"  # nothing listens there: building a cache does no I/O
+    tiers = {
+        url: (True, True),
+        ("memory", url): (True, True),
+        (None, url): (False, True),
+        (MemoryCache(max_entries=5), url): (True, True),
+    }
+    for option, (has_memory, has_shared) in tiers.items():
+        # The option as TMDB(cache=...) takes it: validated first, then built.
+        cache = make_cache(resolve_options(api_key="k", cache=option, environ={}).cache)
+        assert cache is not None
+        assert (cache.memory is not None, cache.shared is not None) == (has_memory, has_shared)
+    for bad in ((None, None), (None, "memory"), ("redis://x:1/0", None)):
+        with pytest.raises(ParameterError, match="cache must be"):
+            make_cache(bad)
+        with pytest.raises(ParameterError, match="cache must be"):
+            resolve_options(api_key="k", cache=bad, environ={})
+
+
+def _redis_pool(cache: ResponseCache | None) -> Any:
+    assert cache is not None
+    assert isinstance(cache.shared, AiocacheStore)
+    return cache.shared._cache.client.connection_pool
+
+
+def test_redis_pool_size_and_wait_come_from_the_url() -> None:
+    default = _redis_pool(make_cache("redis://127.0.0.1:1/0"))
+    assert (default.max_connections, default.timeout) == (REDIS_MAX_CONNECTIONS, REDIS_POOL_TIMEOUT)
+    assert default.connection_kwargs["retry"].get_retries() == REDIS_RETRIES
+    sized = _redis_pool(make_cache("redis://127.0.0.1:1/0?max_connections=7&timeout=0.25"))
+    assert (sized.max_connections, sized.timeout) == (7, 0.25)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("max_connections=0", "max_connections in the Redis URL must be a positive integer"),
+        ("max_connections=ten", "max_connections in the Redis URL must be a positive integer"),
+        ("timeout=-1", "timeout in the Redis URL must be a positive number"),
+        ("timeout=inf", "timeout in the Redis URL must be a positive number"),
+        ("max_conections=5", "unusable cache URL redis://127.0.0.1:1/0: .*max_conections"),
+        ("socket_timeout=soon", "unusable cache URL redis://127.0.0.1:1/0: .*socket_timeout"),
+    ],
+)
+def test_a_bad_redis_url_option_is_refused_before_any_io(query: str, message: str) -> None:
+    with pytest.raises(ParameterError, match=message) as caught:
+        make_cache(f"redis://:s3cret@127.0.0.1:1/0?{query}")
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("authority", [":s3cret@host:abc", ":s3cret@host:99999", ":s3cret@[::1"])
+def test_an_unparseable_redis_url_is_a_parameter_error(authority: str) -> None:
+    with pytest.raises(ParameterError, match="not a valid redis:// URL") as caught:
+        TMDB(api_key="k", cache=f"redis://{authority}/0")
+    assert "s3cret" not in str(caught.value)
 
 
 def test_make_cache_never_echoes_a_redis_password() -> None:

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from tmdb_async._crawl import (
+    CorruptFileError,
+    FileBusyError,
+    JsonLinesFile,
+    errors_path,
+    json_line,
+)
 from tmdb_async.cli import _ids
 from tmdb_async.cli._changes import windows
-from tmdb_async.cli._crawl import errors_path
 from tmdb_async.cli._ids import (
     ExportFilter,
     IdsError,
@@ -19,7 +25,6 @@ from tmdb_async.cli._ids import (
     parse_ids,
     range_source,
 )
-from tmdb_async.cli._jsonl import CorruptFileError, FileBusyError, JsonLinesFile, json_line
 
 D = dt.date
 

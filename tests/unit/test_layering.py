@@ -17,6 +17,7 @@ ABOVE_THE_TRANSPORT = (
     "tmdb_async._pagination",
     "tmdb_async._sessions",
     "tmdb_async.cli",
+    "tmdb_async.distributed",
     "tmdb_async.models",
     "tmdb_async.testing",
 )
@@ -112,6 +113,16 @@ def test_nothing_the_transport_reaches_knows_about_movies() -> None:
     assert PIPELINE / "wire.py" in transport_side  # the walk does reach the stages
     for path in transport_side:
         assert not module_name(path).startswith(ABOVE_THE_TRANSPORT), module_name(path)
+
+
+def test_the_command_line_and_distributed_crawls_share_the_loop_not_each_other() -> None:
+    loop_side = reachable(PACKAGE / "_crawl" / "__init__.py")
+    assert PACKAGE / "_crawl" / "_jsonl.py" in loop_side
+    for path in loop_side:
+        assert not module_name(path).startswith(("tmdb_async.cli", "tmdb_async.distributed"))
+    for path in (PACKAGE / "distributed").glob("*.py"):
+        for found in reachable(path):
+            assert not module_name(found).startswith("tmdb_async.cli"), module_name(path)
 
 
 def test_the_checker_sees_relative_imports() -> None:

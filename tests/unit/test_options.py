@@ -71,6 +71,11 @@ def test_timeout_number_or_client_timeout() -> None:
     assert resolve_options(api_key=KEY, timeout=custom, environ={}).timeout is custom
 
 
+def test_deadline_is_off_unless_given() -> None:
+    assert resolve_options(api_key=KEY, environ={}).deadline is None
+    assert resolve_options(api_key=KEY, environ={}, deadline=2).deadline == 2.0
+
+
 def test_rate_limit_off() -> None:
     assert resolve_options(api_key=KEY, rate_limit=None, environ={}).rate_limit is None
 
@@ -89,6 +94,9 @@ def test_rate_limit_off() -> None:
         ({"max_retries": -1}, "max_retries must be >= 0"),
         ({"timeout": 0}, "timeout must be > 0"),
         ({"timeout": "30"}, "timeout must be a number"),
+        ({"deadline": 0}, "deadline must be > 0"),
+        ({"deadline": float("nan")}, "deadline must be > 0"),
+        ({"deadline": "0.5"}, "deadline must be a number"),
         ({"cache_ttl": {"forever": 1}}, "cache_ttl key"),
         ({"cache_ttl": {"detail": -1}}, "cache_ttl"),
         ({"cache": "memcached://x"}, "cache must be"),
@@ -104,12 +112,47 @@ def test_rate_limit_off() -> None:
         ({"api_key": ""}, "api_key must be a non-empty string"),
         ({"api_key": "abc\r\nX-Evil: 1"}, "api_key must be printable ASCII without spaces"),
         ({"access_token": "ey J"}, "access_token must be printable ASCII without spaces"),
+        ({"rate_limit_store": "memcached://x"}, "rate_limit_store must be a redis://"),
+        ({"rate_limit_store": 6379}, "rate_limit_store must be a redis://"),
+        ({"rate_limit_store": "redis://x", "rate_limit": None}, "it needs a rate_limit"),
+        ({"rate_limit_store": "redis://x", "rate_limit_scope": "a b"}, "rate_limit_scope must"),
+        ({"rate_limit_store": "redis://x", "rate_limit_scope": ""}, "rate_limit_scope must"),
+        ({"rate_limit_store": "redis://x", "rate_limit_scope": "x" * 101}, "at most 100"),
+        ({"rate_limit_scope": "global"}, "set rate_limit_store too"),
     ],
 )
 def test_invalid_options(kwargs: dict[str, object], match: str) -> None:
     kwargs.setdefault("api_key", KEY)
     with pytest.raises(ParameterError, match=match):
         resolve_options(environ={}, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_shared_rate_budget() -> None:
+    options = resolve_options(
+        api_key=KEY,
+        environ={},
+        rate_limit_store="redis://:REDIS-PW@localhost:6379/0",
+        rate_limit_scope="nat-gateway.1",
+    )
+    assert options.rate_limit_store == "redis://:REDIS-PW@localhost:6379/0"
+    assert options.rate_limit_scope == "nat-gateway.1"
+    assert "REDIS-PW" not in repr(options)
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("http://user:PASSWORD@x", "must be a redis://"),
+        ("redis://:PASSWORD@localhost:63a9/0", "unusable Redis URL redis://<unparseable>: Port"),
+        ("redis://:PASSWORD@localhost/0?socket_timeout=abc", "Invalid value for 'socket_timeout'"),
+        ("redis://:PASSWORD@localhost/0?pool_size=9", "unexpected keyword argument 'pool_size'"),
+    ],
+)
+def test_a_bad_store_url_is_refused_before_any_io_and_never_echoed(url: str, match: str) -> None:
+    # Refused here, or every acquisition of the limiter would raise.
+    with pytest.raises(ParameterError, match=match) as raised:
+        resolve_options(api_key=KEY, environ={}, rate_limit_store=url)
+    assert "PASSWORD" not in str(raised.value)
 
 
 def test_a_credential_from_the_environment_is_checked_too() -> None:

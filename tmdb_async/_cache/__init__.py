@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeGuard
 
 from .._errors import ParameterError
 from .._operation import CacheClass
@@ -35,7 +36,7 @@ __all__ = [
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 CACHE_USAGE = (
     'cache must be "memory", a redis:// URL, None, a MemoryCache, an aiocache cache, '
-    'or a pair (memory in front of Redis) such as ("memory", "redis://localhost:6379/0")'
+    'or a pair (memory tier or None, shared tier) such as (None, "redis://localhost:6379/0")'
 )
 
 
@@ -45,9 +46,13 @@ def _is_aiocache(value: object) -> bool:
     return isinstance(value, BaseCache)
 
 
+def _is_redis_url(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and value.startswith(_REDIS_SCHEMES)
+
+
 def is_shared_cache(value: object) -> bool:
     """True for what `make_cache` accepts as a shared tier: a Redis URL or an aiocache cache."""
-    return (isinstance(value, str) and value.startswith(_REDIS_SCHEMES)) or _is_aiocache(value)
+    return _is_redis_url(value) or _is_aiocache(value)
 
 
 def _memory_tier(value: object, wall: Callable[[], float]) -> MemoryCache | None:
@@ -57,11 +62,35 @@ def _memory_tier(value: object, wall: Callable[[], float]) -> MemoryCache | None
 
 
 def _shared_tier(value: object) -> ByteStore | None:
-    if isinstance(value, str) and value.startswith(_REDIS_SCHEMES):
+    if _is_redis_url(value):
         return redis_store(value)
     if _is_aiocache(value):
         return AiocacheStore(value, owned=False)
     return None
+
+
+def _tiers(
+    option: object, wall: Callable[[], float]
+) -> tuple[MemoryCache | None, ByteStore | None]:
+    """The memory and shared tiers an option asks for; ParameterError if it is not one."""
+    if isinstance(option, (tuple, list)):
+        if len(option) != 2:
+            raise ParameterError(CACHE_USAGE)
+        memory = None if option[0] is None else _memory_tier(option[0], wall)
+        shared = _shared_tier(option[1])
+        if (memory is None and option[0] is not None) or shared is None:
+            raise ParameterError(CACHE_USAGE)
+        return memory, shared
+    if _is_redis_url(option):
+        # A Redis URL alone gets a bounded memory tier in front (docs/caching.md, "Production").
+        return MemoryCache(clock=wall), _shared_tier(option)
+    memory = _memory_tier(option, wall)
+    if memory is not None:
+        return memory, None
+    shared = _shared_tier(option)
+    if shared is None:
+        raise ParameterError(f"{CACHE_USAGE}; got {type(option).__name__}")
+    return None, shared
 
 
 def make_cache(
@@ -73,22 +102,11 @@ def make_cache(
 ) -> ResponseCache | None:
     """Build the cache for the `cache=` option; ParameterError (before any I/O) if unusable.
 
-    `"memory"` or a `MemoryCache`: in-process LRU. A `redis://`/`rediss://`/`unix://` URL or
-    an aiocache cache instance: shared. A pair `(memory, shared)`: two tiers. `None`: no cache.
+    `"memory"` or a `MemoryCache`: in-process LRU. A `redis://`/`rediss://`/`unix://` URL: Redis
+    with a memory tier in front. An aiocache cache instance: that cache alone. A pair
+    `(memory, shared)`: those two tiers; `(None, "redis://...")`: Redis alone. `None`: no cache.
     """
     if option is None:
         return None
-    if isinstance(option, (tuple, list)):
-        if len(option) != 2:
-            raise ParameterError(CACHE_USAGE)
-        memory, shared = _memory_tier(option[0], wall), _shared_tier(option[1])
-        if memory is None or shared is None:
-            raise ParameterError(CACHE_USAGE)
-        return ResponseCache(memory, shared, stats=stats, wall=wall, monotonic=monotonic)
-    memory = _memory_tier(option, wall)
-    if memory is not None:
-        return ResponseCache(memory, stats=stats, wall=wall, monotonic=monotonic)
-    shared = _shared_tier(option)
-    if shared is None:
-        raise ParameterError(f"{CACHE_USAGE}; got {type(option).__name__}")
-    return ResponseCache(shared=shared, stats=stats, wall=wall, monotonic=monotonic)
+    memory, shared = _tiers(option, wall)
+    return ResponseCache(memory, shared, stats=stats, wall=wall, monotonic=monotonic)

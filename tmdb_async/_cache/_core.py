@@ -3,36 +3,38 @@ is the caching stage's business: `tmdb_async._pipeline.caching`).
 
 A `ResponseCache` has a memory tier (`MemoryCache`, synchronous: a hit never awaits), a shared
 tier (a `ByteStore`: Redis through aiocache), or both (memory in front of Redis). The shared
-tier is a circuit breaker: on the first error the cache logs one warning and is left alone
-for CACHE_RETRY_MIN seconds, then one request probes it (the others keep going to the
-network), and each failed probe doubles the wait up to CACHE_RETRY_MAX. A cache error never
-reaches the caller: the request just goes to the network.
+tier sits behind a circuit breaker (`_breaker.py`): on the first error the cache logs one
+warning and is left alone for CACHE_RETRY_MIN seconds, then one request probes it (the others
+keep going to the network), and each failed probe doubles the wait up to CACHE_RETRY_MAX. A
+cache error never reaches the caller: the request just goes to the network.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 from yarl import URL
 
 from .._constants import (
     CACHE_FORMAT_VERSION,
     CACHE_NAMESPACE,
-    CACHE_RETRY_MAX,
-    CACHE_RETRY_MIN,
     LOGGER_NAME,
 )
 from .._stats import Stats
 from .._urls import cache_key
+from ._breaker import CircuitBreaker
 from ._entry import Entry, decode_entry, encode_entry
 from ._memory import MemoryCache
 
 __all__ = ["KEY_PREFIX", "ByteStore", "ResponseCache", "built_key"]
 
 logger = logging.getLogger(f"{LOGGER_NAME}.cache")
+
+T = TypeVar("T")
 
 
 class ByteStore(Protocol):
@@ -87,12 +89,9 @@ class ResponseCache:
         self.stats = stats if stats is not None else Stats()
         self.now = wall
         """Wall-clock seconds: entries carry absolute expiry times shared across processes."""
-        self._monotonic = monotonic
-        self._retry_at: float | None = None
-        self._delay = CACHE_RETRY_MIN
-        self._probing = False
-        self._warned = False
+        self._breaker = CircuitBreaker(shared.name, monotonic=monotonic) if shared else None
         self._storing: set[str] = set()
+        self._detached: set[asyncio.Task[Any]] = set()
 
     def key(self, method: str, url: str | URL) -> str:
         """The namespaced, versioned, credential-free key of a request (`cache_key`)."""
@@ -115,15 +114,21 @@ class ResponseCache:
     async def _shared_get(self, key: str, entry: Entry | None) -> Entry | None:
         """Ask the shared tier; keep what memory had if it is newer or the tier fails."""
         assert self.shared is not None
+        assert self._breaker is not None
         memory = self.memory
-        if not self._shared_ready():
+        ticket = self._breaker.ticket()
+        if ticket is None:
             return entry
         try:
             value = await self.shared.get(key)
         except Exception as err:
-            self._failed(err, "read")
+            self.stats.cache_errors += 1
+            self._breaker.failed(ticket, err, "read")
             return entry
-        self._recovered()
+        except BaseException:  # cancelled: no outcome to record
+            self._breaker.abandon(ticket)
+            raise
+        self._breaker.succeeded(ticket)
         shared_entry = decode_entry(value) if value is not None else None
         if shared_entry is None or (
             entry is not None and entry.fresh_until >= shared_entry.fresh_until
@@ -143,18 +148,23 @@ class ResponseCache:
         if self.memory is not None:
             self.memory.set(key, entry)
         ttl = entry.keep_until - self.now()
-        if self.shared is None or ttl <= 0 or key in self._storing:
+        if self.shared is None or self._breaker is None or ttl <= 0 or key in self._storing:
             # Callers coalesced by single-flight store the same response: one write is enough.
             return
-        if not self._shared_ready():
+        ticket = self._breaker.ticket()
+        if ticket is None:
             return
         self._storing.add(key)
         try:
             await self.shared.set(key, encode_entry(entry), ttl)
         except Exception as err:
-            self._failed(err, "write")
+            self.stats.cache_errors += 1
+            self._breaker.failed(ticket, err, "write")
+        except BaseException:
+            self._breaker.abandon(ticket)
+            raise
         else:
-            self._recovered()
+            self._breaker.succeeded(ticket)
         finally:
             self._storing.discard(key)
 
@@ -165,65 +175,31 @@ class ResponseCache:
         """
         if self.memory is not None:
             self.memory.clear()
-        if self.shared is not None:
+        if self.shared is not None and self._breaker is not None:
             await self.shared.clear()
-            self._recovered()
+            self._breaker.close()
+
+    def detach(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `work` (a `get` or `set`) as a task that finishes even if its caller stops
+        waiting for it (a deadline): the breaker still learns how the shared tier did, and a
+        hung tier opens it. `aclose()` cancels what is left."""
+        task = asyncio.ensure_future(work)
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+        return task
 
     async def aclose(self) -> None:
-        """Release the shared store's connections (if it opened them)."""
+        """Cancel detached reads and writes, release the shared store's connections (if it
+        opened them)."""
+        detached = list(self._detached)
+        for task in detached:
+            task.cancel()
+        await asyncio.gather(*detached, return_exceptions=True)
         if self.shared is not None:
             try:
                 await self.shared.aclose()
             except Exception as err:  # closing a dead connection must not fail `aclose()`
                 logger.debug("closing cache %s failed: %s", self.shared.name, type(err).__name__)
-
-    def _shared_ready(self) -> bool:
-        """True when the shared tier may be used now: healthy, or this call is the one probe."""
-        if self._retry_at is None:
-            return True
-        if self._probing or self._monotonic() < self._retry_at:
-            return False
-        self._probing = True
-        return True
-
-    def _recovered(self) -> None:
-        if self._retry_at is None:
-            return
-        assert self.shared is not None
-        logger.info("cache %s is reachable again", self.shared.name)
-        self._retry_at = None
-        self._probing = False
-        self._delay = CACHE_RETRY_MIN
-        self._warned = False
-
-    def _failed(self, err: Exception, action: str) -> None:
-        assert self.shared is not None
-        self.stats.cache_errors += 1
-        probing, self._probing = self._probing, False
-        if self._retry_at is not None and not probing:
-            return  # a call that started before the first failure: the backoff already runs
-        if probing:
-            self._delay = min(self._delay * 2, CACHE_RETRY_MAX)
-        self._retry_at = self._monotonic() + self._delay
-        reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-        if not self._warned:
-            self._warned = True
-            logger.warning(
-                "cache %s failed to %s (%s); requests go to the network, retrying the cache "
-                "in %.0f s (backing off up to %.0f s)",
-                self.shared.name,
-                action,
-                reason,
-                self._delay,
-                CACHE_RETRY_MAX,
-            )
-        else:
-            logger.debug(
-                "cache %s still failing (%s); next try in %.0f s",
-                self.shared.name,
-                reason,
-                self._delay,
-            )
 
     def __repr__(self) -> str:
         tiers = [repr(t) for t in (self.memory, self.shared) if t is not None]

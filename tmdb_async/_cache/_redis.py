@@ -3,8 +3,13 @@
 Bytes stay bytes: our own RedisCache uses a pass-through serializer with `encoding=None`
 (aiocache 0.12 decodes values with the serializer's encoding, UTF-8 by default) and a
 redis-py pool with `decode_responses=False`. No aiocache operation timeout (it wraps every call
-in `asyncio.wait_for`); the socket timeouts of the pool bound a hung server instead, and
-redis-py's own retries are off, because the cache layer backs off on its own.
+in `asyncio.wait_for`); the socket timeouts of the pool bound a hung server instead.
+
+The pool rides out connection churn with redis-py's own machinery: a command that fails on a
+pooled connection that a live server dropped (a proxy's idle timeout, `CLIENT KILL`) is sent once
+more on a fresh connection (`Retry(NoBackoff(), 1)`) before the cache layer sees an error and
+backs off. The pool is a `BlockingConnectionPool`: a burst beyond its size waits (briefly) for a
+connection instead of failing with `MaxConnectionsError`.
 """
 
 from __future__ import annotations
@@ -19,8 +24,12 @@ from .._constants import (
     CACHE_NAMESPACE,
     REDIS_CLEAR_BATCH,
     REDIS_CONNECT_TIMEOUT,
+    REDIS_MAX_CONNECTIONS,
+    REDIS_POOL_TIMEOUT,
+    REDIS_RETRIES,
     REDIS_SOCKET_TIMEOUT,
 )
+from .._errors import ParameterError
 
 __all__ = ["AiocacheStore", "describe_url", "redis_store"]
 
@@ -93,8 +102,40 @@ class AiocacheStore:
         return f"<AiocacheStore {self.name}>"
 
 
+def _pool_options(url: URL) -> dict[str, Any]:
+    """The pool size and wait of a Redis URL: our defaults, or its `max_connections`/`timeout`."""
+    query = url.query
+    options: dict[str, Any] = {
+        "max_connections": REDIS_MAX_CONNECTIONS,
+        "timeout": REDIS_POOL_TIMEOUT,
+    }
+    for name, parse, kind in (("max_connections", int, "integer"), ("timeout", float, "number")):
+        if name not in query:
+            continue
+        try:
+            value = parse(query[name])
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or value <= 0:
+            raise ParameterError(
+                f"{name} in the Redis URL must be a positive {kind}, got {query[name]!r}"
+            )
+        options[name] = value
+    return options
+
+
 def redis_store(url: str) -> AiocacheStore:
-    """Build an aiocache RedisCache for `url` (redis://, rediss:// or unix://) that keeps bytes."""
+    """Build an aiocache RedisCache for `url` (redis://, rediss:// or unix://) that keeps bytes.
+
+    `?max_connections=N` sets the pool size (default REDIS_MAX_CONNECTIONS) and `?timeout=S`
+    how long a command may wait for a free connection (default REDIS_POOL_TIMEOUT); other query
+    options are redis-py's. A bad option raises ParameterError here, before any I/O.
+    """
+    try:
+        name = f"Redis {describe_url(url)}"
+    except ValueError:  # yarl's message may quote the URL, password included
+        raise ParameterError("unusable cache URL: not a valid redis:// URL") from None
+    pool_options = _pool_options(URL(url))
     try:
         import redis.asyncio as redis
         from aiocache.backends.redis import RedisCache  # type: ignore[import-untyped]
@@ -104,13 +145,20 @@ def redis_store(url: str) -> AiocacheStore:
     except ImportError as err:  # pragma: no cover - depends on the installed extras
         raise ImportError(REDIS_HINT) from err
 
-    pool = redis.ConnectionPool.from_url(
-        url,
-        decode_responses=False,
-        socket_timeout=REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
-        retry=Retry(NoBackoff(), 0),
-    )
+    try:
+        # The URL's own query options win over these keyword arguments (redis-py's from_url).
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            **pool_options,
+            decode_responses=False,
+            socket_timeout=REDIS_SOCKET_TIMEOUT,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            # Retries ConnectionError and TimeoutError (redis-py's default supported errors).
+            retry=Retry(NoBackoff(), REDIS_RETRIES),
+        )
+        pool.connection_class(**pool.connection_kwargs)  # no I/O: rejects an unknown option
+    except (TypeError, ValueError) as err:
+        raise ParameterError(f"unusable cache URL {describe_url(url)}: {err}") from None
     serializer = NullSerializer(encoding=None)
     if "client" in inspect.signature(RedisCache.__init__).parameters:  # aiocache >= 0.13
         client = redis.Redis(connection_pool=pool)
@@ -122,4 +170,4 @@ def redis_store(url: str) -> AiocacheStore:
             timeout=None,
             connection_pool_class=lambda **_: pool,
         )
-    return AiocacheStore(cache, owned=True, name=f"Redis {describe_url(url)}")
+    return AiocacheStore(cache, owned=True, name=name)

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from .._deadline import Deadline
 from .._decode import Dropped
 from .._errors import TMDBError
 from .._operation import Operation
@@ -33,6 +34,10 @@ class Call(msgspec.Struct, frozen=True, gc=False):
     """Seconds the operation's cache class allows."""
     validators: Mapping[str, str] | None = None
     """`If-None-Match` for a stale cache entry (set by the caching stage)."""
+    deadline: Deadline | None = None
+    """The call's time budget (the `deadline` option), set by `prepare` for each call; each
+    stage bounds what it waits on by it and answers with a DeadlineExceededError reply when it
+    runs out. None: no bound (and no cost)."""
 
 
 class Reply(msgspec.Struct, frozen=True):

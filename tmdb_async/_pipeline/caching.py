@@ -5,15 +5,23 @@ with an ETag is revalidated: the call goes on with `If-None-Match`, and a 304 re
 the entry and answers from it, without a body download. A 200 is kept for its TTL; a 404
 with TMDB's code 34 ("not found") for CACHE_NEGATIVE_TTL. What to keep, and for how long, is
 `new_entry`, a pure function of the response.
+
+With a deadline, the shared tier's lookup is bounded by it (the time is charged to the cache)
+and so is the wait for a store (a response that arrived is answered with, stored or not); the
+Redis command itself runs on (`ResponseCache.detach`), so a hung Redis still opens the breaker
+rather than eating every deadline. A fresh memory entry answers without looking at the clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import msgspec
+
 from .._cache import Entry, ResponseCache
 from .._cache._policy import fresh_ttl, keep_ttl
 from .._constants import CACHE_NEGATIVE_TTL, CACHE_STALE_KEEP_MAX, MAX_TTL
+from .._deadline import Deadline, Phase, wait_done
 from .._stats import Stats
 from ._types import NO_HEADERS, Call, Reply, Stage
 from .decoding import read
@@ -79,7 +87,16 @@ class Caching:
         cache = self._cache
         entry = cache.peek(key)  # fresh in memory: no await
         if entry is None:
-            entry = await cache.get(key)  # stale in memory, or from the shared tier
+            deadline = call.deadline
+            if deadline is None or cache.shared is None:
+                entry = await cache.get(key)  # stale in memory, or from the shared tier
+            else:
+                task = cache.detach(cache.get(key))
+                with deadline.phase(Phase.CACHE):
+                    done = await wait_done(task, deadline.remaining)
+                if not done:
+                    return _late(call, deadline)
+                entry = task.result()
             fresh = entry is not None and entry.fresh_until > cache.now()
         else:
             fresh = True
@@ -97,9 +114,9 @@ class Caching:
             reply = await self._inner.send(call)
         error = reply.error
         if error is None and reply.value is not None:
-            await self._keep(key, self._entry(call, reply, None))
+            await self._keep(call, key, self._entry(call, reply, None))
         elif error is not None and error.http_status == 404 and error.status_code == _NOT_FOUND:
-            await self._keep(key, self._entry(call, reply, _NOT_FOUND))
+            await self._keep(call, key, self._entry(call, reply, _NOT_FOUND))
         return reply
 
     async def _revalidated(
@@ -111,25 +128,29 @@ class Caching:
         refreshed = {name: value for name in _REFRESHED if (value := headers.get(name))}
         refreshed.setdefault("etag", etag)
         now = self._cache.now()
-        await self._keep(key, new_entry(200, entry.body, refreshed, None, call.cache_ttl, now))
+        kept = new_entry(200, entry.body, refreshed, None, call.cache_ttl, now)
+        await self._keep(call, key, kept)
         return read(call, 200, refreshed, entry.body, self._wall)
 
     def _entry(self, call: Call, reply: Reply, status_code: int | None) -> Entry | None:
         now = self._cache.now()
         return new_entry(reply.status, reply.body, reply.headers, status_code, call.cache_ttl, now)
 
-    async def _keep(self, key: str, entry: Entry | None) -> None:
+    async def _keep(self, call: Call, key: str, entry: Entry | None) -> None:
+        cache = self._cache
         if entry is None:
-            self._cache.discard(key)  # superseded by a response that may not be kept
+            cache.discard(key)  # superseded by a response that may not be kept
+        elif call.deadline is None or cache.shared is None:
+            await cache.set(key, entry)
         else:
-            await self._cache.set(key, entry)
+            await wait_done(cache.detach(cache.set(key, entry)), call.deadline.remaining)
 
 
 def _conditional(call: Call, etag: str) -> Call:
-    return Call(
-        call.operation,
-        call.request,
-        call.cache_key,
-        call.cache_ttl,
-        validators={"If-None-Match": etag},
-    )
+    return msgspec.structs.replace(call, validators={"If-None-Match": etag})
+
+
+def _late(call: Call, deadline: Deadline) -> Reply:
+    request = call.request
+    error = deadline.exceeded(Phase.CACHE, method=request.method, url=request.redacted_url())
+    return Reply(error=error)

@@ -1,44 +1,18 @@
 """Limiting: every attempt takes one token of the rate budget; 429s slow the budget down.
 
-The stage depends only on the `Limiter` protocol: the local token bucket (`LocalLimiter`), or
-a budget shared through Redis by every process behind one IP.
+The stage depends only on the `Limiter` protocol (`_ratelimit`): the local token bucket, or a
+budget shared through Redis by every process behind one IP. With a deadline, the wait for a
+token is bounded by it: a caller who runs out leaves the queue (the limiter's own cancellation
+path) and gets a DeadlineExceededError; the callers behind it move up.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from .._ratelimit import RateLimiter
+from .._deadline import Phase
+from .._ratelimit import Limiter
 from ._types import Call, Reply, Stage
 
-__all__ = ["Limiter", "Limiting", "LocalLimiter"]
-
-
-class Limiter(Protocol):
-    """A rate budget, told how each attempt went."""
-
-    async def acquire(self) -> None:
-        """Wait for the right to send one request."""
-        ...
-
-    def on_rate_limited(self, retry_after: float | None) -> None:
-        """The server answered 429, asking to wait `retry_after` seconds (None: unsaid)."""
-        ...
-
-    def on_success(self) -> None:
-        """The server answered with anything but a 429."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release what the limiter holds (connections of a shared budget)."""
-        ...
-
-
-class LocalLimiter(RateLimiter):
-    """The in-process token bucket as a `Limiter`; it holds nothing to release."""
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
+__all__ = ["Limiting"]
 
 
 class Limiting:
@@ -53,7 +27,16 @@ class Limiting:
     async def send(self, call: Call) -> Reply:
         """Wait for a token, send `call` on, tell the limiter how it went."""
         limiter = self._limiter
-        await limiter.acquire()
+        deadline = call.deadline
+        if deadline is None:
+            await limiter.acquire()
+        else:
+            with deadline.phase(Phase.QUEUED):
+                acquired = await deadline.within(limiter.acquire())
+            if not acquired:
+                request = call.request
+                late = deadline.exceeded(method=request.method, url=request.redacted_url())
+                return Reply(error=late)
         reply = await self._inner.send(call)
         if reply.status == 429:
             limiter.on_rate_limited(reply.retry_after)

@@ -4,18 +4,22 @@ It checks the arguments (ParameterError before any I/O), adds the client's `lang
 `region` where the operation takes them, builds the URL and works out the cache key and TTL,
 then sends the `Call` down and turns the reply that comes back into the value or the raised
 error. Calls made of plain values are remembered: a cache hit is by nature a repeated call,
-and building the request is most of its cost.
+and building the request is most of its cost. With a `deadline`, each call carries a fresh
+`Deadline` (the remembered `Call` never does).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import msgspec
 from yarl import URL
 
 from .._cache import built_key
 from .._cache._policy import request_cache_class
+from .._deadline import Deadline
 from .._errors import TMDBError
 from .._operation import CacheClass, Operation
 from .._response import Response
@@ -40,9 +44,11 @@ class Prepare:
         "_base_url",
         "_cached",
         "_closed",
+        "_deadline",
         "_defaults",
         "_inner",
         "_memo",
+        "_now",
         "_report",
         "_ttls",
         "stats",
@@ -59,9 +65,12 @@ class Prepare:
         stats: Stats,
         closed: Callable[[], bool],
         report: Callable[[Call, Reply], None],
+        deadline: float | None = None,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         """`cache_ttl` is None without a cache; `closed` tells whether the client was closed;
-        `report` is told of each reply whose value lacks part of the body or was coerced."""
+        `report` is told of each reply whose value lacks part of the body or was coerced;
+        `deadline`: seconds each call may take in all, on the monotonic clock `now`."""
         self._inner = inner
         self._base_url = URL(base_url)
         defaults = (("language", language), ("region", region))
@@ -71,6 +80,8 @@ class Prepare:
         self.stats = stats
         self._closed = closed
         self._report = report
+        self._deadline = deadline
+        self._now = now
         self._memo: dict[tuple[Any, ...], tuple[Operation[Any], Call]] = {}
 
     async def request(
@@ -112,10 +123,13 @@ class Prepare:
         if self._closed():
             raise RuntimeError("this TMDB client is closed; create a new one")
         try:
-            return self._call(operation, path_args, query, body)
+            call = self._call(operation, path_args, query, body)
         except TMDBError as err:  # a ParameterError: nothing is sent
             self.stats.errors[type(err).__name__] += 1
             raise
+        if self._deadline is not None:
+            call = msgspec.structs.replace(call, deadline=Deadline(self._deadline, self._now))
+        return call
 
     def _settle(self, call: Call, reply: Reply) -> None:
         """Raise the reply's error, or report what decoding left out of its value."""

@@ -3,6 +3,10 @@
 Every attempt's reply says what happened (status, TMDB code, Retry-After, or the failure);
 the pure policy turns that into a wait or a stop. The last reply goes up as it is, its
 error carrying the number of attempts made.
+
+With a deadline, a wait that would end past it is not started: the call fails at once with a
+DeadlineExceededError (its cause the last attempt's error), rather than sleeping through a
+`Retry-After: 30` it cannot use. A DeadlineExceededError from below is never retried.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import logging
 
 from .._clock import Clock
 from .._constants import LOGGER_NAME
+from .._deadline import Phase
+from .._errors import DeadlineExceededError
 from .._retry import Outcome, RetryPolicy, decide
 from .._stats import Stats
 from ._types import Call, Reply, Stage
@@ -46,6 +52,11 @@ class Retrying:
                 stats.rate_limited += 1
             if error is None:
                 return reply
+            deadline = call.deadline
+            if deadline is not None and isinstance(error, DeadlineExceededError):
+                # Out of time at TMDB (this attempt counts), or before sending it.
+                error.attempts = attempt - (error.phase != Phase.UPSTREAM.where)
+                return reply
             method = call.request.method
             outcome = Outcome(
                 method, reply.status or None, reply.failure, error.status_code, reply.retry_after
@@ -54,6 +65,13 @@ class Retrying:
             if delay is None:
                 error.attempts = attempt
                 return reply
+            if deadline is not None and not deadline.allows(delay):
+                late = deadline.exceeded(
+                    Phase.BACKOFF, needed=delay, method=method, url=call.request.redacted_url()
+                )
+                late.__cause__ = error
+                late.attempts = attempt
+                return Reply(error=late)
             logger.info(
                 "%s %s: %s; retry %d of %d in %.2fs",
                 method,
@@ -63,4 +81,8 @@ class Retrying:
                 self._policy.max_retries,
                 delay,
             )
-            await clock.sleep(delay)
+            if deadline is None:
+                await clock.sleep(delay)
+            else:
+                with deadline.phase(Phase.BACKOFF):
+                    await clock.sleep(delay)

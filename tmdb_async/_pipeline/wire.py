@@ -8,13 +8,16 @@ becomes a TransportError here and nowhere else, classified by what it means for 
 Credentials never leave the base URL's origin: a redirect is followed only within it (with
 the credentials), and a redirect to another host is refused, not followed without them (TMDB
 answers nothing useful without them, and an error says where the redirect pointed). A body
-over `max_body_size` after decompression fails without being held in memory.
+over `max_body_size` after decompression fails without being held in memory. With a deadline,
+an attempt's total timeout is cut to the time left, and an attempt that fails once it is gone
+answers with a DeadlineExceededError (waiting on TMDB), its cause the network error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +33,7 @@ from .._constants import (
     MAX_REDIRECTS,
     USER_AGENT,
 )
+from .._deadline import Deadline, Phase
 from .._errors import TransportError
 from .._options import ClientOptions
 from .._retry import Failure
@@ -184,12 +188,22 @@ class Wire:
             headers = {**(headers or {}), "Content-Type": "application/json;charset=utf-8"}
         if call.validators:
             headers = {**(headers or {}), **call.validators}
+        deadline = call.deadline
+        if deadline is not None and deadline.expired():
+            return _late(call, deadline, None)
         self._stats.requests += 1
         try:
-            status, response_headers, body = await self._exchange(
-                session, method, url, headers, request.body
-            )
+            if deadline is None:
+                exchange = await self._exchange(session, method, url, headers, request.body)
+            else:
+                with deadline.phase(Phase.UPSTREAM):
+                    exchange = await self._exchange(
+                        session, method, url, headers, request.body, deadline
+                    )
+            status, response_headers, body = exchange
         except _ERRORS as err:
+            if deadline is not None and deadline.expired():
+                return _late(call, deadline, err)
             safe_url = request.redacted_url()
             logger.debug("%s %s failed: %s", method, safe_url, type(err).__name__)
             reason = self._redact(str(err)) or "timed out"
@@ -213,11 +227,17 @@ class Wire:
         url: URL,
         headers: Mapping[str, str] | None,
         body: bytes | None,
+        deadline: Deadline | None = None,
     ) -> tuple[int, Mapping[str, str], bytes]:
         """One request, following redirects within the base URL's origin."""
         for _ in range(MAX_REDIRECTS + 1):
+            extra = self._extra
+            if deadline is not None:
+                if deadline.expired():  # a redirect with no time left (aiohttp: 0 is no limit)
+                    raise asyncio.TimeoutError
+                extra = self._within(deadline.remaining)
             async with session.request(
-                method, url, headers=headers, data=body, allow_redirects=False, **self._extra
+                method, url, headers=headers, data=body, allow_redirects=False, **extra
             ) as response:
                 status = response.status
                 location = response.headers.get("Location") if status in _REDIRECTS else None
@@ -230,6 +250,21 @@ class Wire:
                 if headers is not None:
                     headers = {k: v for k, v in headers.items() if k != "Content-Type"}
         raise Refused(f"more than {MAX_REDIRECTS} redirects")
+
+    def _within(self, remaining: float) -> dict[str, Any]:
+        """The request options, with a total timeout of at most `remaining` seconds (exact:
+        aiohttp rounds longer timeouts up to whole seconds unless told not to)."""
+        timeout = self._options.timeout
+        if remaining == math.inf or (timeout.total is not None and timeout.total <= remaining):
+            return self._extra
+        bounded = aiohttp.ClientTimeout(
+            total=remaining,
+            connect=timeout.connect,
+            sock_read=timeout.sock_read,
+            sock_connect=timeout.sock_connect,
+            ceil_threshold=math.inf,
+        )
+        return {**self._extra, "timeout": bounded}
 
     def _redirect_target(self, url: URL, location: str) -> URL:
         try:
@@ -289,3 +324,12 @@ class Wire:
     def closed(self) -> bool:
         """True once `aclose()` was called."""
         return self._closed
+
+
+def _late(call: Call, deadline: Deadline, cause: BaseException | None) -> Reply:
+    """The reply of an attempt the deadline ended (or left no time for: then the phase is the
+    one that used the time up)."""
+    request = call.request
+    error = deadline.exceeded(method=request.method, url=request.redacted_url())
+    error.__cause__ = cause
+    return Reply(error=error)

@@ -5,23 +5,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import importlib.util
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 
 from .._client import TMDB
-from .._constants import FETCH_MANY_CONCURRENCY, RATE_LIMIT
+from .._constants import ACCESS_TOKEN_ENV, FETCH_MANY_CONCURRENCY, RATE_LIMIT
+from .._crawl import (
+    EXIT_STATUS,
+    CorruptFileError,
+    FatalError,
+    FileBusyError,
+    Interrupts,
+    Report,
+    crawl,
+    errors_path,
+    json_line,
+)
 from .._errors import TMDBError
 from .._generated.operations import ENDPOINTS
 from .._operation import Operation
+from ..distributed import DASK_HINT, SHARD_SIZE, ManifestError, parse_cluster
 from ._changes import CHANGES_KINDS, changed_ids
-from ._crawl import EXIT_STATUS, FatalError, Interrupts, Report, crawl, errors_path
 from ._ids import (
     DEFAULT_EXPORT_BASE_URL,
     EXPORT_PREFIXES,
@@ -34,8 +46,8 @@ from ._ids import (
     parse_ids,
     range_source,
 )
-from ._jsonl import CorruptFileError, FileBusyError, json_line
 from ._progress import Progress, make_progress, setup_logging
+from ._sharded import crawl_on_dask
 
 __all__ = ["KIND_ALIASES", "main", "resolve_target"]
 
@@ -84,6 +96,13 @@ def _ids_argument(text: str) -> list[range]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _cluster_argument(text: str) -> str:
+    try:
+        return parse_cluster(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--base-url", help="TMDB API base URL (default: $TMDB_BASE_URL or TMDB)")
@@ -107,6 +126,17 @@ def _parser() -> argparse.ArgumentParser:
         "--rate",
         type=float,
         help=f"requests per second, 0 for no limit (default {RATE_LIMIT:g}, TMDB's limit is ~40)",
+    )
+    common.add_argument(
+        "--rate-store",
+        metavar="REDIS_URL",
+        help="share the --rate budget with other processes through this Redis (redis extra)",
+    )
+    common.add_argument(
+        "--rate-scope",
+        metavar="SCOPE",
+        help="with --rate-store: host (default, one budget per machine), global (all"
+        " processes leave through one IP) or a name of your own",
     )
     common.add_argument("--language", help="ISO 639-1 language, e.g. de-DE")
     common.add_argument(
@@ -185,6 +215,19 @@ def _parser() -> argparse.ArgumentParser:
         help="with --export: include adult entries (read the adult_* file too); default no",
     )
     crawl_parser.add_argument(
+        "--dask",
+        type=_cluster_argument,
+        metavar="ADDRESS",
+        help="split the crawl into shards run by Dask (dask extra): local:N for N worker"
+        " processes here, or a scheduler such as tcp://scheduler:8786; OUT is then a"
+        " directory of part files and a manifest (see docs/distributed.md)",
+    )
+    crawl_parser.add_argument(
+        "--shard-size",
+        type=_positive_int,
+        help=f"with --dask: ids per shard (default {SHARD_SIZE})",
+    )
+    crawl_parser.add_argument(
         "--export-base-url",
         help=f"where the daily exports are (default {DEFAULT_EXPORT_BASE_URL};"
         " with --fake, the fake's)",
@@ -248,10 +291,16 @@ class _UsageError(Exception):
     """A bad combination of arguments, found after parsing."""
 
 
+class _MissingExtra(Exception):
+    """An optional dependency the command needs is not installed; the message says which."""
+
+
 @dataclass(frozen=True)
 class _Backend:
     tmdb: TMDB
     exports_url: str
+    worker_env: dict[str, str] = field(default_factory=dict)
+    """What the workers of a local Dask cluster need in their environment (the fake's token)."""
 
 
 @asynccontextmanager
@@ -268,12 +317,15 @@ async def _backend(
         "cache": None if args.cache == "none" else args.cache,
         "rate_limit": rate,
         "language": args.language,
+        "rate_limit_store": args.rate_store,
+        "rate_limit_scope": args.rate_scope,
     }
     if max_connections is not None:
         options["max_connections"] = max_connections
     exports_url = getattr(args, "export_base_url", None) or DEFAULT_EXPORT_BASE_URL
     if args.fake and args.base_url:
         raise _UsageError("--fake runs its own server: drop --base-url")
+    worker_env: dict[str, str] = {}
     async with AsyncExitStack() as stack:
         if args.fake:
             from ..testing import FakeTMDB
@@ -281,13 +333,14 @@ async def _backend(
             missing: set[int | str] = {i for r in args.fake_missing or () for i in r}
             fake = await stack.enter_async_context(FakeTMDB(missing_ids=missing))
             options.update(access_token=fake.access_token, base_url=fake.url)
+            worker_env[ACCESS_TOKEN_ENV] = fake.access_token
             exports_url = getattr(args, "export_base_url", None) or fake.exports_url
         elif args.fake_missing:
             raise _UsageError("--fake-missing needs --fake")
         else:
             options["base_url"] = args.base_url
         tmdb = await stack.enter_async_context(TMDB(**options))
-        yield _Backend(tmdb, exports_url)
+        yield _Backend(tmdb, exports_url, worker_env)
 
 
 # -- get -----------------------------------------------------------------------------------
@@ -334,6 +387,12 @@ async def _run_crawl(args: argparse.Namespace, command: str, make_source: Source
             async with _backend(args, max_connections=args.concurrency) as backend:
                 report.stats = backend.tmdb.stats
                 source = await make_source(backend, files, progress)
+                if getattr(args, "dask", None) is not None:  # `changes` has no --dask
+                    status = await crawl_on_dask(
+                        args, op, params, backend.tmdb, backend.worker_env, source, progress, report
+                    )
+                    progress.stop()
+                    return _finish(report, command, interrupts, status)
                 await crawl(
                     getattr(getattr(backend.tmdb, op.namespace), op.name),
                     source,
@@ -359,8 +418,16 @@ async def _run_crawl(args: argparse.Namespace, command: str, make_source: Source
     except TMDBError as err:  # listing the changes, or a bad option of the client
         _announce(f"{type(err).__name__}: {err}")
         status = EXIT_FAILURE
+    except ManifestError as err:
+        _announce(str(err))
+        status = EXIT_FAILURE
     finally:
         progress.stop()
+    return _finish(report, command, interrupts, status)
+
+
+def _finish(report: Report, command: str, interrupts: Interrupts, status: int) -> int:
+    """Print the summary; the exit status."""
     print(report.summary(command), file=sys.stderr, flush=True)
     if report.interrupted:
         return interrupts.exit_status
@@ -368,6 +435,15 @@ async def _run_crawl(args: argparse.Namespace, command: str, make_source: Source
 
 
 async def _crawl(args: argparse.Namespace) -> int:
+    if args.dask is None and args.shard_size is not None:
+        raise _UsageError("--shard-size splits a --dask crawl")
+    if args.dask is not None:
+        if args.errors is not None:
+            raise _UsageError("with --dask each part has its own errors file: drop --errors")
+        if args.fake and not args.dask.startswith("local:"):
+            raise _UsageError("--fake serves on this machine only: use --dask local:N")
+        if importlib.util.find_spec("distributed") is None:
+            raise _MissingExtra(DASK_HINT)
     if args.export is None and (args.min_popularity is not None or args.adult):
         raise _UsageError("--min-popularity and --adult filter an --export")
     if args.min_popularity is not None and args.kind not in POPULARITY_EXPORTS:
@@ -424,6 +500,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as err:
         print(f"tmdb-async: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except (_MissingExtra, ImportError) as err:
+        print(f"tmdb-async: {err}", file=sys.stderr)
+        return EXIT_FAILURE
     except (IdsError, FileBusyError, CorruptFileError, OSError) as err:
         print(f"tmdb-async: {err}", file=sys.stderr)
         return EXIT_FAILURE

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ import aiohttp
 import msgspec
 
 from .._constants import CONNECT_TIMEOUT, USER_AGENT
+from .._crawl import IdSource
 
 __all__ = [
     "DEFAULT_EXPORT_BASE_URL",
@@ -55,9 +56,6 @@ DOWNLOAD_CHUNK: Final = 64 * 1024
 """Bytes read from the export response at a time."""
 DOWNLOAD_TIMEOUT: Final = 600.0
 """Seconds for a whole export download (the movie file is tens of megabytes)."""
-
-IdSource = Callable[[], Iterator[int]]
-"""A fresh iterator over the ids on every call (may repeat ids; the crawl removes repeats)."""
 
 
 class IdsError(ValueError):

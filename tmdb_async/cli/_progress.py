@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Final, Protocol
 
 from .._constants import LOGGER_NAME
+from .._crawl import Progress as CrawlProgress
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,14 +25,11 @@ INSTALL_HINT: Final = (
 REFRESH_PER_SECOND: Final = 4
 
 
-class Progress(Protocol):
-    """What the commands report: phases with an optional total, then one step per id."""
+class Progress(CrawlProgress, Protocol):
+    """What the commands report: phases with an optional total, then steps."""
 
-    def phase(self, description: str, total: int | None = None) -> None:
-        """Start a new bar (`total=None`: a spinner with a count)."""
-
-    def advance(self, *, failed: bool = False) -> None:
-        """One more item done (or failed)."""
+    def advance_by(self, items: int, failed: int = 0) -> None:
+        """`items` more done, `failed` of them failed (negative: work lost, to be done again)."""
 
     def stop(self) -> None:
         """Remove the bar from the terminal; idempotent."""
@@ -44,6 +42,9 @@ class NullProgress:
         """Do nothing."""
 
     def advance(self, *, failed: bool = False) -> None:
+        """Do nothing."""
+
+    def advance_by(self, items: int, failed: int = 0) -> None:
         """Do nothing."""
 
     def stop(self) -> None:
@@ -87,10 +88,13 @@ class _RichProgress:
         self._task = self._bar.add_task(description, total=total, failed=0, rate="-")
 
     def advance(self, *, failed: bool = False) -> None:
+        self.advance_by(1, int(failed))
+
+    def advance_by(self, items: int, failed: int = 0) -> None:
         if self._task is None:
             return
         self._failed += failed
-        self._bar.advance(self._task, 1)
+        self._bar.advance(self._task, items)
         speed = self._bar.tasks[-1].speed
         rate = "-" if speed is None else f"{speed:.0f}"
         self._bar.update(self._task, failed=self._failed, rate=rate)

@@ -50,6 +50,12 @@ def parse_args(
         help="fraction (0..1) of API requests answered 503, which clients retry",
     )
     parser.add_argument("--export-size", type=int, default=5000, help="lines per id export")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=1000,
+        help="requests whose arrival time and details the stats endpoint keeps",
+    )
     return parser.parse_args(argv)
 
 
@@ -62,6 +68,7 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         seed=args.seed,
         export_size=args.export_size,
+        history=args.history,
     )
     if args.latency is not None:
         fake.inject(args.latency)

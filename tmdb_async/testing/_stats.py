@@ -67,6 +67,17 @@ class Stats:
         """Requests received for one operation id (or "export", "unmatched")."""
         return self.by_operation[operation_id]
 
+    def peak(self, window: float = 1.0) -> int:
+        """The most requests that arrived within any `window` seconds (of those remembered):
+        what a server limiting requests per window would have counted."""
+        times = sorted(self.timestamps)
+        first = busiest = 0
+        for last, arrival in enumerate(times):
+            while arrival - times[first] >= window:
+                first += 1
+            busiest = max(busiest, last - first + 1)
+        return busiest
+
     @property
     def last(self) -> RecordedRequest:
         """The most recent request (IndexError when none)."""
@@ -83,6 +94,7 @@ class Stats:
             "by_status": {str(k): v for k, v in self.by_status.items()},
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
+            "peak_per_second": self.peak(1.0),
             "timestamps": list(self.timestamps),
             "requests": [r.to_dict() for r in requests],
         }

@@ -25,6 +25,7 @@ __all__ = [
     "CorruptFileError",
     "FileBusyError",
     "JsonLinesFile",
+    "fsync_directory",
     "json_line",
 ]
 
@@ -103,7 +104,7 @@ class JsonLinesFile:
         self._file = fd
         self._synced_at = self._clock()
         if created:  # make the new directory entry durable too
-            _fsync_directory(self.path.parent)
+            fsync_directory(self.path.parent)
         return ids, size - good
 
     def _scan(self) -> tuple[set[int], int, int]:
@@ -160,7 +161,8 @@ class JsonLinesFile:
             self._file = None
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make the directory's entries (a new file, a rename) durable."""
     if sys.platform == "win32":  # directories cannot be opened there
         return
     fd = os.open(directory, os.O_RDONLY)

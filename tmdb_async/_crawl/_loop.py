@@ -19,7 +19,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import msgspec
 
@@ -27,15 +27,15 @@ from .._errors import AuthenticationError, ParameterError, TMDBError
 from .._pagination import fetch_many
 from .._response import Response, fetch_response
 from .._stats import Stats
-from ._ids import IdSource
 from ._jsonl import JsonLinesFile, json_line
-from ._progress import Progress
 
 __all__ = [
     "EXIT_STATUS",
     "ErrorRecord",
     "FatalError",
+    "IdSource",
     "Interrupts",
+    "Progress",
     "Report",
     "crawl",
     "errors_path",
@@ -44,6 +44,20 @@ __all__ = [
 ERRORS_SUFFIX: Final = ".errors.jsonl"
 EXIT_STATUS: Final = {signal.SIGINT: 130, signal.SIGTERM: 143}
 """128 + the signal number, as shells report a process stopped by that signal."""
+
+
+IdSource = Callable[[], Iterator[int]]
+"""A fresh iterator over the ids on every call (may repeat ids; the crawl removes repeats)."""
+
+
+class Progress(Protocol):
+    """What the crawl loop reports: a phase with its total, then one step per id."""
+
+    def phase(self, description: str, total: int | None = None) -> None:
+        """Start a new bar (`total=None`: a spinner with a count)."""
+
+    def advance(self, *, failed: bool = False) -> None:
+        """One more item done (or failed)."""
 
 
 class FatalError(Exception):

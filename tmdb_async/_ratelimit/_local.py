@@ -14,8 +14,8 @@ import asyncio
 import math
 from collections import deque
 
-from ._clock import Clock, LoopClock
-from ._constants import (
+from .._clock import Clock, LoopClock
+from .._constants import (
     ADAPTIVE_COOLDOWN,
     ADAPTIVE_DECREASE,
     ADAPTIVE_INCREASE,
@@ -44,7 +44,9 @@ class RateLimiter:
         burst: float = RATE_LIMIT_BURST,
         clock: Clock | None = None,
         adaptive: bool = True,
+        tokens: float | None = None,
     ) -> None:
+        """`tokens`: what the bucket holds at first (default: full, `burst`)."""
         if not (math.isfinite(rate) and rate > 0):
             raise ValueError(f"rate must be a positive number, got {rate!r}")
         self.max_rate = float(rate)
@@ -53,7 +55,7 @@ class RateLimiter:
         self.burst = max(1.0, float(burst))
         self.adaptive = adaptive
         self._clock: Clock = clock or LoopClock()
-        self._tokens = self.burst
+        self._tokens = self.burst if tokens is None else min(self.burst, max(0.0, tokens))
         self._updated: float | None = None
         self._resume_at = -math.inf
         self._last_decrease = -math.inf
@@ -129,6 +131,9 @@ class RateLimiter:
         if self.rate < self.max_rate:
             self._refill(self._clock.now())
             self.rate = min(self.max_rate, self.rate + ADAPTIVE_INCREASE)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the bucket lives in this process."""
 
     def __repr__(self) -> str:
         return (

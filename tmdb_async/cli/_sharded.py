@@ -1,0 +1,73 @@
+"""`crawl --dask`: the command line's side of `tmdb_async.distributed` (one bar, a summary)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from .._client import TMDB
+from .._crawl import Report
+from .._operation import Operation
+from ..distributed import SHARD_SIZE, ShardedCrawl, check_cluster
+from ._ids import IdSource
+from ._progress import Progress
+
+__all__ = ["crawl_on_dask", "worker_options"]
+
+
+def worker_options(tmdb: TMDB) -> dict[str, Any]:
+    """The client options of the crawl's Dask workers: this client's, without credentials."""
+    options = tmdb.options
+    return {
+        "base_url": options.base_url,
+        "cache": options.cache,
+        "rate_limit": options.rate_limit,
+        "rate_limit_store": options.rate_limit_store,
+        "rate_limit_scope": options.rate_limit_scope,
+        "language": options.language,
+    }
+
+
+async def crawl_on_dask(
+    args: argparse.Namespace,
+    op: Operation[Any],
+    params: dict[str, Any],
+    tmdb: TMDB,
+    worker_env: Mapping[str, str],
+    source: IdSource,
+    progress: Progress,
+    report: Report,
+) -> int:
+    """Crawl the shards left on the cluster of `--dask`, filling `report`; the exit status."""
+    options = worker_options(tmdb)
+    check_cluster(args.dask, options)  # before the output directory is made
+    sharded = ShardedCrawl(
+        f"{op.namespace}.{op.name}",
+        source(),
+        args.out,
+        shard_size=args.shard_size or SHARD_SIZE,
+        concurrency=args.concurrency,
+        params=params,
+        client_options=options,
+        retry_errors=args.retry_errors,
+        typed=args.typed,
+    )
+    with sharded:
+        report.to_fetch, report.skipped = sharded.to_fetch, sharded.skipped
+        shards = len(sharded.jobs)
+        progress.phase(f"{args.out.name}: {shards} shards on {args.dask}", total=sharded.to_fetch)
+        report.started = time.monotonic()
+        try:
+            summary = await sharded.run(
+                args.dask, on_progress=progress.advance_by, worker_env=worker_env
+            )
+        finally:
+            report.finished = time.monotonic()
+            report.done, report.failed = sharded.summary.done, sharded.summary.failed
+            report.stats = sharded.summary.stats
+    for error in summary.shard_errors:
+        print(f"tmdb-async: {error} (run the command again to retry it)", file=sys.stderr)
+    return 1 if summary.shard_errors else 0
