@@ -277,8 +277,9 @@ async def test_limiter_holds_the_configured_rate(fake_tmdb: FakeTMDB, make: Any)
     times = list(fake_tmdb.stats.timestamps)
     assert len(times) == 260
     # The limiter spaces the sends; loopback delivery jitter (the first requests also open
-    # connections) can bunch arrivals by a few milliseconds, hence the 3 % slack.
-    assert max_in_window(times) <= rate + burst + rate * 0.03
+    # connections, and the server shares the busy event loop) can bunch arrivals by a few
+    # milliseconds, hence the 5 % slack (without the limiter all 260 arrive at once).
+    assert max_in_window(times) <= rate + burst + rate * 0.05
     assert times[-1] - times[0] >= (260 - burst) / rate * 0.95
 
 
