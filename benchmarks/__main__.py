@@ -21,12 +21,12 @@ from typing import Any
 from ._harness import Suite
 
 SUITES = ("throughput", "decode", "tolerant", "cache", "scale", "memory")
-OPT_IN = ("distributed", "limiter")
-"""Suites run only when named: they need the dask extra (and a redis-server)."""
+OPT_IN = ("distributed", "limiter", "instructions")
+"""Suites run only when named: they need the dask extra (and a redis-server), or valgrind."""
 
 
 def _runner(name: str, args: argparse.Namespace) -> Callable[[], Suite]:
-    from . import cache, decode, distributed, scale, throughput
+    from . import cache, decode, distributed, instructions, scale, throughput
 
     quick = args.quick
     runners: dict[str, Callable[[], Suite]] = {
@@ -48,6 +48,9 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], Suite]:
         "memory": lambda: scale.memory(count=10_000 if quick else scale.HELD),
         "distributed": lambda: distributed.crawl(
             rounds=args.rounds or (1 if quick else distributed.ROUNDS), server=args.server
+        ),
+        "instructions": lambda: instructions.run(
+            rounds=args.rounds or (1 if quick else instructions.ROUNDS), server=args.server
         ),
         "limiter": lambda: distributed.limiter(
             rounds=args.rounds or (2 if quick else 2 * distributed.ROUNDS), server=args.server

@@ -3,6 +3,7 @@
 `python -m benchmarks._child throughput MODULE URL REQUESTS CONCURRENCY WARMUP`
 `python -m benchmarks._child decode MODULE BODY_FILE ROUNDS`
 `python -m benchmarks._child scale URL IDS CONCURRENCY WARMUP`
+`python -m benchmarks._child fetch MODULE URL REQUESTS CONCURRENCY` (run under valgrind)
 
 Runs in the contender's own venv (peers) with the repository on PYTHONPATH, so it imports
 nothing but the standard library, `_harness` and the contender module. CPU time is this
@@ -170,6 +171,24 @@ def throughput(
     }
 
 
+async def _fetch_async(
+    module: ModuleType, base_url: str, requests: int, concurrency: int
+) -> dict[str, float]:
+    fetch, close = await module.open_async(base_url, concurrency)
+    try:
+        _check(module, await _drive(fetch, range(1, requests + 1), concurrency))
+    finally:
+        await close()
+    return {"requests": requests}
+
+
+def fetch(name: str, base_url: str, requests: int, concurrency: int) -> dict[str, Any]:
+    """Exactly `requests` fetches and nothing else timed or repeated: the instruction count of
+    the whole process, taken at two sizes, gives the cost of one fetch (`instructions`)."""
+    module = importlib.import_module(f"benchmarks.contenders.{name}")
+    return _run_loop(module, _fetch_async(module, base_url, requests, concurrency))
+
+
 def decode(name: str, body_file: str, rounds: int) -> dict[str, Any]:
     """Seconds per decode of the body in `body_file`, one sample per round."""
     module = importlib.import_module(f"benchmarks.contenders.{name}")
@@ -242,6 +261,9 @@ def main(argv: list[str]) -> int:
     elif mode == "decode":
         name, body_file, rounds = args
         out = decode(name, body_file, int(rounds))
+    elif mode == "fetch":
+        name, base_url, requests, concurrency = args
+        out = fetch(name, base_url, int(requests), int(concurrency))
     elif mode == "scale":
         base_url, ids, concurrency, warmup = args
         out = asyncio.run(_scale(base_url, int(ids), int(concurrency), int(warmup)))
