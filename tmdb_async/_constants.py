@@ -43,13 +43,13 @@ __all__ = [
     "RATE_LIMIT_BURST",
     "RATE_LIMIT_KEY_PREFIX",
     "RATE_LIMIT_PEERS_WINDOW",
-    "RATE_LIMIT_PROBE_INTERVAL",
     "RATE_LIMIT_REJOIN_GRACE",
+    "RATE_LIMIT_RETRY_MAX",
+    "RATE_LIMIT_RETRY_MIN",
     "RATE_LIMIT_SHARED_BURST",
     "RATE_LIMIT_STATE_TTL",
     "RATE_LIMIT_STORE_TIMEOUT",
     "REDIS_CLEAR_BATCH",
-    "REDIS_CONNECT_TIMEOUT",
     "REDIS_MAX_CONNECTIONS",
     "REDIS_POOL_TIMEOUT",
     "REDIS_RETRIES",
@@ -162,8 +162,8 @@ MEMORY_CACHE_MAX_BYTES: Final = 128 * 1024 * 1024
 MEMORY_CACHE_ENTRY_OVERHEAD: Final = 200
 """Bytes counted per memory entry on top of its key, body and ETag (objects, dict slot)."""
 REDIS_SOCKET_TIMEOUT: Final = 1.0
-"""Seconds one Redis command may take before the cache counts as failed (then: the network)."""
-REDIS_CONNECT_TIMEOUT: Final = 1.0
+"""Seconds one connect or command of the cache's Redis may take before the cache counts as
+failed (then: the network)."""
 REDIS_MAX_CONNECTIONS: Final = 50
 """Redis connections per client (`?max_connections=` in the URL); a burst beyond it queues.
 One event loop cannot keep more than a few dozen GETs in flight usefully."""
@@ -190,11 +190,22 @@ a burst buys no throughput; without one, their requests are evenly spaced and th
 (a busy event loop, a slower path to Redis) cannot bunch up past the rate in TMDB's count."""
 RATE_LIMIT_STORE_TIMEOUT: Final = 0.5
 """Seconds one Redis call of the shared limiter may take before the process falls back."""
-RATE_LIMIT_PROBE_INTERVAL: Final = 0.5
-"""Seconds between two attempts to reach Redis again while falling back."""
-RATE_LIMIT_REJOIN_GRACE: Final = 2.0
-"""Seconds the fallback share stays a cap after rejoining, while the other processes rejoin
-(each probes every RATE_LIMIT_PROBE_INTERVAL): the total never exceeds the budget."""
+RATE_LIMIT_RETRY_MIN: Final = 0.5
+"""Seconds a process that fell back leaves Redis alone before one acquisition probes it; each
+failed probe doubles the wait, up to RATE_LIMIT_RETRY_MAX."""
+RATE_LIMIT_RETRY_MAX: Final = 2.0
+"""The longest wait between two probes of an unreachable Redis. Short, unlike the cache's: a
+process that is back in the shared budget keeps its fallback share as a cap only for
+RATE_LIMIT_REJOIN_GRACE, and every other process must be back by then."""
+RATE_LIMIT_REJOIN_GRACE: Final = (
+    RATE_LIMIT_RETRY_MAX + (1 + REDIS_RETRIES) * RATE_LIMIT_STORE_TIMEOUT + 1 / ADAPTIVE_MIN_RATE
+)
+"""Seconds the fallback share stays a cap after rejoining, while the other processes rejoin:
+the total never exceeds the budget. When Redis is back, a process still falling back probes it
+once its back-off has run (at most RATE_LIMIT_RETRY_MAX), at its next acquisition (within
+1 / ADAPTIVE_MIN_RATE s for a process going at least at the minimum rate), and that probe
+takes at most its tries' timeouts: the sum of the three, 4 s. The first process back keeps
+its cap that long, so every busy process is back before any cap ends."""
 RATE_LIMIT_PEERS_WINDOW: Final = 10.0
 """Seconds: the processes that acquired within this window are the peers a fallback divides by."""
 RATE_LIMIT_STATE_TTL: Final = 60.0

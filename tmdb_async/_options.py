@@ -33,7 +33,7 @@ from ._constants import (
 from ._credentials import Credentials
 from ._errors import ParameterError
 from ._operation import CacheClass
-from ._redis import REDIS_SCHEMES, check_redis_url
+from ._redis import check_redis_url, is_redis_url
 
 _PRINTABLE = re.compile(r"[!-~]+")
 """What TMDB tokens and keys are made of (base64url, dots, hex): no space or control."""
@@ -178,9 +178,9 @@ _SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 def _rate_limit_store(value: object, rate_limit: float | None) -> str | None:
     if value is None:
         return None
-    scheme, separator, _ = value.partition("://") if isinstance(value, str) else ("", "", "")
-    if not isinstance(value, str) or not separator or scheme not in REDIS_SCHEMES:
+    if not is_redis_url(value):
         # Never echo the value: a URL of another scheme may still carry a password.
+        scheme = value.partition("://")[0] if isinstance(value, str) and "://" in value else ""
         raise ParameterError(
             "rate_limit_store must be a redis://, rediss:// or unix:// URL"
             f" (got {type(value).__name__} with scheme {scheme or None!r})"

@@ -50,6 +50,6 @@ async def main(base_url: str, redis_url: str, scope: str, seconds: float, rate: 
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)  # outages and recoveries
     url, store, scope, duration, limit = sys.argv[1:6]
     asyncio.run(main(url, store, scope, float(duration), float(limit)))

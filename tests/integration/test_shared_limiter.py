@@ -23,8 +23,10 @@ from tmdb_async import TMDB, DeadlineExceededError
 from tmdb_async._constants import (
     ADAPTIVE_INCREASE,
     ADAPTIVE_MIN_RATE,
-    RATE_LIMIT_PROBE_INTERVAL,
     RATE_LIMIT_REJOIN_GRACE,
+    RATE_LIMIT_RETRY_MAX,
+    RATE_LIMIT_RETRY_MIN,
+    REDIS_RETRIES,
 )
 from tmdb_async._ratelimit import RateLimiter, make_limiter
 from tmdb_async._ratelimit._shared import SharedRateLimiter, budget_key, peers_key
@@ -126,11 +128,50 @@ async def test_unreachable_redis_never_fails_a_request_and_logs_once(
     assert not limiter.shared
     assert f"local {share:g}/s" in repr(limiter)
     assert all(gap == pytest.approx(1 / share, abs=0.02) for gap in gaps(granted))
-    await asyncio.sleep(RATE_LIMIT_PROBE_INTERVAL * 2.5)  # failed probes log nothing
+    await acquire_for(limiter, 3 * RATE_LIMIT_RETRY_MIN)  # failed probes log nothing
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1, warnings
-    assert "unreachable" in warnings[0]
+    assert (
+        "failed to take a slot (ConnectionError: Error 111 connecting to 127.0.0.1:"
+        in (warnings[0])
+    )
+    assert f"this process goes on at {share:.3g}/s of 40/s" in warnings[0]
     assert "secret-pw" not in warnings[0] + repr(limiter)
+
+
+async def acquire_for(limiter: SharedRateLimiter, seconds: float) -> None:
+    """Acquire one after another for `seconds` (a busy process)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        await limiter.acquire()
+
+
+async def test_probes_of_an_unreachable_redis_back_off(
+    limiters: Callable[..., SharedRateLimiter],
+) -> None:
+    attempts: list[float] = []
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        attempts.append(time.monotonic())  # a server that drops every connection at once
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        limiter = limiters(rate=100.0, url=f"redis://127.0.0.1:{port}/0", scope="host")
+        await acquire_for(limiter, 2 * RATE_LIMIT_RETRY_MIN + 2 * RATE_LIMIT_RETRY_MAX)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert not limiter.shared
+    # Each call tries a fresh connection once more: group the connections by call.
+    calls = attempts[:: 1 + REDIS_RETRIES]
+    assert len(attempts) == len(calls) * (1 + REDIS_RETRIES)
+    # The first call fails, then one probe per back-off step: 0.5 s, 1 s, 2 s (then 2 s at
+    # 5.5 s): in 5 s, 4 calls where one every 0.5 s would make 10.
+    waited = gaps(calls)
+    steps = [RATE_LIMIT_RETRY_MIN, 2 * RATE_LIMIT_RETRY_MIN, RATE_LIMIT_RETRY_MAX]
+    assert waited == pytest.approx(steps, abs=0.2)
 
 
 async def test_a_dropped_connection_is_replaced_not_an_outage(
@@ -177,7 +218,7 @@ async def test_redis_killed_then_back(
     redis_server: RedisServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="tmdb_async")
+    caplog.set_level(logging.INFO, logger="tmdb_async")
     first, second = limiters(rate=20.0), limiters(rate=20.0)
     await second.acquire()
     await first.acquire()
@@ -187,18 +228,48 @@ async def test_redis_killed_then_back(
     assert not first.shared
     # Its share: the budget over the two processes Redis last counted.
     assert all(gap == pytest.approx(1 / 10, abs=0.04) for gap in gaps(granted))
+    await acquire_for(first, RATE_LIMIT_RETRY_MIN + RATE_LIMIT_RETRY_MAX)  # probes fail
     redis_server.start()
-    await asyncio.sleep(RATE_LIMIT_PROBE_INTERVAL * 2)
-    assert first.shared
-    messages = [r.getMessage() for r in caplog.records]
-    assert sum("unreachable" in m for m in messages) == 1
-    assert sum("shared again" in m for m in messages) == 1
+    started = time.monotonic()
+    while not first.shared:  # a busy process probes within its longest back-off
+        await first.acquire()
+        assert time.monotonic() - started < RATE_LIMIT_RETRY_MAX + 0.5
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "goes on at 10/s of 20/s (its share among 2 processes" in warnings[0]
+    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(infos) == 1, infos
+    assert f"rate budget {first.key} in Redis {redis_server.url} is reachable again" in infos[0]
     # Rejoined, still capped at the fallback share for the grace period.
     granted = await timed(first, 4)
     assert all(gap == pytest.approx(1 / 10, abs=0.04) for gap in gaps(granted))
     await asyncio.sleep(RATE_LIMIT_REJOIN_GRACE)
     granted = await timed(first, 4)
     assert all(gap == pytest.approx(1 / 20, abs=0.03) for gap in gaps(granted))
+
+
+async def test_a_cancelled_probe_does_not_keep_the_limiter_off_redis(
+    limiters: Callable[..., SharedRateLimiter], redis_server: RedisServer
+) -> None:
+    limiter = limiters(rate=100.0, scope="host")
+    await limiter.acquire()
+    redis_server.pause()  # hung: calls wait for their timeouts
+    try:
+        await limiter.acquire()  # times out: the outage begins
+        assert not limiter.shared
+        await asyncio.sleep(RATE_LIMIT_RETRY_MIN)
+        probe = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0.2)
+        assert not probe.done()  # the probe waits for the hung Redis; the others do not
+        await limiter.acquire()
+        probe.cancel()  # its caller left (a deadline)
+        with pytest.raises(asyncio.CancelledError):
+            await probe
+    finally:
+        redis_server.resume()
+    # The next acquisition probes (before the fix: none ever did again) and rejoins.
+    await acquire_for(limiter, 0.2)
+    assert limiter.shared
 
 
 async def test_aclose_is_idempotent_leaves_the_peers_and_closes_the_connection(

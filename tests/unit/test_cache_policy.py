@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from tmdb_async import TMDB
 from tmdb_async._cache import (
-    AiocacheStore,
     Entry,
     MemoryCache,
     ResponseCache,
@@ -34,9 +32,6 @@ from tmdb_async._constants import (
     DEFAULT_TTLS,
     MAX_TTL,
     MEMORY_CACHE_ENTRY_OVERHEAD,
-    REDIS_MAX_CONNECTIONS,
-    REDIS_POOL_TIMEOUT,
-    REDIS_RETRIES,
 )
 from tmdb_async._errors import ParameterError, error_from_response
 from tmdb_async._generated.operations import ENDPOINTS
@@ -579,44 +574,6 @@ def test_a_redis_url_gets_a_memory_tier_in_front_unless_asked_otherwise() -> Non
             make_cache(bad)
         with pytest.raises(ParameterError, match="cache must be"):
             resolve_options(api_key="k", cache=bad, environ={})
-
-
-def _redis_pool(cache: ResponseCache | None) -> Any:
-    assert cache is not None
-    assert isinstance(cache.shared, AiocacheStore)
-    return cache.shared._cache.client.connection_pool
-
-
-def test_redis_pool_size_and_wait_come_from_the_url() -> None:
-    default = _redis_pool(make_cache("redis://127.0.0.1:1/0"))
-    assert (default.max_connections, default.timeout) == (REDIS_MAX_CONNECTIONS, REDIS_POOL_TIMEOUT)
-    assert default.connection_kwargs["retry"].get_retries() == REDIS_RETRIES
-    sized = _redis_pool(make_cache("redis://127.0.0.1:1/0?max_connections=7&timeout=0.25"))
-    assert (sized.max_connections, sized.timeout) == (7, 0.25)
-
-
-@pytest.mark.parametrize(
-    ("query", "message"),
-    [
-        ("max_connections=0", "max_connections in the Redis URL must be a positive integer"),
-        ("max_connections=ten", "max_connections in the Redis URL must be a positive integer"),
-        ("timeout=-1", "timeout in the Redis URL must be a positive number"),
-        ("timeout=inf", "timeout in the Redis URL must be a positive number"),
-        ("max_conections=5", "unusable cache URL redis://127.0.0.1:1/0: .*max_conections"),
-        ("socket_timeout=soon", "unusable cache URL redis://127.0.0.1:1/0: .*socket_timeout"),
-    ],
-)
-def test_a_bad_redis_url_option_is_refused_before_any_io(query: str, message: str) -> None:
-    with pytest.raises(ParameterError, match=message) as caught:
-        make_cache(f"redis://:s3cret@127.0.0.1:1/0?{query}")
-    assert "s3cret" not in str(caught.value)
-
-
-@pytest.mark.parametrize("authority", [":s3cret@host:abc", ":s3cret@host:99999", ":s3cret@[::1"])
-def test_an_unparseable_redis_url_is_a_parameter_error(authority: str) -> None:
-    with pytest.raises(ParameterError, match="not a valid redis:// URL") as caught:
-        TMDB(api_key="k", cache=f"redis://{authority}/0")
-    assert "s3cret" not in str(caught.value)
 
 
 def test_make_cache_never_echoes_a_redis_password() -> None:

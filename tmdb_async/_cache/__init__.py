@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeGuard
 
 from .._errors import ParameterError
 from .._operation import CacheClass
+from .._redis import is_redis_url
 from .._stats import Stats
 from ._core import KEY_PREFIX, ByteStore, ResponseCache, built_key
 from ._entry import Entry, decode_entry, encode_entry
@@ -33,7 +33,6 @@ __all__ = [
     "make_cache",
 ]
 
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 CACHE_USAGE = (
     'cache must be "memory", a redis:// URL, None, a MemoryCache, an aiocache cache, '
     'or a pair (memory tier or None, shared tier) such as (None, "redis://localhost:6379/0")'
@@ -46,13 +45,9 @@ def _is_aiocache(value: object) -> bool:
     return isinstance(value, BaseCache)
 
 
-def _is_redis_url(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and value.startswith(_REDIS_SCHEMES)
-
-
 def is_shared_cache(value: object) -> bool:
     """True for what `make_cache` accepts as a shared tier: a Redis URL or an aiocache cache."""
-    return _is_redis_url(value) or _is_aiocache(value)
+    return is_redis_url(value) or _is_aiocache(value)
 
 
 def _memory_tier(value: object, wall: Callable[[], float]) -> MemoryCache | None:
@@ -62,7 +57,7 @@ def _memory_tier(value: object, wall: Callable[[], float]) -> MemoryCache | None
 
 
 def _shared_tier(value: object) -> ByteStore | None:
-    if _is_redis_url(value):
+    if is_redis_url(value):
         return redis_store(value)
     if _is_aiocache(value):
         return AiocacheStore(value, owned=False)
@@ -81,7 +76,7 @@ def _tiers(
         if (memory is None and option[0] is not None) or shared is None:
             raise ParameterError(CACHE_USAGE)
         return memory, shared
-    if _is_redis_url(option):
+    if is_redis_url(option):
         # A Redis URL alone gets a bounded memory tier in front (docs/caching.md, "Production").
         return MemoryCache(clock=wall), _shared_tier(option)
     memory = _memory_tier(option, wall)

@@ -3,7 +3,7 @@ is the caching stage's business: `tmdb_async._pipeline.caching`).
 
 A `ResponseCache` has a memory tier (`MemoryCache`, synchronous: a hit never awaits), a shared
 tier (a `ByteStore`: Redis through aiocache), or both (memory in front of Redis). The shared
-tier sits behind a circuit breaker (`_breaker.py`): on the first error the cache logs one
+tier sits behind a circuit breaker (`tmdb_async._breaker`): on the first error the cache logs one
 warning and is left alone for CACHE_RETRY_MIN seconds, then one request probes it (the others
 keep going to the network), and each failed probe doubles the wait up to CACHE_RETRY_MAX. A
 cache error never reaches the caller: the request just goes to the network.
@@ -19,14 +19,16 @@ from typing import Any, Protocol, TypeVar
 
 from yarl import URL
 
+from .._breaker import CircuitBreaker
 from .._constants import (
     CACHE_FORMAT_VERSION,
     CACHE_NAMESPACE,
+    CACHE_RETRY_MAX,
+    CACHE_RETRY_MIN,
     LOGGER_NAME,
 )
 from .._stats import Stats
 from .._urls import cache_key
-from ._breaker import CircuitBreaker
 from ._entry import Entry, decode_entry, encode_entry
 from ._memory import MemoryCache
 
@@ -89,7 +91,19 @@ class ResponseCache:
         self.stats = stats if stats is not None else Stats()
         self.now = wall
         """Wall-clock seconds: entries carry absolute expiry times shared across processes."""
-        self._breaker = CircuitBreaker(shared.name, monotonic=monotonic) if shared else None
+        self._breaker = (
+            CircuitBreaker(
+                f"cache {shared.name}",
+                consequence=lambda: "requests go to the network",
+                skipped="reads and writes skipped",
+                retry_min=CACHE_RETRY_MIN,
+                retry_max=CACHE_RETRY_MAX,
+                logger=logger,
+                monotonic=monotonic,
+            )
+            if shared
+            else None
+        )
         self._storing: set[str] = set()
         self._detached: set[asyncio.Task[Any]] = set()
 

@@ -11,15 +11,17 @@ reaches every process within one slot) and a cancelled caller wastes at most tha
 Successes are counted locally and folded into the next call; a 429 is reported at once, in
 the background (the protocol's callbacks are synchronous).
 
-Redis unreachable: the process falls back to a local token bucket at its share of the
-budget (the effective rate divided by the peers Redis last reported: the limiters that
-acquired in the last RATE_LIMIT_PEERS_WINDOW seconds and have not closed). A process that never
-reached Redis cannot know its peers: on a per-host budget it assumes one per CPU, the most a
-machine usually runs; on a "global" or named budget, shared by an unknown number of machines,
-it goes on at ADAPTIVE_MIN_RATE. It logs once, probes every
-RATE_LIMIT_PROBE_INTERVAL, and rejoins when Redis answers, keeping its fallback share as a cap
-for RATE_LIMIT_REJOIN_GRACE seconds while the others rejoin. No request ever fails because
-of the store.
+Redis unreachable: a circuit breaker (`tmdb_async._breaker`) opens, and the process falls
+back to a local token bucket at its share of the budget (the effective rate divided by the
+peers Redis last reported: the limiters that acquired in the last RATE_LIMIT_PEERS_WINDOW
+seconds and have not closed). A process that never reached Redis cannot know its peers: on a
+per-host budget it assumes one per CPU, the most a machine usually runs; on a "global" or named
+budget, shared by an unknown number of machines, it goes on at ADAPTIVE_MIN_RATE. It logs once.
+Every acquisition then takes a token of that share; after RATE_LIMIT_RETRY_MIN seconds, one of
+them also probes Redis (for a slot of the budget), and each failed probe doubles the wait up to
+RATE_LIMIT_RETRY_MAX. A probe that succeeds rejoins (one more log line), keeping the fallback
+share as a cap for RATE_LIMIT_REJOIN_GRACE seconds while the others rejoin. No request ever
+fails because of the store.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from redis.exceptions import RedisError
 
+from .._breaker import CircuitBreaker
 from .._clock import Clock, LoopClock
 from .._constants import (
     ADAPTIVE_COOLDOWN,
@@ -43,8 +46,9 @@ from .._constants import (
     LOGGER_NAME,
     RATE_LIMIT_KEY_PREFIX,
     RATE_LIMIT_PEERS_WINDOW,
-    RATE_LIMIT_PROBE_INTERVAL,
     RATE_LIMIT_REJOIN_GRACE,
+    RATE_LIMIT_RETRY_MAX,
+    RATE_LIMIT_RETRY_MIN,
     RATE_LIMIT_SHARED_BURST,
     RATE_LIMIT_STATE_TTL,
     RATE_LIMIT_STORE_TIMEOUT,
@@ -154,6 +158,15 @@ class SharedRateLimiter:
         self._cap_until = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._breaker = CircuitBreaker(
+            f"rate budget {self.key} in Redis {describe_url(url)}",
+            consequence=self._outage,
+            skipped="acquisitions paced locally",
+            retry_min=RATE_LIMIT_RETRY_MIN,
+            retry_max=RATE_LIMIT_RETRY_MAX,
+            logger=logger,
+            monotonic=self._clock.now,
+        )
 
     @property
     def shared(self) -> bool:
@@ -192,27 +205,63 @@ class SharedRateLimiter:
         return int(delay) / 1e6
 
     async def acquire(self) -> None:
-        """Wait for this process's turn, then for the slot Redis reserved for it.
+        """Wait for this process's turn, then for the slot Redis reserved for it; while Redis
+        is out, for a token of the local share (and, when due, probe Redis for the slot).
 
         Once closed it returns at once: what it was acquiring for finds the client closed.
         """
         if self._fallback is None:
             async with self._lock:
-                if self._fallback is None:
+                if self._fallback is None:  # else Redis failed while this call queued
                     await self._capped()
                     if self._closed:
                         return
-                    try:
-                        delay = await self._call(take=True)
-                    except _STORE_ERRORS as err:
-                        self._fall_back(err)
-                    else:
-                        if delay > 0:
-                            await self._clock.sleep(delay)
+                    ticket = self._breaker.ticket()
+                    if ticket is not None and await self._take(ticket):
                         return
         fallback = self._fallback
-        if fallback is not None:  # None: closed while this call waited
-            await fallback.acquire()
+        if fallback is None:  # closed while this call waited
+            return
+        await fallback.acquire()
+        if self._breaker.open and not self._closed:
+            ticket = self._breaker.ticket()
+            if ticket is not None:
+                # This call is the probe. It leaves on a slot of the budget if Redis answers
+                # (after a token of its share, as a capped call does), on its token if not.
+                await self._take(ticket)
+
+    async def _take(self, ticket: int) -> bool:
+        """Reserve a slot of the shared budget and wait for it; False if Redis failed."""
+        delay = await self._guarded(ticket, "take a slot", take=True)
+        if delay is None:
+            return False
+        if delay > 0:
+            await self._clock.sleep(delay)
+        return True
+
+    async def _guarded(
+        self,
+        ticket: int,
+        action: str,
+        *,
+        take: bool,
+        limited: bool = False,
+        retry_after: float | None = None,
+    ) -> float | None:
+        """`_call` under the breaker: what it returns, or None if Redis failed (then fall back
+        if that began an outage; not once closed: `aclose` cut the connection)."""
+        try:
+            delay = await self._call(take=take, limited=limited, retry_after=retry_after)
+        except _STORE_ERRORS as err:
+            if not self._closed and self._breaker.failed(ticket, err, action):
+                self._fall_back()
+            return None
+        except BaseException:  # cancelled: no outcome, but the next call may probe
+            self._breaker.abandon(ticket)
+            raise
+        if self._breaker.succeeded(ticket):
+            self._rejoin()
+        return delay
 
     async def _capped(self) -> None:
         """Just after rejoining, until the grace ends: first a token of the fallback share.
@@ -239,54 +288,37 @@ class SharedRateLimiter:
             return min(ADAPTIVE_MIN_RATE, self.rate), "the minimum: its peers were never counted"
         return self.rate / peers, why
 
-    def _fall_back(self, error: BaseException) -> None:
-        if self._fallback is not None or self._closed:
-            return
+    def _outage(self) -> str:
+        """What this process does while Redis is out (the breaker's warning)."""
         rate, why = self._share()
+        return f"this process goes on at {rate:.3g}/s of {self.rate:.3g}/s ({why})"
+
+    def _fall_back(self) -> None:
+        rate, _ = self._share()
         burst = max(1.0, self.burst * rate / self.rate)
         self._fallback = RateLimiter(rate, burst=burst, clock=self._clock, tokens=0)
-        logger.warning(
-            "rate budget %s: Redis %s unreachable (%s); this process goes on at %.3g/s of"
-            " %.3g/s (%s) until Redis is back",
-            self.key,
-            describe_url(self._url),
-            type(error).__name__,
-            rate,
-            self.rate,
-            why,
-        )
-        self._spawn(self._rejoin())
 
-    async def _rejoin(self) -> None:
-        while True:
-            await self._clock.sleep(RATE_LIMIT_PROBE_INTERVAL)
-            try:
-                await self._call(take=False)
-            except _STORE_ERRORS:
-                continue
-            break
+    def _rejoin(self) -> None:
         self._cap, self._fallback = self._fallback, None
         self._cap_until = self._clock.now() + RATE_LIMIT_REJOIN_GRACE
-        logger.warning("rate budget %s: Redis is back, the budget is shared again", self.key)
-
-    def _spawn(self, coroutine: Any) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def on_rate_limited(self, retry_after: float | None = None) -> None:
         """A 429: halve the shared rate and pause every process for `retry_after`."""
         for local in (self._fallback, self._cap):
             if local is not None:
                 local.on_rate_limited(retry_after)
-        if self._fallback is None and not self._closed:
-            self._spawn(self._report(retry_after))
+        if self._breaker.open or self._closed:
+            return  # Redis is out: the local share slows down alone
+        ticket = self._breaker.ticket()
+        if ticket is not None:
+            task = asyncio.get_running_loop().create_task(self._report(ticket, retry_after))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _report(self, retry_after: float | None) -> None:
-        try:
-            await self._call(take=False, limited=True, retry_after=retry_after)
-        except _STORE_ERRORS as err:
-            self._fall_back(err)
+    async def _report(self, ticket: int, retry_after: float | None) -> None:
+        await self._guarded(
+            ticket, "report a 429", take=False, limited=True, retry_after=retry_after
+        )
 
     def on_success(self) -> None:
         """A response that was not a 429: the shared rate creeps back (at the next call)."""
@@ -296,7 +328,7 @@ class SharedRateLimiter:
                 local.on_success()
 
     async def aclose(self) -> None:
-        """Stop probing and reporting, leave the peers (the others' fallback share grows) and
+        """Stop reporting, leave the peers (the others' fallback share grows) and
         close the connection to Redis; idempotent."""
         if self._closed:
             return
@@ -309,7 +341,7 @@ class SharedRateLimiter:
         if client is None:
             return
         try:
-            if self._fallback is None:
+            if not self._breaker.open:  # else it would only wait for a timeout
                 await client.zrem(peers_key(self.key), self._member)
         except _STORE_ERRORS:
             pass  # the window forgets this member in RATE_LIMIT_PEERS_WINDOW seconds
