@@ -32,10 +32,33 @@ class SingleFlight(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._flights)
 
+    def lead(self, key: K) -> bool:
+        """Claim `key` if nobody runs it: True, and the caller runs the work inline, then
+        calls `land` with its result or `crash` with its error (exactly one of them)."""
+        flights = self._flights
+        if key in flights:
+            return False
+        flights[key] = None
+        return True
+
+    def land(self, key: K, result: V) -> None:
+        """The leader's work for `key` returned `result`: hand it to the followers."""
+        future = self._flights.pop(key)
+        if future is not None:
+            future.set_result(result)
+
+    def crash(self, key: K, err: BaseException) -> None:
+        """The leader's work for `key` raised `err` (a cancellation: a follower takes over)."""
+        future = self._flights.pop(key)
+        if future is not None:
+            failure = _LeaderCancelled() if isinstance(err, asyncio.CancelledError) else err
+            future.set_exception(failure)
+            future.exception()  # retrieved: no "never retrieved" warning
+
     async def run(self, key: K, work: Callable[[], Awaitable[V]]) -> tuple[V, bool]:
         """Return `work()`'s result and whether it came from a call already in flight."""
         flights = self._flights
-        while key in flights:
+        while not self.lead(key):
             future = flights[key]
             if future is None:
                 future = flights[key] = asyncio.get_running_loop().create_future()
@@ -44,17 +67,10 @@ class SingleFlight(Generic[K, V]):
             except _LeaderCancelled:
                 continue
         # The leader, inline: no task and, while nobody follows, no future either.
-        flights[key] = None
         try:
             result = await work()
         except BaseException as err:
-            future = flights.pop(key)
-            if future is not None:
-                failure = _LeaderCancelled() if isinstance(err, asyncio.CancelledError) else err
-                future.set_exception(failure)
-                future.exception()  # retrieved: no "never retrieved" warning
+            self.crash(key, err)
             raise
-        future = flights.pop(key)
-        if future is not None:
-            future.set_result(result)
+        self.land(key, result)
         return result, False

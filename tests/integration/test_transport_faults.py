@@ -387,6 +387,25 @@ async def test_an_error_reaches_every_coalesced_caller(fake_tmdb: FakeTMDB, make
     assert transport.stats.errors == {"NotFoundError": 10}
 
 
+async def test_a_cancelled_leader_hands_its_flight_to_a_follower(
+    fake_tmdb: FakeTMDB, make: Any
+) -> None:
+    fake_tmdb.inject(Latency(0.1), DETAILS)
+    transport = make()
+    leader = asyncio.create_task(details(transport))
+    await asyncio.sleep(0.02)  # the leader's request is on the wire
+    followers = [asyncio.create_task(details(transport)) for _ in range(5)]
+    await asyncio.sleep(0.02)
+    leader.cancel()
+    movies = await asyncio.gather(*followers)
+    assert leader.cancelled()
+    assert all(m == movies[0] for m in movies)
+    # The leader's request was dropped; one follower sent its own, the others shared it.
+    assert transport.stats.requests == 2
+    assert transport.stats.coalesced == 4
+    assert len(transport._flights) == 0
+
+
 async def test_cancellation_leaves_nothing_behind(fake_tmdb: FakeTMDB, make: Any) -> None:
     fake_tmdb.inject(Latency(30), DETAILS)
     transport = make(real_clock=True, max_connections=2, rate_limit=50)

@@ -64,7 +64,16 @@ class Coalescing:
         validators = call.validators
         key = request.url if validators is None else (request.url, validators["If-None-Match"])
         if call.deadline is None and not self._detached:
-            reply, shared = await self._flights.run(key, lambda: self._inner.send(call))
+            flights = self._flights
+            if flights.lead(key):  # alone, the usual case: no `run` coroutine in between
+                try:
+                    reply = await self._inner.send(call)
+                except BaseException as err:
+                    flights.crash(key, err)
+                    raise
+                flights.land(key, reply)
+                return reply
+            reply, shared = await flights.run(key, lambda: self._inner.send(call))
         else:
             reply, shared = await self._wait(key, call)
         if not shared:
