@@ -7,43 +7,38 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from codegen.corpus import Sample
 from tests._calls import recorded_arguments
 from tests._corpus import SAMPLES, audit, raw_body
+from tests._loopback import Loopback, serving
 from tmdb_async import ENDPOINTS, TMDB
 
 OPERATIONS = {op.operation_id: op for op in ENDPOINTS}
 
 
 @dataclass
-class Recording:
+class Recording(Loopback):
     """A loopback server that answers any request with `body`."""
 
-    server: TestServer
     body: bytes = b""
-    requests: list[web.Request] = field(default_factory=list)
 
 
 @pytest.fixture
 async def recording() -> AsyncIterator[Recording]:
-    app = web.Application()
-    state = Recording(TestServer(app, host="127.0.0.1"))
+    state = Recording()
 
     async def answer(request: web.Request) -> web.Response:
         state.requests.append(request)
         return web.Response(body=state.body, content_type="application/json")
 
-    app.router.add_route("*", "/{tail:.*}", answer)
-    await state.server.start_server()
-    yield state
-    await state.server.close()
+    async with serving(state, {"/{tail:.*}": answer}):
+        yield state
 
 
 def _parts(query: str) -> set[str]:
@@ -56,7 +51,7 @@ async def test_recorded_response_keeps_every_key(
 ) -> None:
     op = OPERATIONS[sample.operation_id]
     recording.body = raw_body(sample)
-    async with TMDB(access_token="t", base_url=str(recording.server.make_url(""))) as tmdb:
+    async with TMDB(access_token="t", base_url=recording.url) as tmdb:
         method = getattr(getattr(tmdb, op.namespace), op.name)
         args, kwargs = recorded_arguments(op, method, sample.path, sample.query)
         with caplog.at_level(logging.WARNING, logger="tmdb_async"):

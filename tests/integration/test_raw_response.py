@@ -4,12 +4,12 @@ pipeline as the plain coroutine (cache, retries, sessions, typed errors), on loo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
+from tests._loopback import Loopback, serving
 from tmdb_async import TMDB, NotFoundError, Response
 from tmdb_async.models import AccountDetails, MovieDetails
 
@@ -22,20 +22,13 @@ MOVIE = (
 
 
 @dataclass
-class Server:
-    server: TestServer
-    requests: list[web.Request] = field(default_factory=list)
+class Server(Loopback):
     fail_first: int = 0
-
-    @property
-    def url(self) -> str:
-        return str(self.server.make_url(""))
 
 
 @pytest.fixture
 async def server() -> AsyncIterator[Server]:
-    app = web.Application()
-    state = Server(TestServer(app, host="127.0.0.1"))
+    state = Server()
 
     async def movie(request: web.Request) -> web.Response:
         state.requests.append(request)
@@ -51,11 +44,8 @@ async def server() -> AsyncIterator[Server]:
         state.requests.append(request)
         return web.Response(body=b'{"id": 7, "username": "me"}', content_type="application/json")
 
-    app.router.add_get("/3/movie/{movie_id}", movie)
-    app.router.add_get("/3/account/{account_id}", account)
-    await state.server.start_server()
-    yield state
-    await state.server.close()
+    async with serving(state, {"/3/movie/{movie_id}": movie, "/3/account/{account_id}": account}):
+        yield state
 
 
 async def test_the_body_as_sent_and_the_model(server: Server) -> None:

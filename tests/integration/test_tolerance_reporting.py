@@ -8,13 +8,13 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
+from tests._loopback import Loopback, serving
 from tmdb_async import TMDB, DecodeError, Dropped
 from tmdb_async._decode import MAX_DROPS
 from tmdb_async._pipeline import decoding
@@ -32,20 +32,13 @@ BODIES: dict[int, Any] = {
 
 
 @dataclass
-class Server:
-    server: TestServer
-    requests: list[web.Request] = field(default_factory=list)
+class Server(Loopback):
     delay: float = 0.0
-
-    @property
-    def url(self) -> str:
-        return str(self.server.make_url(""))
 
 
 @pytest.fixture
 async def server() -> AsyncIterator[Server]:
-    app = web.Application()
-    state = Server(TestServer(app, host="127.0.0.1"))
+    state = Server()
 
     async def movie(request: web.Request) -> web.Response:
         state.requests.append(request)
@@ -59,11 +52,8 @@ async def server() -> AsyncIterator[Server]:
         body = {"id": 1399, "name": "GoT", "season/1": season, "season/2": None}
         return web.json_response(body)
 
-    app.router.add_get("/3/movie/{movie_id}", movie)
-    app.router.add_get("/3/tv/{series_id}", tv)
-    await state.server.start_server()
-    yield state
-    await state.server.close()
+    async with serving(state, {"/3/movie/{movie_id}": movie, "/3/tv/{series_id}": tv}):
+        yield state
 
 
 def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
