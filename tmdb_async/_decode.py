@@ -502,7 +502,7 @@ class _Repair:
         for parent in parents:
             child = parent.get(field) if isinstance(parent, dict) else None
             tag = parent.get(TAG_FIELD) if isinstance(parent, dict) else None
-            if isinstance(child, dict) and TAG_FIELD not in child and isinstance(tag, str):
+            if isinstance(child, dict) and TAG_FIELD not in child and tag is not None:
                 child[TAG_FIELD] = tag
                 changed = True
         return changed

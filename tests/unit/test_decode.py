@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 import pytest
 
+from tests._corpus import SAMPLES, raw_body
 from tmdb_async._decode import (
     MAX_DROPS,
     MAX_REPAIR_ROUNDS,
@@ -20,6 +21,7 @@ from tmdb_async._decode import (
     json_path,
 )
 from tmdb_async._errors import DecodeError
+from tmdb_async._generated import models
 
 T = TypeVar("T")
 
@@ -431,3 +433,18 @@ def test_a_coerced_appended_part_makes_the_response_coerced() -> None:
     )
     assert (parts.drops, parts.coerced) == ((), True)
     assert parts.value.appended_seasons[4].season_number == 4  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("tag", [[], ["movie"], 5, {"a": 1}, True])
+def test_an_images_media_type_of_the_wrong_kind_costs_only_that_field(tag: object) -> None:
+    # Tagged images carry media_type beside `media`, not in it: a tag of the wrong kind is
+    # dropped, and `media` is kept as UnknownMedia rather than lost with it.
+    (sample,) = [s for s in SAMPLES if s.file.endswith("person-tagged-images/chiiya-1.json")]
+    body = msgspec.json.decode(raw_body(sample))
+    body["results"][1]["media_type"] = tag
+    decoded = decode_tolerant(msgspec.json.encode(body), models.TaggedImages)
+    assert [drop.path for drop in decoded.drops] == ["$.results[1].media_type"]
+    media = decoded.value.results[1].media
+    assert isinstance(media, models.UnknownMedia)
+    assert media.raw_media_type == msgspec.json.encode(tag).decode()
+    assert media.data["title"] == body["results"][1]["media"]["title"]

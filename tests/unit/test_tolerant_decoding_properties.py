@@ -246,7 +246,22 @@ def _region(case: Case, site: Site) -> tuple[Token, ...] | None:
 
 
 def _replaceable(case: Case, site: Site) -> bool:
-    return _surprise(site) is not None and _region(case, site) is not None
+    # A `media_type` that tags its sibling (a tagged image's `media`) decides that sibling's
+    # type: leaving it out is not the oracle here (test_decode covers that field alone).
+    return (
+        _surprise(site) is not None
+        and _region(case, site) is not None
+        and not _lends_its_tag(case.body, site.tokens)
+    )
+
+
+def _lends_its_tag(body: Any, tokens: tuple[Token, ...]) -> bool:
+    if not tokens or tokens[-1] != TAG_FIELD:
+        return False
+    parent = body
+    for token in tokens[:-1]:
+        parent = parent[token]
+    return any(isinstance(v, dict) and TAG_FIELD not in v for v in parent.values())
 
 
 @PROPERTY
