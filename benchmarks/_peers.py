@@ -24,6 +24,7 @@ __all__ = [
     "ChildFailed",
     "PeerUnavailable",
     "cache_dir",
+    "child_env",
     "find_python",
     "interpreter",
     "peer_python",
@@ -108,16 +109,21 @@ def interpreter(module: ModuleType) -> str:
     return python
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a child process: this one's, with the repository first on its path."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
 def spawn(python: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
     """Run `benchmarks._child` with `args` under `python`; return the JSON it prints."""
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
         [python, "-m", "benchmarks._child", *args],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": path},
+        env=child_env(),
         timeout=timeout,
     )
     if done.returncode:

@@ -15,7 +15,6 @@ concurrency 20 against the static server through each.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import resource
 import statistics
@@ -31,6 +30,7 @@ from tmdb_async._ratelimit import RateLimiter
 from tmdb_async._ratelimit._shared import SharedRateLimiter
 
 from ._harness import Column, Result, Suite
+from ._peers import child_env
 from ._servers import ROOT, static_server
 from .cache import NO_REDIS, redis_server
 
@@ -57,7 +57,6 @@ def _cli_crawl(base_url: str, out: Path, *extra: str) -> tuple[float, float, flo
     CPU seconds of the process and every process it started (the Dask workers too)."""
     command = [sys.executable, "-m", "tmdb_async", "crawl", "movie", "--ids", f"1-{IDS}"]
     command += ["--rate", "0", "--base-url", base_url, "--out", str(out), "--no-progress"]
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
@@ -65,7 +64,7 @@ def _cli_crawl(base_url: str, out: Path, *extra: str) -> tuple[float, float, flo
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": path},
+        env=child_env(),
         timeout=1800,
     )
     wall = time.perf_counter() - started

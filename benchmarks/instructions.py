@@ -11,13 +11,13 @@ share (the socket calls, about the same for every aiohttp contender) is not coun
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import sys
 
 from ._harness import Result, Suite
+from ._peers import child_env
 from ._servers import ROOT, static_server
 from .throughput import BASELINE, CONCURRENCY, CPU_OVER_FLOOR, FLOOR, SUBJECT
 
@@ -32,14 +32,13 @@ _TOTAL = re.compile(rb"Collected : (\d+)")
 
 def _instructions(valgrind: str, module: str, base_url: str, requests: int) -> int:
     """Instructions the whole child process executes for `requests` fetches."""
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
         [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          "-m", "benchmarks._child", "fetch", module, base_url, str(requests), str(CONCURRENCY)],
         capture_output=True,
         check=True,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": path},
+        env=child_env(),
         timeout=1800,
     )  # fmt: skip
     found = _TOTAL.search(done.stderr)
