@@ -6,9 +6,12 @@ from ._cache import MemoryCache
 from ._client import TMDB
 from ._decode import Dropped
 from ._errors import (
+    Attempt,
     AuthenticationError,
     DeadlineExceededError,
+    DeadlinePhase,
     DecodeError,
+    Failure,
     NotFoundError,
     ParameterError,
     RateLimitError,
@@ -25,10 +28,13 @@ from .models import Page
 __all__ = [
     "ENDPOINTS",
     "TMDB",
+    "Attempt",
     "AuthenticationError",
     "DeadlineExceededError",
+    "DeadlinePhase",
     "DecodeError",
     "Dropped",
+    "Failure",
     "MemoryCache",
     "NotFoundError",
     "Page",

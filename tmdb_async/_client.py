@@ -53,7 +53,7 @@ class TMDB(Namespaces):
     """Async TMDB client: `async with TMDB() as tmdb: await tmdb.movies.details(550)`.
 
     Credentials come from `access_token`/`api_key`, else from `TMDB_ACCESS_TOKEN`/`TMDB_API_KEY`.
-    Every option is validated here, before any I/O; see `resolve_options` for the rules.
+    Every option is validated here, before any I/O; `_options.OPTIONS` describes each.
     `rate_limit_store="redis://..."` shares the `rate_limit` budget with other processes
     (per machine by default; `rate_limit_scope="global"` for one budget everywhere).
     """
@@ -79,28 +79,39 @@ class TMDB(Namespaces):
         rate_limit_scope: str | None = None,
         deadline: float | None = None,
     ) -> None:
-        """`deadline`: seconds each call may take in all (rate limit queue, attempts, back-off,
-        the shared cache), else DeadlineExceededError; None (the default): no bound beyond the
-        per-attempt `timeout` and the retry policy's."""
-        options = resolve_options(
-            access_token=access_token,
-            api_key=api_key,
-            base_url=base_url,
-            cache=cache,
-            cache_ttl=cache_ttl,
-            rate_limit=rate_limit,
-            max_connections=max_connections,
-            max_retries=max_retries,
-            timeout=timeout,
-            language=language,
-            region=region,
-            session=session,
-            max_body_size=max_body_size,
-            proxy=proxy,
-            rate_limit_store=rate_limit_store,
-            rate_limit_scope=rate_limit_scope,
-            deadline=deadline,
-        )
+        """Make a client; every option is checked here, before any I/O (ParameterError).
+
+        Args:
+            access_token: TMDB's API read access token, sent as a bearer header (preferred over
+                api_key)
+            api_key: TMDB's v3 API key, sent in the query when there is no access token
+            base_url: where TMDB's API is (a proxy, a FakeTMDB); default https://api.themoviedb.org
+            cache: "memory" (a bounded LRU), a redis:// URL (memory in front of Redis), None (no
+                cache), or a cache instance
+            cache_ttl: seconds a response is kept, per cache class ({"detail": 3600}); at most six
+                months
+            rate_limit: requests per second (a token bucket that slows down on 429s); None: no limit
+            max_connections: simultaneous connections to TMDB
+            max_retries: retries after a call's first attempt (429, 5xx, connection errors,
+                timeouts)
+            timeout: seconds one attempt may take (connecting: at most 10), or an
+                aiohttp.ClientTimeout
+            language: the `language` of every operation that takes one, unless given (e.g. de-DE)
+            region: the `region` of every operation that takes one, unless given (e.g. US)
+            session: an aiohttp.ClientSession of yours, used as you configured it and never closed
+            max_body_size: bytes a response body may have, decompressed
+            proxy: an http:// proxy; None: HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment
+            rate_limit_store: a redis:// URL: share the rate_limit budget with other processes
+                through it
+            rate_limit_scope: who shares the budget in rate_limit_store: "host" (the default),
+                "global" or a name
+            deadline: seconds a whole call may take (rate limit queue, attempts, back-off); None: no
+                bound
+        """
+        # Every parameter is an option of `OPTIONS` (a test holds the two together).
+        keywords = dict(locals())
+        del keywords["self"]
+        options = resolve_options(**keywords)
         self._bind(options, Transport(options), ImageUrls())
 
     @property
@@ -111,21 +122,18 @@ class TMDB(Namespaces):
     def with_options(
         self,
         *,
+        cache_ttl: Mapping[CacheClass | str, float] | None = None,
         language: str | _Unset | None = UNSET,
         region: str | _Unset | None = UNSET,
-        cache_ttl: Mapping[CacheClass | str, float] | None = None,
         deadline: float | _Unset | None = UNSET,
     ) -> TMDB:
         """A client with another language, region, cache TTLs or deadline (None: none) that
         shares this one's connection pool, rate limiter, cache and stats (closing it closes
         nothing shared)."""
-        options = derive_options(
-            self._options,
-            language=self._options.language if language is UNSET else language,
-            region=self._options.region if region is UNSET else region,
-            cache_ttl=cache_ttl,
-            deadline=self._options.deadline if deadline is UNSET else deadline,
-        )
+        arguments = dict(locals())
+        del arguments["self"]
+        changes = {name: value for name, value in arguments.items() if value is not UNSET}
+        options = derive_options(self._options, **changes)
         derived = type(self).__new__(type(self))
         derived._bind(options, self._transport.derive(options), self._images)
         return derived

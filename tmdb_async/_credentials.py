@@ -13,12 +13,15 @@ __all__ = ["MASK", "Credentials", "redact_params"]
 MASK = "***"
 
 _SECRET_PARAM = re.compile(
-    r"(?P<key>\b(?:" + "|".join(sorted(SECRET_QUERY_PARAMS)) + r"))=(?P<value>[^&#\s'\"]*)"
+    r"(?P<key>(?<=[?&])(?:" + "|".join(sorted(SECRET_QUERY_PARAMS)) + r"))=(?P<value>[^&#\s'\"]*)"
 )
+"""A credential parameter in a URL's query: right after `?` or `&`. Prose that names one
+(`pass api_key=, or set ...`) is not a query, and keeps its words."""
 
 
 def redact_params(text: str | URL) -> str:
-    """Replace the value of every credential query parameter found in `text` with `***`."""
+    """Replace the value of every credential query parameter of the URLs in `text` with
+    `***`."""
     text = str(text)
     if "=" not in text:  # the common case on the hot path: nothing to redact
         return text

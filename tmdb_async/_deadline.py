@@ -1,9 +1,10 @@
 """The time budget of one call (the `deadline` option): how much is left, and where it went.
 
 Bookkeeping on an injectable monotonic clock; the pipeline's stages do the waiting. A stage
-charges the time of what it awaits to a `Phase` (`with deadline.phase(Phase.QUEUED): ...`),
-asks `allows(wait)` before a wait it knows the length of (a back-off, a `Retry-After`), bounds
-the others by `remaining` (`within`), and returns `exceeded()` as its reply's error when the
+charges the time of what it awaits to a `DeadlinePhase`
+(`with deadline.phase(DeadlinePhase.QUEUED): ...`), asks `allows(wait)` before a wait it
+knows the length of (a back-off, a `Retry-After`), bounds the others by `remaining`
+(`within`), and returns `exceeded()` as its reply's error when the
 budget is gone: the error says how long the call was queued for the rate limit, waited on TMDB,
 slept between attempts, and read the cache. A `Timeline` keeps the accounts of a flight that
 several calls share (the coalescing stage): no limit of its own, but it knows their deadlines.
@@ -12,40 +13,18 @@ several calls share (the coalescing stage): no limit of its own, but it knows th
 from __future__ import annotations
 
 import asyncio
-import enum
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ._errors import DeadlineExceededError
+from ._errors import DeadlineExceededError, DeadlinePhase
 
-__all__ = ["Deadline", "Mark", "Phase", "Timeline", "wait_done"]
+__all__ = ["Deadline", "DeadlinePhase", "Mark", "Timeline", "wait_done"]
 
 _EARLY = 1e-3
 """Seconds under which a deadline counts as reached: a timer bounded by it may fire a little
 early, and less than a millisecond is no time to do anything in."""
 
-
-class Phase(enum.IntEnum):
-    """Where a call spends its time (`where` reads in an error message)."""
-
-    CACHE = 0
-    QUEUED = 1
-    UPSTREAM = 2
-    BACKOFF = 3
-
-    @property
-    def where(self) -> str:
-        """The phase in words: "the cache", "the rate limit queue", "TMDB", "retry back-off"."""
-        return _WHERE[self]
-
-    @classmethod
-    def of(cls, where: str) -> Phase:
-        """The phase `where` names."""
-        return cls(_WHERE.index(where))
-
-
-_WHERE = ("the cache", "the rate limit queue", "TMDB", "retry back-off")
 
 Mark = tuple[float, list[float]]
 """When a follower began to wait for a flight, and the flight's accounts then."""
@@ -63,8 +42,8 @@ class Deadline:
         self._now = now
         self._start = now()
         self._spent = [0.0, 0.0, 0.0, 0.0]
-        """Seconds charged, by phase (a `Phase` is its index)."""
-        self._phase: Phase | None = None
+        """Seconds charged, by phase (a `DeadlinePhase` is its index)."""
+        self._phase: DeadlinePhase | None = None
         """The phase being charged now (inside `phase()`), else the last one charged."""
         self._entered: float | None = None
 
@@ -86,7 +65,7 @@ class Deadline:
         """True if a wait of `wait` seconds ends before the deadline."""
         return wait < self.remaining
 
-    def spent(self, phase: Phase) -> float:
+    def spent(self, phase: DeadlinePhase) -> float:
         """Seconds charged to `phase`, including the running charge."""
         return self._accounts()[phase]
 
@@ -98,7 +77,7 @@ class Deadline:
         return accounts
 
     @property
-    def current(self) -> Phase | None:
+    def current(self) -> DeadlinePhase | None:
         """The phase charged now, else the one charged last (None: none yet)."""
         return self._phase
 
@@ -118,7 +97,7 @@ class Deadline:
         waited = self._now() - since
         phase = flight.current
         if phase is None:
-            phase = Phase.UPSTREAM
+            phase = DeadlinePhase.UPSTREAM
         for each, spent in enumerate(flight._accounts()):
             self._spent[each] += spent - base[each]
             waited -= spent - base[each]
@@ -138,14 +117,14 @@ class Deadline:
             return False
         return True
 
-    def phase(self, phase: Phase) -> _Charge:
+    def phase(self, phase: DeadlinePhase) -> _Charge:
         """`with deadline.phase(p): ...` charges the time spent in the block to `p` (blocks do
         not nest)."""
         return _Charge(self, phase)
 
     def exceeded(
         self,
-        phase: Phase | None = None,
+        phase: DeadlinePhase | None = None,
         *,
         needed: float | None = None,
         method: str | None = None,
@@ -157,7 +136,7 @@ class Deadline:
         """
         where = phase if phase is not None else self._phase
         if where is None:
-            where = Phase.UPSTREAM
+            where = DeadlinePhase.UPSTREAM
         elapsed = self.elapsed
         spent = self._accounts()
         if needed is None:
@@ -168,24 +147,24 @@ class Deadline:
                 f"{needed:.2f} s, {self.remaining:.2f} s left"
             )
         parts = [
-            f"{spent[Phase.QUEUED]:.2f} s queued for the rate limit",
-            f"{spent[Phase.UPSTREAM]:.2f} s waiting on TMDB",
-            f"{spent[Phase.BACKOFF]:.2f} s in retry back-off",
+            f"{spent[DeadlinePhase.QUEUED]:.2f} s queued for the rate limit",
+            f"{spent[DeadlinePhase.UPSTREAM]:.2f} s waiting on TMDB",
+            f"{spent[DeadlinePhase.BACKOFF]:.2f} s in retry back-off",
         ]
-        if spent[Phase.CACHE]:
-            parts.append(f"{spent[Phase.CACHE]:.2f} s reading the cache")
+        if spent[DeadlinePhase.CACHE]:
+            parts.append(f"{spent[DeadlinePhase.CACHE]:.2f} s reading the cache")
         message = f"{head} ({', '.join(parts)})"
         if url is not None:
             message += f": {method} {url}" if method else f": {url}"
         return DeadlineExceededError(
             message,
             deadline=self.seconds,
-            phase=where.where,
+            phase=where,
             elapsed=elapsed,
-            queued_seconds=spent[Phase.QUEUED],
-            upstream_seconds=spent[Phase.UPSTREAM],
-            backoff_seconds=spent[Phase.BACKOFF],
-            cache_seconds=spent[Phase.CACHE],
+            queued_seconds=spent[DeadlinePhase.QUEUED],
+            upstream_seconds=spent[DeadlinePhase.UPSTREAM],
+            backoff_seconds=spent[DeadlinePhase.BACKOFF],
+            cache_seconds=spent[DeadlinePhase.CACHE],
             needed=needed,
             url=url,
             method=method,
@@ -201,7 +180,7 @@ class _Charge:
 
     __slots__ = ("_deadline", "_phase")
 
-    def __init__(self, deadline: Deadline, phase: Phase) -> None:
+    def __init__(self, deadline: Deadline, phase: DeadlinePhase) -> None:
         self._deadline = deadline
         self._phase = phase
 

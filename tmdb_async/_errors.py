@@ -1,23 +1,30 @@
 """The exception tree. Every error raised by the client is a `TMDBError`::
 
     TMDBError                      http_status, status_code, status_message, url (redacted),
-                                   attempts
+                                   method, attempts (one `Attempt` per HTTP attempt made)
     ├── ParameterError             also a ValueError: bad arguments, raised before any I/O
     ├── AuthenticationError        401: missing, invalid or suspended credentials
     ├── NotFoundError              404: no such resource (TMDB code 34, 6, 37)
     ├── RateLimitError             429 after retries; retry_after
     ├── RequestError               400, 405, 406, 422 and any other 4xx: TMDB refused the parameters
     ├── ServerError                5xx after retries (including HTML error pages)
-    ├── TransportError             connection error or timeout after retries
-    │   └── DeadlineExceededError  the call's deadline ran out; phase, queued_seconds,
-    │                              upstream_seconds, backoff_seconds, cache_seconds, needed
+    ├── TransportError             connection error or timeout after retries; failure (a
+    │   │                          `Failure`: which connection step or time limit failed)
+    │   └── DeadlineExceededError  the call's deadline ran out; phase (a `DeadlinePhase`),
+    │                              queued_seconds, upstream_seconds, backoff_seconds,
+    │                              cache_seconds, needed
     └── DecodeError                body not JSON, or not fitting the model; json_path
+
+An error after several attempts says what each got: "503 Service Unavailable GET <url>
+(after 4 attempts in 3.2 s: 503, 503, reset, 503)"; `error.attempts` holds the same as data.
 
 TMDB's status codes: https://developer.themoviedb.org/docs/errors
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from typing import Literal
 
 import msgspec
@@ -26,9 +33,12 @@ from ._credentials import redact_params
 
 __all__ = [
     "SUCCESS_CODES",
+    "Attempt",
     "AuthenticationError",
     "DeadlineExceededError",
+    "DeadlinePhase",
     "DecodeError",
+    "Failure",
     "NotFoundError",
     "ParameterError",
     "RateLimitError",
@@ -44,6 +54,68 @@ SUCCESS_CODES = frozenset({1, 12, 13, 21, 40})
 """TMDB codes that arrive with HTTP 200/201 and mean success (created, updated, deleted...)."""
 
 
+class Failure(enum.Enum):
+    """Why an HTTP attempt got no usable response; the value is how messages name it."""
+
+    CONNECT = "no connection"
+    """The connection could not be established (refused, DNS, proxy): nothing was sent."""
+    CONNECT_TIMEOUT = "connect timeout"
+    """No connection within the `connect` (or `sock_connect`) limit: nothing was sent."""
+    DISCONNECT = "reset"
+    """The connection dropped after the request was (maybe) sent: reset, closed mid-body."""
+    READ_TIMEOUT = "read timeout"
+    """No data within the `sock_read` limit of an `aiohttp.ClientTimeout`."""
+    TOTAL_TIMEOUT = "timeout"
+    """No complete response within the `timeout` of one attempt (`ClientTimeout.total`)."""
+    BODY = "truncated body"
+    """A 2xx whose body is truncated or unreadable."""
+    FATAL = "fatal"
+    """A failure no retry can fix: TLS certificate, invalid URL, a body over `max_body_size`,
+    a redirect to another origin."""
+
+    @property
+    def sent_nothing(self) -> bool:
+        """True when the request provably never reached the server (retried for any method)."""
+        return self is Failure.CONNECT or self is Failure.CONNECT_TIMEOUT
+
+    @property
+    def is_timeout(self) -> bool:
+        """True for the time limits: connect, read, total."""
+        return self in _TIMEOUTS
+
+
+_TIMEOUTS = frozenset({Failure.CONNECT_TIMEOUT, Failure.READ_TIMEOUT, Failure.TOTAL_TIMEOUT})
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One HTTP attempt of a call that failed: what it got, when, and for how long."""
+
+    status: int | None = None
+    """The HTTP status; None when no response arrived."""
+    failure: Failure | None = None
+    """Why the attempt produced no usable response (no status, or a truncated body)."""
+    status_code: int | None = None
+    """TMDB's own code from the error body."""
+    start: float = 0.0
+    """Seconds from the start of the call's first attempt to the start of this one."""
+    duration: float = 0.0
+    """Seconds this attempt took."""
+
+    def __str__(self) -> str:
+        """`503`, `reset`, `read timeout`...: what the attempt got, as messages say it."""
+        if self.failure is not None:
+            return self.failure.value
+        return str(self.status)
+
+
+def _describe_attempts(attempts: tuple[Attempt, ...]) -> str:
+    """`4 attempts in 3.2 s: 503, 503, reset, 503`."""
+    last = attempts[-1]
+    took = last.start + last.duration
+    return f"{len(attempts)} attempts in {took:.1f} s: {', '.join(map(str, attempts))}"
+
+
 class TMDBError(Exception):
     """Base class of every error raised by tmdb_async."""
 
@@ -52,8 +124,9 @@ class TMDBError(Exception):
     status_message: str | None
     url: str | None
     method: str | None
-    attempts: int = 0
-    """HTTP attempts made before this error was raised (0: none, e.g. a ParameterError)."""
+    attempts: tuple[Attempt, ...] = ()
+    """What each HTTP attempt of the call got, first to last (empty: none was made, e.g. a
+    ParameterError). With more than one, the message ends with them."""
 
     def __init__(
         self,
@@ -71,6 +144,12 @@ class TMDBError(Exception):
         self.status_message = status_message
         self.url = redact_params(url) if url is not None else None
         self.method = method
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        if len(self.attempts) < 2:
+            return message
+        return f"{message} (after {_describe_attempts(self.attempts)})"
 
 
 class ParameterError(TMDBError, ValueError):
@@ -126,19 +205,63 @@ class ServerError(TMDBError):
 
 
 class TransportError(TMDBError):
-    """The connection failed or timed out (after retries); no HTTP status."""
+    """The connection failed or timed out (after retries); no HTTP status.
+
+    `failure` says how (`Failure.READ_TIMEOUT`, `Failure.DISCONNECT`...); the message names
+    the time limit that ran out and its value in seconds.
+    """
+
+    failure: Failure | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failure: Failure | None = None,
+        url: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        super().__init__(message, url=url, method=method)
+        self.failure = failure
+
+
+class DeadlinePhase(enum.IntEnum):
+    """Where a call with a `deadline` spends its time, and where it ran out
+    (`DeadlineExceededError.phase`); `str(phase)` is how messages say it."""
+
+    CACHE = 0
+    """Reading the shared cache."""
+    QUEUED = 1
+    """Waiting for the rate limiter."""
+    UPSTREAM = 2
+    """In HTTP attempts to TMDB, or waiting on an identical request in flight."""
+    BACKOFF = 3
+    """Sleeping between attempts (jittered back-off, `Retry-After`)."""
+
+    @property
+    def where(self) -> str:
+        """The phase in words: "the cache", "the rate limit queue", "TMDB", "retry back-off"."""
+        return _WHERE[self]
+
+    def __str__(self) -> str:
+        return _WHERE[self]
+
+    def __format__(self, spec: str) -> str:
+        return format(_WHERE[self], spec)
+
+
+_WHERE = ("the cache", "the rate limit queue", "TMDB", "retry back-off")
 
 
 class DeadlineExceededError(TransportError):
     """The call's deadline ran out (or could not be met): where its time went, in seconds.
 
-    `phase` is where it ran out: "the cache", "the rate limit queue", "TMDB" or
-    "retry back-off". Raised before the deadline when a wait is known to outlast it (a
-    `Retry-After` longer than what is left).
+    `phase` is where it ran out (`DeadlinePhase.QUEUED`, `.UPSTREAM`...). Raised before the
+    deadline when a wait is known to outlast it (a `Retry-After` longer than what is left).
     """
 
     deadline: float
-    phase: str
+    phase: DeadlinePhase
     elapsed: float
     queued_seconds: float
     """Waiting for the rate limiter."""
@@ -157,7 +280,7 @@ class DeadlineExceededError(TransportError):
         message: str,
         *,
         deadline: float,
-        phase: str,
+        phase: DeadlinePhase,
         elapsed: float,
         queued_seconds: float = 0.0,
         upstream_seconds: float = 0.0,

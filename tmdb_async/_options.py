@@ -1,12 +1,16 @@
-"""Client options, resolved once from keyword arguments and the environment, checked before I/O."""
+"""Client options, defined once: each is a field of `ClientOptions` whose `Option` metadata
+(the type `TMDB(...)` accepts, default, environment variable, help, how to read it from text)
+serves `TMDB(...)`, `with_options()`, Dask shards (`ClientOptions.keywords()`) and the command
+line (`OPTIONS`). Resolved once from keyword arguments and the environment, checked before I/O.
+"""
 
 from __future__ import annotations
 
 import math
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -35,34 +39,26 @@ from ._errors import ParameterError
 from ._operation import CacheClass
 from ._redis import check_redis_url, is_redis_url
 
+__all__ = ["OPTIONS", "ClientOptions", "Option", "derive_options", "resolve_options"]
+
 _PRINTABLE = re.compile(r"[!-~]+")
 """What TMDB tokens and keys are made of (base64url, dots, hex): no space or control."""
+_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A budget's name: a hostname, an IP, a NAT gateway's label."""
 
-__all__ = ["ClientOptions", "derive_options", "resolve_options"]
+
+# -- the checks: each takes the option's name and value, returns the resolved value ----------
 
 
-@dataclass(frozen=True, slots=True)
-class ClientOptions:
-    """The resolved, validated configuration of one client (its repr never shows a secret)."""
-
-    credentials: Credentials
-    base_url: str
-    cache: object = field(repr=False)  # a redis:// URL may hold a password
-    cache_ttl: Mapping[CacheClass, float]
-    rate_limit: float | None
-    max_connections: int
-    max_retries: int
-    timeout: aiohttp.ClientTimeout
-    language: str | None
-    region: str | None
-    session: aiohttp.ClientSession | None
-    max_body_size: int
-    proxy: URL | None = field(repr=False)  # may hold the proxy's password
-    """The proxy named by `proxy=`; None: the environment's (HTTP(S)_PROXY, NO_PROXY), if any."""
-    rate_limit_store: str | None = field(default=None, repr=False)  # may hold a password
-    rate_limit_scope: str | None = None
-    deadline: float | None = None
-    """Seconds one call may take in all (rate limit queue, attempts, back-off); None: no bound."""
+def _secret(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ParameterError(f"{name} must be a non-empty string")
+    if not _PRINTABLE.fullmatch(value):
+        # It goes into a header or the query: a control character could split the request.
+        raise ParameterError(f"{name} must be printable ASCII without spaces")
+    return value
 
 
 def _number(name: str, value: object, *, minimum: float, strict: bool) -> float:
@@ -74,12 +70,20 @@ def _number(name: str, value: object, *, minimum: float, strict: bool) -> float:
     return float(value)
 
 
-def _integer(name: str, value: object, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ParameterError(f"{name} must be >= {minimum}, got {value!r}")
-    return value
+def _seconds_or_none(name: str, value: object) -> float | None:
+    """A positive number of seconds (or requests/s), or None: no bound."""
+    return None if value is None else _number(name, value, minimum=0, strict=True)
+
+
+def _integer(minimum: int) -> Callable[[str, object], int]:
+    def check(name: str, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParameterError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+        if value < minimum:
+            raise ParameterError(f"{name} must be >= {minimum}, got {value!r}")
+        return value
+
+    return check
 
 
 def _text(name: str, value: object) -> str | None:
@@ -90,42 +94,41 @@ def _text(name: str, value: object) -> str | None:
     return value
 
 
-def _base_url(value: str) -> str:
+def _base_url(name: str, value: object) -> str:
     try:
-        url = URL(value)
-    except (TypeError, ValueError) as err:
-        raise ParameterError(f"base_url is not a URL: {value!r}") from err
+        url = URL(value) if isinstance(value, str) else None
+    except (TypeError, ValueError):
+        url = None
+    if url is None:
+        raise ParameterError(f"{name} is not a URL: {value!r}")
     if url.scheme not in {"http", "https"} or not url.host:
-        raise ParameterError(f"base_url must be an http(s) URL with a host, got {value!r}")
+        raise ParameterError(f"{name} must be an http(s) URL with a host, got {value!r}")
     if url.query_string or url.fragment or url.user or url.password:
-        raise ParameterError("base_url must not carry a query, a fragment or credentials")
+        raise ParameterError(f"{name} must not carry a query, a fragment or credentials")
     return str(url).rstrip("/")
 
 
-def _timeout(value: object) -> aiohttp.ClientTimeout:
+def _timeout(name: str, value: object) -> aiohttp.ClientTimeout:
     if isinstance(value, aiohttp.ClientTimeout):
         return value
-    total = _number("timeout", value, minimum=0, strict=True)
+    total = _number(name, value, minimum=0, strict=True)
     return aiohttp.ClientTimeout(total=total, connect=min(CONNECT_TIMEOUT, total))
 
 
-def _deadline(value: object) -> float | None:
-    """A call's whole time budget in seconds, or None (crawls: bounded per attempt only)."""
-    return None if value is None else _number("deadline", value, minimum=0, strict=True)
-
-
 def _cache_ttl(
-    value: Mapping[CacheClass | str, float] | None,
-    base: Mapping[CacheClass, float] = DEFAULT_TTLS,
+    name: str, value: object, base: Mapping[CacheClass, float] = DEFAULT_TTLS
 ) -> Mapping[CacheClass, float]:
+    """`value`'s TTLs over `base`'s (a derived client's over its parent's)."""
+    if value is not None and not isinstance(value, Mapping):
+        raise ParameterError(f"{name} must be a mapping of cache class to seconds")
     ttls = dict(base)
     for key, seconds in (value or {}).items():
         try:
             cache_class = CacheClass(key)
         except ValueError:
             choices = ", ".join(c.value for c in CacheClass)
-            raise ParameterError(f"cache_ttl key must be one of {choices}, got {key!r}") from None
-        ttl = _number(f"cache_ttl[{cache_class.value!r}]", seconds, minimum=0, strict=False)
+            raise ParameterError(f"{name} key must be one of {choices}, got {key!r}") from None
+        ttl = _number(f"{name}[{cache_class.value!r}]", seconds, minimum=0, strict=False)
         # TMDB's terms forbid keeping content longer than six months.
         ttls[cache_class] = min(ttl, MAX_TTL)
     return MappingProxyType(ttls)
@@ -135,7 +138,7 @@ def _is_memory_cache(value: object) -> bool:
     return value == "memory" or isinstance(value, MemoryCache)
 
 
-def _cache(value: object) -> object:
+def _cache(name: str, value: object) -> object:
     """The `cache=` option, unchanged once it is one of the accepted forms (`CACHE_USAGE`)."""
     if value is None or _is_memory_cache(value) or is_shared_cache(value):
         return value
@@ -158,7 +161,13 @@ def _safe_url(text: str) -> str:
         return "an unparseable URL"
 
 
-def _proxy(value: object) -> URL | None:
+def _session(name: str, value: object) -> aiohttp.ClientSession | None:
+    if value is not None and not isinstance(value, aiohttp.ClientSession):
+        raise ParameterError(f"{name} must be an aiohttp.ClientSession, got {type(value).__name__}")
+    return value
+
+
+def _proxy(name: str, value: object) -> URL | None:
     if value is None:
         return None
     try:
@@ -167,65 +176,294 @@ def _proxy(value: object) -> URL | None:
         url = None
     if url is None or url.scheme not in {"http", "https"} or not url.host:
         shown = _safe_url(value) if isinstance(value, str) else type(value).__name__
-        raise ParameterError(f"proxy must be an http:// URL of a proxy server, got {shown}")
+        raise ParameterError(f"{name} must be an http:// URL of a proxy server, got {shown}")
     return url
 
 
-_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-"""A budget's name: a hostname, an IP, a NAT gateway's label."""
-
-
-def _rate_limit_store(value: object, rate_limit: float | None) -> str | None:
+def _rate_limit_store(name: str, value: object) -> str | None:
     if value is None:
         return None
     if not is_redis_url(value):
         # Never echo the value: a URL of another scheme may still carry a password.
         scheme = value.partition("://")[0] if isinstance(value, str) and "://" in value else ""
         raise ParameterError(
-            "rate_limit_store must be a redis://, rediss:// or unix:// URL"
+            f"{name} must be a redis://, rediss:// or unix:// URL"
             f" (got {type(value).__name__} with scheme {scheme or None!r})"
         )
-    if rate_limit is None:
-        raise ParameterError("rate_limit_store shares a rate budget: it needs a rate_limit")
-    check_redis_url(value, "rate_limit_store")
+    check_redis_url(value, name)
     return value
 
 
-def _rate_limit_scope(value: object, store: str | None) -> str | None:
+def _rate_limit_scope(name: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not _SCOPE.fullmatch(value):
         raise ParameterError(
-            'rate_limit_scope must be "host" (the default), "global" or a name of letters,'
+            f'{name} must be "host" (the default), "global" or a name of letters,'
             f" digits, '.', '_' and '-' (at most 100), got {value!r}"
         )
-    if store is None:
-        raise ParameterError("rate_limit_scope names a budget in Redis: set rate_limit_store too")
     return value
 
 
-def resolve_options(
-    *,
-    access_token: str | None = None,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    cache: Any = DEFAULT_CACHE,
-    cache_ttl: Mapping[CacheClass | str, float] | None = None,
-    rate_limit: float | None = RATE_LIMIT,
-    max_connections: int = MAX_CONNECTIONS,
-    max_retries: int = MAX_RETRIES,
-    timeout: float | aiohttp.ClientTimeout = TOTAL_TIMEOUT,
-    language: str | None = None,
-    region: str | None = None,
-    session: aiohttp.ClientSession | None = None,
-    max_body_size: int = MAX_BODY_SIZE,
-    proxy: str | URL | None = None,
-    rate_limit_store: str | None = None,
-    rate_limit_scope: str | None = None,
-    environ: Mapping[str, str] | None = None,
-    deadline: float | None = None,
-) -> ClientOptions:
-    """Resolve and validate the options of a client; raise ParameterError before any I/O.
+def _optional(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """Read a value from text, "none" meaning None."""
+
+    def read(text: str) -> object:
+        return None if text.strip().lower() == "none" else parse(text)
+
+    return read
+
+
+# -- the definition -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One client option, as the command line, the docs and Dask shards need to know it."""
+
+    name: str
+    """The `TMDB(...)` keyword."""
+    accepts: str
+    """The type `TMDB(...)` accepts, as annotated there."""
+    default: object
+    """The `TMDB(...)` default."""
+    help: str
+    """One line: what it does, its unit."""
+    env: str | None = None
+    """The environment variable read when the keyword is not given."""
+    secret: bool = False
+    """A credential: never shown, never sent to a Dask worker (each reads its own)."""
+    local: bool = False
+    """Bound to this process (an aiohttp session): never sent to another one."""
+    per_call: bool = False
+    """A derived client (`with_options`) may change it: it is not the shared transport's."""
+    parse: Callable[[str], object] | None = None
+    """Reads the value from text (a command-line flag, an environment variable); None: it
+    cannot be given as text."""
+
+
+_CHECK = "tmdb_async.check"
+_OPTION = "tmdb_async.option"
+
+
+def _option(
+    accepts: str, default: object, help: str, *, check: Callable[[str, Any], object], **more: Any
+) -> dict[str, Any]:
+    """A `ClientOptions` field's metadata: what `Option` says of it, and its check."""
+    spec = {"accepts": accepts, "default": default, "help": help, **more}
+    return {_OPTION: spec, _CHECK: check}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientOptions:
+    """The resolved, validated configuration of one client (its repr never shows a secret).
+
+    Built by `resolve_options`; each field is one `TMDB(...)` keyword (see `OPTIONS`).
+    """
+
+    access_token: str | None = field(
+        repr=False,
+        metadata=_option(
+            "str | None",
+            None,
+            "TMDB's API read access token, sent as a bearer header (preferred over api_key)",
+            check=_secret,
+            env=ACCESS_TOKEN_ENV,
+            secret=True,
+            parse=str,
+        ),
+    )
+    api_key: str | None = field(
+        repr=False,
+        metadata=_option(
+            "str | None",
+            None,
+            "TMDB's v3 API key, sent in the query when there is no access token",
+            check=_secret,
+            env=API_KEY_ENV,
+            secret=True,
+            parse=str,
+        ),
+    )
+    base_url: str = field(
+        metadata=_option(
+            "str | None",
+            None,
+            f"where TMDB's API is (a proxy, a FakeTMDB); default {DEFAULT_BASE_URL}",
+            check=_base_url,
+            env=BASE_URL_ENV,
+            parse=str,
+        ),
+    )
+    cache: object = field(
+        repr=False,
+        metadata=_option(
+            "Any",
+            DEFAULT_CACHE,
+            '"memory" (a bounded LRU), a redis:// URL (memory in front of Redis), None (no'
+            " cache), or a cache instance",
+            check=_cache,
+            parse=_optional(str),
+        ),
+    )
+    cache_ttl: Mapping[CacheClass, float] = field(
+        metadata=_option(
+            "Mapping[CacheClass | str, float] | None",
+            None,
+            'seconds a response is kept, per cache class ({"detail": 3600}); at most six months',
+            check=_cache_ttl,
+            per_call=True,
+        ),
+    )
+    rate_limit: float | None = field(
+        metadata=_option(
+            "float | None",
+            RATE_LIMIT,
+            "requests per second (a token bucket that slows down on 429s); None: no limit",
+            check=_seconds_or_none,
+            parse=_optional(float),
+        ),
+    )
+    max_connections: int = field(
+        metadata=_option(
+            "int",
+            MAX_CONNECTIONS,
+            "simultaneous connections to TMDB",
+            check=_integer(1),
+            parse=int,
+        ),
+    )
+    max_retries: int = field(
+        metadata=_option(
+            "int",
+            MAX_RETRIES,
+            "retries after a call's first attempt (429, 5xx, connection errors, timeouts)",
+            check=_integer(0),
+            parse=int,
+        ),
+    )
+    timeout: aiohttp.ClientTimeout = field(
+        metadata=_option(
+            "float | aiohttp.ClientTimeout",
+            TOTAL_TIMEOUT,
+            f"seconds one attempt may take (connecting: at most {CONNECT_TIMEOUT:g}), or an"
+            " aiohttp.ClientTimeout",
+            check=_timeout,
+            parse=float,
+        ),
+    )
+    language: str | None = field(
+        metadata=_option(
+            "str | None",
+            None,
+            "the `language` of every operation that takes one, unless given (e.g. de-DE)",
+            check=_text,
+            per_call=True,
+            parse=str,
+        ),
+    )
+    region: str | None = field(
+        metadata=_option(
+            "str | None",
+            None,
+            "the `region` of every operation that takes one, unless given (e.g. US)",
+            check=_text,
+            per_call=True,
+            parse=str,
+        ),
+    )
+    session: aiohttp.ClientSession | None = field(
+        metadata=_option(
+            "aiohttp.ClientSession | None",
+            None,
+            "an aiohttp.ClientSession of yours, used as you configured it and never closed",
+            check=_session,
+            local=True,
+        ),
+    )
+    max_body_size: int = field(
+        metadata=_option(
+            "int",
+            MAX_BODY_SIZE,
+            "bytes a response body may have, decompressed",
+            check=_integer(1),
+            parse=int,
+        ),
+    )
+    proxy: URL | None = field(
+        repr=False,
+        metadata=_option(
+            "str | URL | None",
+            None,
+            "an http:// proxy; None: HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment",
+            check=_proxy,
+            parse=str,
+        ),
+    )
+    rate_limit_store: str | None = field(
+        repr=False,
+        metadata=_option(
+            "str | None",
+            None,
+            "a redis:// URL: share the rate_limit budget with other processes through it",
+            check=_rate_limit_store,
+            parse=str,
+        ),
+    )
+    rate_limit_scope: str | None = field(
+        metadata=_option(
+            "str | None",
+            None,
+            'who shares the budget in rate_limit_store: "host" (the default), "global" or a name',
+            check=_rate_limit_scope,
+            parse=str,
+        ),
+    )
+    deadline: float | None = field(
+        metadata=_option(
+            "float | None",
+            None,
+            "seconds a whole call may take (rate limit queue, attempts, back-off); None: no bound",
+            check=_seconds_or_none,
+            per_call=True,
+            parse=_optional(float),
+        ),
+    )
+
+    @property
+    def credentials(self) -> Credentials:
+        """The access token or API key, as requests carry them."""
+        return Credentials(self.access_token, self.api_key)
+
+    def keywords(self) -> dict[str, Any]:
+        """`TMDB(...)` keywords that make a client with these options in another process
+        (a Dask worker): every option but the credentials (each process reads its own from
+        its environment) and the session (it belongs to this process)."""
+        return {
+            option.name: _plain(getattr(self, option.name))
+            for option in OPTIONS
+            if not (option.secret or option.local)
+        }
+
+
+def _plain(value: object) -> object:
+    """`value`, picklable (a read-only mapping is not)."""
+    return dict(value) if isinstance(value, MappingProxyType) else value
+
+
+OPTIONS: tuple[Option, ...] = tuple(
+    Option(each.name, **each.metadata[_OPTION]) for each in fields(ClientOptions)
+)
+"""Every client option, in `TMDB(...)`'s order: name, accepted type, default, environment
+variable, help, and how to read it from text (the command line's flags come from here)."""
+_CHECKS: Mapping[str, Callable[[str, Any], Any]] = {
+    each.name: each.metadata[_CHECK] for each in fields(ClientOptions)
+}
+
+
+def resolve_options(environ: Mapping[str, str] | None = None, **keywords: Any) -> ClientOptions:
+    """Resolve and validate `TMDB(...)` keywords (`OPTIONS`); raise ParameterError, naming the
+    option, before any I/O.
 
     Credentials: `access_token`/`api_key` if either is given, else the environment
     (`TMDB_ACCESS_TOKEN`, then `TMDB_API_KEY`); the bearer token wins when both exist.
@@ -233,67 +471,55 @@ def resolve_options(
     are required for TMDB's own host only: a proxy or a fake server may not need them.
     `rate_limit_store` (a Redis URL) shares the `rate_limit` budget with every client naming
     the same `rate_limit_scope`: None or "host" (this machine), "global", or a name.
-    Each mistake gets one ParameterError naming the option; nothing else validates them.
     """
+    unknown = sorted(keywords.keys() - _CHECKS.keys())
+    if unknown:
+        raise ParameterError(
+            f"unknown option {', '.join(unknown)}; the options are"
+            f" {', '.join(option.name for option in OPTIONS)}"
+        )
     env = os.environ if environ is None else environ
-    for name, secret in (("access_token", access_token), ("api_key", api_key)):
-        if secret is not None and (not isinstance(secret, str) or not secret.strip()):
-            raise ParameterError(f"{name} must be a non-empty string")
-    if access_token is None and api_key is None:
-        access_token = env.get(ACCESS_TOKEN_ENV) or None
-        api_key = env.get(API_KEY_ENV) or None
-    for name, secret in (("access_token", access_token), ("api_key", api_key)):
-        if secret is not None and not _PRINTABLE.fullmatch(secret):
-            # It goes into a header or the query: a control character could split the request.
-            raise ParameterError(f"{name} must be printable ASCII without spaces")
-    credentials = Credentials(access_token, api_key)
+    values = {option.name: keywords.get(option.name, option.default) for option in OPTIONS}
+    secrets = [option for option in OPTIONS if option.secret]
+    for option in secrets:  # an explicit one first: only then is an empty one an error
+        _CHECKS[option.name](option.name, values[option.name])
+    if all(values[option.name] is None for option in secrets):
+        for option in secrets:
+            values[option.name] = env.get(option.env or "") or None
+    for option in OPTIONS:
+        if not option.secret and option.env and values[option.name] is None:
+            values[option.name] = env.get(option.env) or None
+    values["base_url"] = values["base_url"] or DEFAULT_BASE_URL
+    options = ClientOptions(**{name: _CHECKS[name](name, value) for name, value in values.items()})
+    _check_together(options)
+    return options
 
-    resolved_url = _base_url(base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
-    if not credentials and URL(resolved_url).host == TMDB_HOST:
+
+def _check_together(options: ClientOptions) -> None:
+    """The rules that tie options to each other."""
+    if not options.credentials and URL(options.base_url).host == TMDB_HOST:
         raise ParameterError(
-            f"no TMDB credentials: pass access_token= or api_key=, or set {ACCESS_TOKEN_ENV} "
-            f"(preferred) or {API_KEY_ENV}"
+            f"no TMDB credentials: pass TMDB(access_token=...) or TMDB(api_key=...), or set "
+            f"{ACCESS_TOKEN_ENV} (preferred) or {API_KEY_ENV} in the environment"
         )
-    if session is not None and not isinstance(session, aiohttp.ClientSession):
-        raise ParameterError(
-            f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
-        )
-
-    rate = None if rate_limit is None else _number("rate_limit", rate_limit, minimum=0, strict=True)
-    store = _rate_limit_store(rate_limit_store, rate)
-    return ClientOptions(
-        credentials=credentials,
-        base_url=resolved_url,
-        cache=_cache(cache),
-        cache_ttl=_cache_ttl(cache_ttl),
-        rate_limit=rate,
-        max_connections=_integer("max_connections", max_connections, minimum=1),
-        max_retries=_integer("max_retries", max_retries, minimum=0),
-        timeout=_timeout(timeout),
-        language=_text("language", language),
-        region=_text("region", region),
-        session=session,
-        max_body_size=_integer("max_body_size", max_body_size, minimum=1),
-        proxy=_proxy(proxy),
-        rate_limit_store=store,
-        rate_limit_scope=_rate_limit_scope(rate_limit_scope, store),
-        deadline=_deadline(deadline),
-    )
+    if options.rate_limit_store is not None and options.rate_limit is None:
+        raise ParameterError("rate_limit_store shares a rate budget: it needs a rate_limit")
+    if options.rate_limit_scope is not None and options.rate_limit_store is None:
+        raise ParameterError("rate_limit_scope names a budget in Redis: set rate_limit_store too")
 
 
-def derive_options(
-    options: ClientOptions,
-    *,
-    language: str | None,
-    region: str | None,
-    cache_ttl: Mapping[CacheClass | str, float] | None,
-    deadline: float | None = None,
-) -> ClientOptions:
-    """`options` with another language, region, (merged) cache TTLs and deadline, validated."""
-    return replace(
-        options,
-        language=_text("language", language),
-        region=_text("region", region),
-        cache_ttl=_cache_ttl(cache_ttl, options.cache_ttl),
-        deadline=_deadline(deadline),
-    )
+def derive_options(options: ClientOptions, **changes: Any) -> ClientOptions:
+    """`options` with other per-call options (`Option.per_call`: language, region, cache TTLs
+    merged over the current ones, deadline), each checked as `resolve_options` checks it."""
+    checked: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in _PER_CALL:
+            raise ParameterError(f"{name} cannot change in a derived client; make a new one")
+        if name == "cache_ttl":
+            checked[name] = _cache_ttl(name, value, options.cache_ttl)
+        else:
+            checked[name] = _CHECKS[name](name, value)
+    return replace(options, **checked)
+
+
+_PER_CALL = frozenset(option.name for option in OPTIONS if option.per_call)

@@ -3,7 +3,8 @@
 Rules (urllib3's connect/read split, openai's capped Retry-After, stamina's time bound):
 
 - 429 is retried for every method: the server refused the request without acting on it.
-- A connection that could not be established is retried for every method: nothing was sent.
+- A connection that could not be established (refused, or not within the connect limit) is
+  retried for every method: nothing was sent.
 - 500/502/503/504, a dropped connection, a timeout and a truncated body are retried only for
   idempotent methods (GET, DELETE): a POST may already have been applied.
 - TMDB code 44 ("The ID is invalid") comes with a 5xx yet is final.
@@ -15,7 +16,6 @@ Rules (urllib3's connect/read split, openai's capped Retry-After, stamina's time
 
 from __future__ import annotations
 
-import enum
 import math
 import random
 from collections.abc import Callable
@@ -30,12 +30,12 @@ from ._constants import (
     RETRY_MAX_DELAY,
     RETRY_TOTAL_TIME,
 )
+from ._errors import Failure
 
 __all__ = [
     "IDEMPOTENT_METHODS",
     "RETRYABLE_STATUSES",
     "TERMINAL_CODES",
-    "Failure",
     "Outcome",
     "RetryPolicy",
     "backoff",
@@ -48,21 +48,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 TERMINAL_CODES = frozenset({44})
 """TMDB codes that are final even with a 5xx (44: "The ID is invalid")."""
-
-
-class Failure(enum.Enum):
-    """How an attempt failed when it produced no usable response."""
-
-    CONNECT = "connect"
-    """The connection was never established: the request provably did not reach the server."""
-    DISCONNECT = "disconnect"
-    """The connection dropped after the request was (maybe) sent: reset, closed mid-body."""
-    TIMEOUT = "timeout"
-    """No complete response in time."""
-    BODY = "body"
-    """A 2xx whose body is truncated or unreadable."""
-    FATAL = "fatal"
-    """A failure no retry can fix (TLS certificate, invalid URL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +82,7 @@ def is_retryable(outcome: Outcome) -> bool:
     if outcome.failure is not None:
         if outcome.failure is Failure.FATAL:
             return False
-        return outcome.failure is Failure.CONNECT or idempotent
+        return outcome.failure.sent_nothing or idempotent
     if outcome.status == 429:
         return True
     if outcome.status not in RETRYABLE_STATUSES:

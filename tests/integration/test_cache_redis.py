@@ -15,7 +15,7 @@ from aiocache import SimpleMemoryCache  # type: ignore[import-untyped]
 from aiocache.backends.redis import RedisCache  # type: ignore[import-untyped]
 
 from tests.conftest import RedisServer
-from tmdb_async import TMDB, DeadlineExceededError
+from tmdb_async import TMDB, DeadlineExceededError, DeadlinePhase
 from tmdb_async._clock import FakeClock
 from tmdb_async._constants import CACHE_FORMAT_VERSION, CACHE_RETRY_MIN, REDIS_MAX_CONNECTIONS
 from tmdb_async._generated.operations import MOVIES_DETAILS
@@ -441,7 +441,7 @@ async def test_a_deadline_bounds_a_hung_redis_and_the_breaker_still_opens(
     with pytest.raises(DeadlineExceededError) as caught:
         await tmdb.movies.details(2)
     assert time.monotonic() - started < 0.5
-    assert caught.value.phase == "the cache"
+    assert caught.value.phase is DeadlinePhase.CACHE
     assert 0.25 < caught.value.cache_seconds < 0.45
     # The GET the call stopped waiting for runs on, to the socket timeout and its retry: the
     # breaker learns that Redis is hung (a cancelled GET would teach it nothing, and every call

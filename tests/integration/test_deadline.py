@@ -14,6 +14,7 @@ import pytest
 from tmdb_async import (
     TMDB,
     DeadlineExceededError,
+    DeadlinePhase,
     ParameterError,
     RateLimitError,
     ServerError,
@@ -62,7 +63,7 @@ async def test_a_call_queued_behind_the_rate_limit_fails_in_time_and_the_queue_m
     assert time.monotonic() - started < 0.6
     error = caught.value
     assert isinstance(error, TransportError)  # caught by `except TransportError` as well
-    assert error.phase == "the rate limit queue"
+    assert error.phase is DeadlinePhase.QUEUED
     assert 0.45 < error.queued_seconds < 0.6
     assert (error.upstream_seconds, error.backoff_seconds) == (0.0, 0.0)
     assert str(error).startswith("deadline of 0.5 s exceeded in the rate limit queue after 0.5")
@@ -88,8 +89,8 @@ async def test_a_write_queued_behind_the_rate_limit_leaves_the_queue_in_time(
     with pytest.raises(DeadlineExceededError) as caught:
         await tmdb.movies.add_rating(550, value=8.0, session_id=session)
     assert time.monotonic() - started < 0.6
-    assert caught.value.phase == "the rate limit queue"
-    assert caught.value.attempts == 0  # nothing was sent
+    assert caught.value.phase is DeadlinePhase.QUEUED
+    assert len(caught.value.attempts) == 0  # nothing was sent
     assert (await tmdb.with_options(deadline=2.0).movies.details(101)).id == 101
     assert time.monotonic() - started < 1.4
     assert fake_tmdb.stats.count("movie-add-rating") == 0
@@ -105,7 +106,7 @@ async def test_a_slow_tmdb_is_named_as_where_the_time_went(
         await tmdb.movies.details(550)
     assert time.monotonic() - started < 0.5
     error = caught.value
-    assert error.phase == "TMDB"
+    assert error.phase is DeadlinePhase.UPSTREAM
     assert 0.25 < error.upstream_seconds < 0.45
     assert error.queued_seconds == 0.0
     assert tmdb.stats.requests == 1
@@ -120,9 +121,9 @@ async def test_an_attempt_is_cut_to_the_time_left(clients: Any, fake_tmdb: FakeT
         await tmdb.movies.add_rating(550, value=8.0, session_id=session)
     assert time.monotonic() - started < 0.5
     error = caught.value
-    assert error.phase == "TMDB"
+    assert error.phase is DeadlinePhase.UPSTREAM
     assert isinstance(error.__cause__, asyncio.TimeoutError)  # aiohttp's, cut to the deadline
-    assert error.attempts == 1  # not retried: no time was left
+    assert len(error.attempts) == 1  # not retried: no time was left
     assert session not in str(error)
 
 
@@ -154,11 +155,11 @@ async def test_a_retry_after_longer_than_the_time_left_fails_at_once(
         await transport.aclose()
     assert clock.sleeps == []  # it did not sleep through the 30 s it could not use
     error = caught.value
-    assert error.phase == "retry back-off"
+    assert error.phase is DeadlinePhase.BACKOFF
     assert str(error).startswith("deadline of 5 s cannot be met: retry back-off needs 30.00 s")
     assert isinstance(error.__cause__, RateLimitError)
     assert error.__cause__.retry_after == 30
-    assert error.attempts == 1
+    assert len(error.attempts) == 1
     assert fake_tmdb.stats.count(DETAILS) == 1
 
 
@@ -180,9 +181,9 @@ async def test_retries_and_back_off_share_one_budget(fake_tmdb: FakeTMDB) -> Non
         await failing.aclose()
     assert clock.sleeps == [1.0, 0.5]
     error = caught.value
-    assert error.phase == "retry back-off"
+    assert error.phase is DeadlinePhase.BACKOFF
     assert error.backoff_seconds == 0.5
-    assert error.attempts == 2
+    assert len(error.attempts) == 2
     assert isinstance(error.__cause__, ServerError)
 
 
@@ -197,7 +198,7 @@ async def test_a_follower_that_gives_up_leaves_the_flight_to_the_others(
     patient = asyncio.ensure_future(tmdb.movies.details(550))  # no deadline
     with pytest.raises(DeadlineExceededError) as caught:
         await impatient
-    assert caught.value.phase == "TMDB"  # where the shared flight was
+    assert caught.value.phase is DeadlinePhase.UPSTREAM  # where the shared flight was
     assert 0.05 < caught.value.upstream_seconds < 0.2
     first, second = await leader, await patient
     assert first.id == second.id == 550

@@ -19,7 +19,7 @@ import redis.asyncio as redis
 
 from tests._fake_process import child_env
 from tests.conftest import RedisServer, _free_port
-from tmdb_async import TMDB, DeadlineExceededError
+from tmdb_async import TMDB, DeadlineExceededError, DeadlinePhase
 from tmdb_async._constants import (
     ADAPTIVE_INCREASE,
     ADAPTIVE_MIN_RATE,
@@ -341,7 +341,7 @@ async def test_a_deadline_leaves_the_shared_queue_clean(
             *(bounded.movies.details(i) for i in range(2, 6)), return_exceptions=True
         )
         assert all(isinstance(error, DeadlineExceededError) for error in late), late
-        assert all(error.phase == "the rate limit queue" for error in late)  # type: ignore[union-attr]
+        assert all(error.phase is DeadlinePhase.QUEUED for error in late)  # type: ignore[union-attr]
         assert time.monotonic() - started < 0.3
         # The queue moves on: the callers that left hold no turn, at most the one slot the
         # first of them had reserved is lost, and the limiter is still sharing through Redis.

@@ -179,7 +179,7 @@ async def test_a_body_whose_length_is_over_the_cap_fails_at_once(
     transport = make(origin.url, max_body_size=MIB)
     with pytest.raises(TransportError, match="max_body_size") as info:
         await transport.request(BODY, ("long",), {})
-    assert info.value.attempts == 1  # a body over the cap would be over it again
+    assert len(info.value.attempts) == 1  # a body over the cap would be over it again
     assert TOKEN not in str(info.value)
 
 
@@ -270,7 +270,7 @@ async def test_a_redirect_to_another_origin_is_refused_and_sends_it_nothing(
             await make(origin.url, **credentials).request(REDIRECT, ("other",), {})
         assert other.url in str(info.value)
     assert other.requests == []
-    assert info.value.attempts == 1
+    assert len(info.value.attempts) == 1
     assert TOKEN not in str(info.value)
     assert KEY not in str(info.value)
 
@@ -384,7 +384,7 @@ async def test_silence_is_a_timeout_retried_then_raised(
         server.close()
         await server.wait_closed()
     assert isinstance(info.value.__cause__, asyncio.TimeoutError)
-    assert info.value.attempts == 2
+    assert len(info.value.attempts) == 2
 
 
 # -- cancellation -----------------------------------------------------------------------------

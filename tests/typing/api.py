@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
-from tmdb_async import TMDB, DeadlineExceededError, Dropped, Page, Response, TMDBError
+from tmdb_async import (
+    TMDB,
+    Attempt,
+    DeadlineExceededError,
+    DeadlinePhase,
+    Dropped,
+    Failure,
+    Page,
+    Response,
+    TMDBError,
+    TransportError,
+)
 from tmdb_async.distributed import CrawlSummary, crawl
 from tmdb_async.models import (
     AccountDetails,
@@ -105,7 +116,19 @@ async def deadlines(tmdb: TMDB) -> None:
     try:
         await tmdb.with_options(deadline=1.0).movies.details(550)
     except DeadlineExceededError as err:
-        assert_type(err.phase, str)
+        assert_type(err.phase, DeadlinePhase)
+        assert_type(err.attempts, tuple[Attempt, ...])
         assert_type(err.queued_seconds, float)
         assert_type(err.needed, float | None)
     TMDB(deadline="1")  # type: ignore[arg-type]
+
+
+async def errors_as_data(tmdb: TMDB) -> None:
+    try:
+        await tmdb.movies.details(550)
+    except TransportError as err:
+        assert_type(err.failure, Failure | None)
+        for attempt in err.attempts:
+            assert_type(attempt.status, int | None)
+            assert_type(attempt.failure, Failure | None)
+            assert_type(attempt.duration, float)

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from tmdb_async._deadline import Deadline, Phase, Timeline, wait_done
+from tmdb_async._deadline import Deadline, DeadlinePhase, Timeline, wait_done
 from tmdb_async._errors import TMDBError, TransportError
 
 
@@ -35,21 +35,21 @@ def test_remaining_elapsed_and_allows() -> None:
 def test_the_error_says_where_the_time_went() -> None:
     clock = Clock()
     deadline = Deadline(1.0, clock)
-    with deadline.phase(Phase.CACHE):
+    with deadline.phase(DeadlinePhase.CACHE):
         clock.now += 0.0625
-    with deadline.phase(Phase.QUEUED):
+    with deadline.phase(DeadlinePhase.QUEUED):
         clock.now += 0.5
-    with deadline.phase(Phase.UPSTREAM):
+    with deadline.phase(DeadlinePhase.UPSTREAM):
         clock.now += 0.25
-    with deadline.phase(Phase.BACKOFF):
+    with deadline.phase(DeadlinePhase.BACKOFF):
         clock.now += 0.125
-    with deadline.phase(Phase.UPSTREAM):
+    with deadline.phase(DeadlinePhase.UPSTREAM):
         clock.now += 0.0625
         assert deadline.expired()
         error = deadline.exceeded(method="GET", url="https://x/3/movie/550?api_key=SECRET")
     assert isinstance(error, TransportError)
     assert isinstance(error, TMDBError)
-    assert error.phase == "TMDB"  # where the time ran out
+    assert error.phase is DeadlinePhase.UPSTREAM  # where the time ran out
     assert error.deadline == 1.0
     assert error.elapsed == 1.0
     assert error.queued_seconds == 0.5
@@ -68,22 +68,22 @@ def test_the_error_says_where_the_time_went() -> None:
 def test_a_wait_that_cannot_fit_fails_early_and_says_so() -> None:
     clock = Clock()
     deadline = Deadline(2.0, clock)
-    with deadline.phase(Phase.UPSTREAM):
+    with deadline.phase(DeadlinePhase.UPSTREAM):
         clock.now += 0.5
     assert not deadline.allows(30.0)  # a Retry-After: 30
-    error = deadline.exceeded(Phase.BACKOFF, needed=30.0)
-    assert error.phase == "retry back-off"
+    error = deadline.exceeded(DeadlinePhase.BACKOFF, needed=30.0)
+    assert error.phase is DeadlinePhase.BACKOFF
     assert str(error).startswith(
         "deadline of 2 s cannot be met: retry back-off needs 30.00 s, 1.50 s left (0.00 s queued"
     )
     assert "reading the cache" not in str(error)  # no cache time, no mention
     # Outside any block, the phase is the one charged last.
-    assert deadline.exceeded().phase == "TMDB"
+    assert deadline.exceeded().phase is DeadlinePhase.UPSTREAM
 
 
 def test_phases_do_not_nest_and_a_deadline_is_positive() -> None:
     deadline = Deadline(1.0, Clock())
-    queued, nested = deadline.phase(Phase.QUEUED), deadline.phase(Phase.UPSTREAM)
+    queued, nested = deadline.phase(DeadlinePhase.QUEUED), deadline.phase(DeadlinePhase.UPSTREAM)
     with queued, pytest.raises(RuntimeError, match="do not nest"), nested:
         pass
     for bad in (0.0, -1.0, math.nan):
@@ -94,9 +94,9 @@ def test_phases_do_not_nest_and_a_deadline_is_positive() -> None:
 def test_without_a_limit_it_only_keeps_the_accounts() -> None:
     clock = Clock()
     timeline = Deadline(math.inf, clock)
-    with timeline.phase(Phase.QUEUED):
+    with timeline.phase(DeadlinePhase.QUEUED):
         clock.now += 1e6
-        assert timeline.spent(Phase.QUEUED) == 1e6  # the running charge counts
+        assert timeline.spent(DeadlinePhase.QUEUED) == 1e6  # the running charge counts
     assert (timeline.expired(), timeline.allows(1e9)) == (False, True)
     assert repr(timeline) == "<Deadline inf s, no limit>"
 
@@ -118,16 +118,16 @@ def test_a_shared_flight_allows_a_wait_one_of_its_callers_can_use() -> None:
 def test_a_follower_is_charged_with_the_flight_time_since_it_joined() -> None:
     clock = Clock()
     flight = Deadline(1.0, clock).timeline()
-    with flight.phase(Phase.QUEUED):
+    with flight.phase(DeadlinePhase.QUEUED):
         clock.now += 2.0  # before the follower came
         follower = Deadline(0.5, clock)
         mark = flight.mark()
         clock.now += 0.25
-    with flight.phase(Phase.UPSTREAM):
+    with flight.phase(DeadlinePhase.UPSTREAM):
         clock.now += 0.125
         follower.charge_since(flight, mark)
     error = follower.exceeded()
-    assert error.phase == "TMDB"  # where the flight is now
+    assert error.phase is DeadlinePhase.UPSTREAM  # where the flight is now
     assert (error.queued_seconds, error.upstream_seconds) == (0.25, 0.125)
     # A flight that kept no accounts (its leader had no deadline): waiting on TMDB.
     silent = Deadline(1.0, clock).timeline()
@@ -135,7 +135,10 @@ def test_a_follower_is_charged_with_the_flight_time_since_it_joined() -> None:
     mark = silent.mark()
     clock.now += 0.5
     other.charge_since(silent, mark)
-    assert (other.spent(Phase.UPSTREAM), other.exceeded().phase) == (0.5, "TMDB")
+    assert (other.spent(DeadlinePhase.UPSTREAM), other.exceeded().phase) == (
+        0.5,
+        DeadlinePhase.UPSTREAM,
+    )
 
 
 async def test_within_cancels_what_runs_past_the_deadline() -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+import pickle
+
 import aiohttp
 import pytest
 
+from tmdb_async import TMDB
 from tmdb_async._constants import DEFAULT_BASE_URL, MAX_TTL
 from tmdb_async._errors import ParameterError
 from tmdb_async._operation import CacheClass
-from tmdb_async._options import resolve_options
+from tmdb_async._options import OPTIONS, Option, derive_options, resolve_options
 
 TOKEN = "TOKEN-SECRET-123"
 KEY = "KEY-SECRET-456"
@@ -161,3 +165,113 @@ def test_proxy_option_never_shows_its_password() -> None:
     with pytest.raises(ParameterError) as info:
         resolve_options(api_key=KEY, proxy="ftp://me:PROXYPASS@proxy:21", environ={})
     assert "PROXYPASS" not in str(info.value)
+
+
+# -- one definition: TMDB(...), with_options(), the docs and Dask shards follow OPTIONS -------
+
+
+def _documented(doc: str) -> dict[str, str]:
+    """The `Args:` entries of a Google-style docstring, each joined onto one line."""
+    entries: dict[str, str] = {}
+    name = None
+    for line in doc.split("Args:", 1)[1].splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        indent = len(line) - len(line.lstrip())
+        if indent == 12:
+            name, _, text = text.partition(": ")
+            entries[name] = text
+        elif name is not None:
+            entries[name] += " " + text
+    return entries
+
+
+def test_tmdb_takes_exactly_the_options_with_their_types_and_defaults() -> None:
+    parameters = list(inspect.signature(TMDB.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters] == [option.name for option in OPTIONS]
+    for parameter, option in zip(parameters, OPTIONS, strict=True):
+        assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, parameter
+        assert parameter.annotation == option.accepts, parameter.name
+        assert parameter.default == option.default, parameter.name
+
+
+def test_tmdb_documents_every_option_in_the_definitions_words() -> None:
+    assert TMDB.__init__.__doc__ is not None
+    assert _documented(TMDB.__init__.__doc__) == {option.name: option.help for option in OPTIONS}
+
+
+def test_with_options_takes_the_per_call_options() -> None:
+    parameters = list(inspect.signature(TMDB.with_options).parameters)[1:]
+    assert parameters == [option.name for option in OPTIONS if option.per_call]
+
+
+def test_an_unknown_option_is_named_with_the_known_ones() -> None:
+    with pytest.raises(ParameterError, match=r"unknown option langauge; the options are access"):
+        resolve_options(api_key=KEY, langauge="de", environ={})
+
+
+def test_only_per_call_options_change_in_a_derived_client() -> None:
+    options = resolve_options(api_key=KEY, environ={})
+    assert derive_options(options, language="de", deadline=2).language == "de"
+    with pytest.raises(ParameterError, match="max_retries cannot change in a derived client"):
+        derive_options(options, max_retries=1)
+
+
+EVERY_OPTION_CHANGED: dict[str, object] = {
+    "base_url": "http://127.0.0.1:9/tmdb",
+    "cache": "redis://:CACHE-PW@127.0.0.1:9/1",
+    "cache_ttl": {"detail": 60, "listing": 5},
+    "rate_limit": 7.0,
+    "max_connections": 3,
+    "max_retries": 5,
+    "timeout": aiohttp.ClientTimeout(total=12, connect=3, sock_read=4),
+    "language": "de-DE",
+    "region": "DE",
+    "max_body_size": 1_000_000,
+    "proxy": "http://me:PROXY-PW@127.0.0.1:3128",
+    "rate_limit_store": "redis://127.0.0.1:9/0",
+    "rate_limit_scope": "global",
+    "deadline": 9.0,
+}
+"""A value other than the default for every option a client can hand to another process."""
+
+
+def test_every_option_that_can_leave_the_process_is_changed_above() -> None:
+    shipped = {o.name for o in OPTIONS if not (o.secret or o.local)}
+    assert EVERY_OPTION_CHANGED.keys() == shipped
+    defaults = resolve_options(api_key=KEY, environ={})
+    changed = resolve_options(api_key=KEY, environ={}, **EVERY_OPTION_CHANGED)
+    for name in shipped:
+        assert getattr(changed, name) != getattr(defaults, name), name
+
+
+def test_keywords_make_the_same_client_in_another_process() -> None:
+    options = resolve_options(access_token=TOKEN, environ={}, **EVERY_OPTION_CHANGED)
+    keywords = pickle.loads(pickle.dumps(options.keywords()))  # what Dask sends a worker
+    assert not {"access_token", "api_key", "session"} & keywords.keys()
+    assert TOKEN not in repr(keywords)
+    again = resolve_options(environ={"TMDB_ACCESS_TOKEN": TOKEN}, **keywords)
+    assert again == options
+
+
+@pytest.mark.parametrize("option", [o for o in OPTIONS if o.parse is not None], ids=str)
+def test_options_read_from_text_pass_their_check(option: Option) -> None:
+    """What the command line (or an environment variable) gives, as `Option.parse` reads it."""
+    text = {
+        "base_url": "http://127.0.0.1:9",
+        "cache": "none",
+        "rate_limit": "12.5",
+        "timeout": "4",
+        "deadline": "none",
+        "proxy": "http://127.0.0.1:3128",
+        "rate_limit_store": "redis://127.0.0.1:9/0",
+        "rate_limit_scope": "host",
+        "language": "de-DE",
+        "region": "DE",
+    }.get(option.name, "7")
+    assert option.parse is not None
+    keywords: dict[str, object] = {option.name: option.parse(text)}
+    if option.name == "rate_limit_scope":
+        keywords["rate_limit_store"] = "redis://127.0.0.1:9/0"
+    resolve_options(environ={"TMDB_API_KEY": KEY}, **keywords)

@@ -127,7 +127,7 @@ async def test_bound_to_one_loop() -> None:
     def other_loop() -> None:
         asyncio.run(limiter.acquire())
 
-    with pytest.raises(RuntimeError, match="another event loop"):
+    with pytest.raises(RuntimeError, match="belongs to the event loop that first used it"):
         await asyncio.to_thread(other_loop)
 
 

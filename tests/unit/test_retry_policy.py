@@ -6,9 +6,9 @@ import email.utils
 
 import pytest
 
+from tmdb_async import Failure
 from tmdb_async._constants import MAX_RETRIES, RETRY_AFTER_MAX, RETRY_BASE_DELAY, RETRY_MAX_DELAY
 from tmdb_async._retry import (
-    Failure,
     Outcome,
     RetryPolicy,
     backoff,
@@ -32,7 +32,7 @@ def test_other_statuses_are_final(status: int) -> None:
     assert not is_retryable(Outcome("GET", status))
 
 
-@pytest.mark.parametrize("failure", [Failure.CONNECT, Failure.DISCONNECT, Failure.TIMEOUT])
+@pytest.mark.parametrize("failure", [f for f in Failure if f is not Failure.FATAL])
 def test_get_retries_network_failures(failure: Failure) -> None:
     assert is_retryable(Outcome("GET", failure=failure))
     assert is_retryable(Outcome("DELETE", failure=failure))
@@ -45,8 +45,10 @@ def test_truncated_body_retried_for_get_only() -> None:
 
 def test_post_only_when_it_never_reached_the_server_or_got_429() -> None:
     assert is_retryable(Outcome("POST", failure=Failure.CONNECT))
+    assert is_retryable(Outcome("POST", failure=Failure.CONNECT_TIMEOUT))  # nothing was sent
     assert is_retryable(Outcome("POST", 429))
-    for failure in (Failure.DISCONNECT, Failure.TIMEOUT, Failure.BODY, Failure.FATAL):
+    sent = (Failure.DISCONNECT, Failure.READ_TIMEOUT, Failure.TOTAL_TIMEOUT, Failure.BODY)
+    for failure in (*sent, Failure.FATAL):
         assert not is_retryable(Outcome("POST", failure=failure))
     for status in (500, 502, 503, 504):
         assert not is_retryable(Outcome("POST", status))

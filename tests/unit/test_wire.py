@@ -10,8 +10,8 @@ import pytest
 from aiohttp.client_reqrep import ConnectionKey
 from yarl import URL
 
+from tmdb_async import Failure
 from tmdb_async._pipeline.wire import Refused, environment_proxy, failure_of
-from tmdb_async._retry import Failure
 
 KEY = ConnectionKey("h", 443, True, True, None, None, None)
 BAD_CERTIFICATE = aiohttp.ClientConnectorCertificateError(KEY, ssl.SSLCertVerificationError())
@@ -27,9 +27,9 @@ BAD_CERTIFICATE = aiohttp.ClientConnectorCertificateError(KEY, ssl.SSLCertVerifi
         (aiohttp.InvalidURL("x"), Failure.FATAL),
         (Refused("a body over the cap"), Failure.FATAL),
         (aiohttp.ClientConnectorError(KEY, ConnectionRefusedError()), Failure.CONNECT),
-        (aiohttp.ConnectionTimeoutError("no connection"), Failure.CONNECT),  # nothing was sent
-        (aiohttp.SocketTimeoutError("slow"), Failure.TIMEOUT),
-        (asyncio.TimeoutError(), Failure.TIMEOUT),
+        (aiohttp.ConnectionTimeoutError("no connection"), Failure.CONNECT_TIMEOUT),
+        (aiohttp.SocketTimeoutError("slow"), Failure.READ_TIMEOUT),
+        (asyncio.TimeoutError(), Failure.TOTAL_TIMEOUT),
         (aiohttp.ServerDisconnectedError(), Failure.DISCONNECT),
         (aiohttp.ClientPayloadError("cut"), Failure.DISCONNECT),
         (aiohttp.ClientOSError(104, "reset"), Failure.DISCONNECT),

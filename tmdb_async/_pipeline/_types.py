@@ -10,9 +10,8 @@ import msgspec
 
 from .._deadline import Deadline
 from .._decode import Dropped
-from .._errors import TMDBError
+from .._errors import Failure, TMDBError
 from .._operation import Operation
-from .._retry import Failure
 from .._urls import PreparedRequest
 
 __all__ = ["NO_HEADERS", "Call", "Reply", "Stage"]

@@ -21,7 +21,7 @@ import msgspec
 from .._cache import Entry, ResponseCache
 from .._cache._policy import fresh_ttl, keep_ttl
 from .._constants import CACHE_NEGATIVE_TTL, CACHE_STALE_KEEP_MAX, MAX_TTL
-from .._deadline import Deadline, Phase, wait_done
+from .._deadline import Deadline, DeadlinePhase, wait_done
 from .._stats import Stats
 from ._types import NO_HEADERS, Call, Reply, Stage
 from .decoding import read
@@ -92,7 +92,7 @@ class Caching:
                 entry = await cache.get(key)  # stale in memory, or from the shared tier
             else:
                 task = cache.detach(cache.get(key))
-                with deadline.phase(Phase.CACHE):
+                with deadline.phase(DeadlinePhase.CACHE):
                     done = await wait_done(task, deadline.remaining)
                 if not done:
                     return _late(call, deadline)
@@ -152,5 +152,7 @@ def _conditional(call: Call, etag: str) -> Call:
 
 def _late(call: Call, deadline: Deadline) -> Reply:
     request = call.request
-    error = deadline.exceeded(Phase.CACHE, method=request.method, url=request.redacted_url())
+    error = deadline.exceeded(
+        DeadlinePhase.CACHE, method=request.method, url=request.redacted_url()
+    )
     return Reply(error=error)

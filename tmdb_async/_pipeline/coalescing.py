@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from .._deadline import Deadline, Mark, Phase, Timeline, wait_done
+from .._deadline import Deadline, Mark, Timeline, wait_done
 from .._errors import DeadlineExceededError
 from .._singleflight import SingleFlight
 from .._stats import Stats
@@ -138,7 +138,7 @@ def _late(
     request = call.request
     phase = needed = None
     if flight_error is not None:
-        phase, needed = Phase.of(flight_error.phase), flight_error.needed
+        phase, needed = flight_error.phase, flight_error.needed
     error = deadline.exceeded(
         phase, needed=needed, method=request.method, url=request.redacted_url()
     )

@@ -21,8 +21,8 @@ import msgspec
 
 from .._constants import LOGGER_NAME
 from .._decode import decode_fallback, decoder_for, gather_templated_parts, unreadable
-from .._errors import DecodeError, error_from_response
-from .._retry import Failure, parse_retry_after
+from .._errors import DecodeError, Failure, error_from_response
+from .._retry import parse_retry_after
 from .._stats import Stats
 from .._urls import APPEND_TO_RESPONSE
 from ._types import Call, Reply, Stage

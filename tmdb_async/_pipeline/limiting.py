@@ -8,7 +8,7 @@ path) and gets a DeadlineExceededError; the callers behind it move up.
 
 from __future__ import annotations
 
-from .._deadline import Phase
+from .._deadline import DeadlinePhase
 from .._ratelimit import Limiter
 from ._types import Call, Reply, Stage
 
@@ -31,7 +31,7 @@ class Limiting:
         if deadline is None:
             await limiter.acquire()
         else:
-            with deadline.phase(Phase.QUEUED):
+            with deadline.phase(DeadlinePhase.QUEUED):
                 acquired = await deadline.within(limiter.acquire())
             if not acquired:
                 request = call.request

@@ -2,7 +2,9 @@
 
 Every attempt's reply says what happened (status, TMDB code, Retry-After, or the failure);
 the pure policy turns that into a wait or a stop. The last reply goes up as it is, its
-error carrying the number of attempts made.
+error carrying what each attempt got and when (`TMDBError.attempts`), so its message can say
+"after 4 attempts in 3.2 s: 503, 503, reset, 503". Nothing is recorded for a call whose first
+attempt succeeds.
 
 With a deadline, a wait that would end past it is not started: the call fails at once with a
 DeadlineExceededError (its cause the last attempt's error), rather than sleeping through a
@@ -15,8 +17,8 @@ import logging
 
 from .._clock import Clock
 from .._constants import LOGGER_NAME
-from .._deadline import Phase
-from .._errors import DeadlineExceededError
+from .._deadline import DeadlinePhase
+from .._errors import Attempt, DeadlineExceededError
 from .._retry import Outcome, RetryPolicy, decide
 from .._stats import Stats
 from ._types import Call, Reply, Stage
@@ -40,49 +42,62 @@ class Retrying:
     async def send(self, call: Call) -> Reply:
         """Send `call` on, again after each retryable failure; return the last reply."""
         clock, stats, inner = self._clock, self._stats, self._inner
-        started = clock.now()
-        attempt = 0
+        started = begun = clock.now()
+        history: list[Attempt] = []
         while True:
-            attempt += 1
-            if attempt > 1:
+            if history:
                 stats.retries += 1
+                begun = clock.now()
             reply = await inner.send(call)
             error = reply.error
             if reply.status == 429:
                 stats.rate_limited += 1
             if error is None:
                 return reply
+            attempt = Attempt(
+                reply.status or None,
+                reply.failure,
+                error.status_code,
+                begun - started,
+                clock.now() - begun,
+            )
             deadline = call.deadline
             if deadline is not None and isinstance(error, DeadlineExceededError):
                 # Out of time at TMDB (this attempt counts), or before sending it.
-                error.attempts = attempt - (error.phase != Phase.UPSTREAM.where)
+                if error.phase is DeadlinePhase.UPSTREAM:
+                    history.append(attempt)
+                error.attempts = tuple(history)
                 return reply
+            history.append(attempt)
             method = call.request.method
             outcome = Outcome(
                 method, reply.status or None, reply.failure, error.status_code, reply.retry_after
             )
-            delay = decide(self._policy, outcome, attempt, clock.now() - started)
+            delay = decide(self._policy, outcome, len(history), clock.now() - started)
             if delay is None:
-                error.attempts = attempt
+                error.attempts = tuple(history)
                 return reply
             if deadline is not None and not deadline.allows(delay):
                 late = deadline.exceeded(
-                    Phase.BACKOFF, needed=delay, method=method, url=call.request.redacted_url()
+                    DeadlinePhase.BACKOFF,
+                    needed=delay,
+                    method=method,
+                    url=call.request.redacted_url(),
                 )
                 late.__cause__ = error
-                late.attempts = attempt
+                late.attempts = tuple(history)
                 return Reply(error=late)
             logger.info(
                 "%s %s: %s; retry %d of %d in %.2fs",
                 method,
                 call.request.redacted_url(),
-                outcome.status or outcome.failure,
                 attempt,
+                len(history),
                 self._policy.max_retries,
                 delay,
             )
             if deadline is None:
                 await clock.sleep(delay)
             else:
-                with deadline.phase(Phase.BACKOFF):
+                with deadline.phase(DeadlinePhase.BACKOFF):
                     await clock.sleep(delay)

@@ -33,14 +33,13 @@ from .._constants import (
     MAX_REDIRECTS,
     USER_AGENT,
 )
-from .._deadline import Deadline, Phase
-from .._errors import TransportError
+from .._deadline import Deadline, DeadlinePhase
+from .._errors import Failure, TransportError
 from .._options import ClientOptions
-from .._retry import Failure
 from .._stats import Stats
 from ._types import Call, Reply
 
-__all__ = ["Wire", "environment_proxy", "failure_of", "open_session"]
+__all__ = ["Wire", "environment_proxy", "failure_of", "open_session", "timeout_reason"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -74,14 +73,42 @@ _ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, Refused)
 
 
 def failure_of(err: BaseException) -> Failure:
-    """Classify a network error: could the request have reached the server?"""
+    """Classify a network error: which step failed, and could the request have reached the
+    server? (aiohttp raises a plain TimeoutError when the total limit runs out.)"""
     if isinstance(err, _FATAL):
         return Failure.FATAL
-    if isinstance(err, _CONNECT):  # before the timeouts: a connect timeout sent nothing
+    if isinstance(err, aiohttp.ConnectionTimeoutError):
+        return Failure.CONNECT_TIMEOUT
+    if isinstance(err, _CONNECT):
         return Failure.CONNECT
+    if isinstance(err, aiohttp.SocketTimeoutError):
+        return Failure.READ_TIMEOUT
     if isinstance(err, asyncio.TimeoutError):
-        return Failure.TIMEOUT
+        return Failure.TOTAL_TIMEOUT
     return Failure.DISCONNECT
+
+
+_LIMITS = {
+    Failure.CONNECT_TIMEOUT: ("could not connect within", ("connect", "sock_connect")),
+    Failure.READ_TIMEOUT: ("no data within", ("sock_read",)),
+    Failure.TOTAL_TIMEOUT: ("no complete response within", ("total",)),
+}
+"""A timeout in words, and the `aiohttp.ClientTimeout` fields that set its limit."""
+
+
+def timeout_reason(failure: Failure, timeout: aiohttp.ClientTimeout) -> str:
+    """`no data within the read limit of 5 s (sock_read)`: which limit ran out, in seconds
+    (the `aiohttp.ClientTimeout` field is named when it is not the limit's own name)."""
+    words, fields = _LIMITS[failure]
+    kind = (
+        failure.value.removesuffix(" timeout") if failure is not Failure.TOTAL_TIMEOUT else "total"
+    )
+    limits = [
+        f"{seconds:g} s" + ("" if name == kind else f" ({name})")
+        for name in fields
+        if (seconds := getattr(timeout, name))
+    ]
+    return f"{words} the {kind} limit of {' / '.join(limits) or 'its time'}"
 
 
 def environment_proxy(url: URL) -> URL | None:
@@ -196,7 +223,7 @@ class Wire:
             if deadline is None:
                 exchange = await self._exchange(session, method, url, headers, request.body)
             else:
-                with deadline.phase(Phase.UPSTREAM):
+                with deadline.phase(DeadlinePhase.UPSTREAM):
                     exchange = await self._exchange(
                         session, method, url, headers, request.body, deadline
                     )
@@ -206,14 +233,16 @@ class Wire:
                 return _late(call, deadline, err)
             safe_url = request.redacted_url()
             logger.debug("%s %s failed: %s", method, safe_url, type(err).__name__)
-            reason = self._redact(str(err)) or "timed out"
-            error = TransportError(
-                f"{method} {safe_url} failed: {type(err).__name__}: {reason}",
-                url=safe_url,
-                method=method,
-            )
+            failure = failure_of(err)
+            if failure.is_timeout:
+                reason = timeout_reason(failure, self._options.timeout)
+            else:
+                detail = self._redact(str(err))
+                reason = f"{failure.value}: {type(err).__name__}{': ' if detail else ''}{detail}"
+            message = f"{method} {safe_url} failed: {reason}"
+            error = TransportError(message, failure=failure, url=safe_url, method=method)
             error.__cause__ = err
-            return Reply(error=error, failure=failure_of(err))
+            return Reply(error=error, failure=failure)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (%d bytes)", method, request.redacted_url(), status, len(body)
@@ -332,4 +361,4 @@ def _late(call: Call, deadline: Deadline, cause: BaseException | None) -> Reply:
     request = call.request
     error = deadline.exceeded(method=request.method, url=request.redacted_url())
     error.__cause__ = cause
-    return Reply(error=error)
+    return Reply(error=error, failure=None if cause is None else failure_of(cause))

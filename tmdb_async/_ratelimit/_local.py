@@ -89,7 +89,10 @@ class RateLimiter:
         if self._loop is None:
             self._loop = loop
         elif loop is not self._loop:
-            raise RuntimeError("this rate limiter is bound to another event loop")
+            raise RuntimeError(
+                "this rate limiter belongs to the event loop that first used it: create one"
+                " client (and limiter) per event loop, inside it"
+            )
         return loop
 
     async def acquire(self) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "ShardResult",
     "ShardTask",
     "run_shard",
+    "shard_client",
     "shard_share",
     "shard_slots",
     "shares_one_ip",
@@ -57,7 +58,8 @@ class ShardTask:
     """Keyword arguments of every call, e.g. `append_to_response`."""
     client_options: Mapping[str, Any]
     """`TMDB(**client_options)` on the worker, which adds its own credentials; its
-    `rate_limit` is the whole crawl's (a shard takes its share, see `shard_share`)."""
+    `rate_limit` is the whole crawl's (a shard takes its share, see `shard_share`). A
+    client's own are `tmdb.options.keywords()`: every option but credentials and session."""
     concurrency: int
     """Requests in flight for the whole crawl behind one IP (a shard takes its share)."""
     progress_topic: str | None = None
@@ -98,6 +100,17 @@ def shard_share(task: ShardTask, slots: int) -> tuple[dict[str, Any], int]:
     if rate is not None and options.get("rate_limit_store") is None:
         options["rate_limit"] = rate / slots
     return options, concurrency
+
+
+def shard_client(task: ShardTask, slots: int) -> tuple[TMDB, int]:
+    """The client of one of `slots` shards behind one IP, made from the task's options and
+    this process's credentials, and its concurrency. FatalError when it cannot be made (no
+    credentials in this worker's environment...)."""
+    options, concurrency = shard_share(task, slots)
+    try:
+        return TMDB(**options), concurrency
+    except TMDBError as err:
+        raise FatalError(f"{type(err).__name__}: {err}") from None
 
 
 def shares_one_ip(client_options: Mapping[str, Any]) -> bool:
@@ -206,12 +219,8 @@ async def _crawl_shard(
     current = asyncio.current_task()
     assert current is not None
     interrupts = Interrupts(current, logger.warning)  # no signals here: the driver's event
-    options, concurrency = shard_share(task, place.slots)
+    tmdb, concurrency = shard_client(task, place.slots)
     stop = place.stop
-    try:
-        tmdb = TMDB(**options)
-    except TMDBError as err:  # e.g. no credentials in this worker's environment
-        raise FatalError(f"{type(err).__name__}: {err}") from None
     watcher = None if stop is None else asyncio.create_task(_watch(stop, interrupts))
     try:
         async with tmdb:
