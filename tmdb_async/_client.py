@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 import aiohttp
 from yarl import URL
@@ -179,40 +179,71 @@ class TMDB(Namespaces):
 
     def fetch_many(
         self,
-        method: Callable[Concatenate[K, ...], Awaitable[R]],
+        method: Callable[Concatenate[K, P], Awaitable[R]],
         ids: Iterable[K],
-        *,
         concurrency: int | None = None,
         ordered: bool = False,
-        **params: Any,
+        *args: P.args,
+        **params: P.kwargs,
     ) -> AsyncIterator[tuple[K, R | TMDBError]]:
         """Call `method(id, **params)` for every id through a sliding window of `concurrency`.
 
         Yields `(id, result)` or `(id, TMDBError)` as each finishes (input order with
         `ordered=True`); one failing id never stops the run. Default window: `max_connections`.
+        `params` are `method`'s own keywords, checked by type checkers like a direct call.
         """
         default = min(self._options.max_connections, FETCH_MANY_CONCURRENCY)
         window = default if concurrency is None else concurrency
-        return fetch_many(method, ids, concurrency=window, ordered=ordered, **params)
+        return fetch_many(method, ids, window, ordered, *args, **params)
+
+    @overload
+    def paginate(
+        self,
+        method: Callable[P, Awaitable[Page[T]]],
+        /,
+        max_pages: int | None = None,
+        max_items: int | None = None,
+        start_page: int = 1,
+        *args: P.args,
+        **params: P.kwargs,
+    ) -> AsyncIterator[T]: ...
+
+    @overload
+    def paginate(
+        self,
+        method: Callable[Concatenate[K, P], Awaitable[Page[T]]],
+        path_arg: K,
+        /,
+        max_pages: int | None = None,
+        max_items: int | None = None,
+        start_page: int = 1,
+        *args: P.args,
+        **params: P.kwargs,
+    ) -> AsyncIterator[T]: ...
 
     def paginate(
         self,
         method: Callable[..., Awaitable[Page[T]]],
+        /,
         *args: Any,
         max_pages: int | None = None,
         max_items: int | None = None,
+        start_page: int = 1,
         **params: Any,
     ) -> AsyncIterator[T]:
         """Yield every item of every page of `method(*args, **params)`, in order.
 
-        Page 1 first, then the rest a few at a time; stops at TMDB's 500-page cap, at
-        `max_pages` and at `max_items`.
+        `start_page` first (default 1), then the next pages a few at a time; stops at TMDB's
+        500-page cap, at `max_pages` and at `max_items`. Give the paging options by keyword:
+        `paginate(tmdb.movies.similar, 550, max_pages=3, language="de")`. `page=` is refused
+        (ParameterError): the pages are paginate's to ask for.
         """
         return paginate(
             method,
             *args,
             max_pages=max_pages,
             max_items=max_items,
+            start_page=start_page,
             concurrency=PAGINATE_CONCURRENCY,
             **params,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
 from contextlib import aclosing
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ._constants import MAX_PAGE
 from ._errors import ParameterError, TMDBError
@@ -15,19 +15,20 @@ from .models import Page
 __all__ = ["fetch_many", "paginate"]
 
 K = TypeVar("K")
+P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
 
 async def fetch_many(
-    method: Callable[..., Awaitable[R]],
+    method: Callable[Concatenate[K, P], Awaitable[R]],
     ids: Iterable[K],
-    *,
     concurrency: int,
     ordered: bool = False,
-    **params: Any,
+    *args: P.args,
+    **params: P.kwargs,
 ) -> AsyncGenerator[tuple[K, R | TMDBError]]:
-    """Call `method(id, **params)` for every id, at most `concurrency` at a time.
+    """Call `method(id, *args, **params)` for every id, at most `concurrency` at a time.
 
     Yields `(id, result)` or `(id, error)` for a TMDB error, as each finishes (or in input
     order with `ordered=True`). The window is sliding: a slow item never holds up the others,
@@ -60,7 +61,7 @@ async def fetch_many(
                 except StopIteration:
                     exhausted = True
                     break
-                task = asyncio.ensure_future(method(item, **params))
+                task = asyncio.ensure_future(method(item, *args, **params))
                 pending[task] = (next_index, item)
                 task.add_done_callback(on_done)
                 next_index += 1
@@ -106,29 +107,46 @@ async def paginate(
     *args: Any,
     max_pages: int | None = None,
     max_items: int | None = None,
+    start_page: int = 1,
     concurrency: int,
     **params: Any,
 ) -> AsyncGenerator[T]:
-    """Yield every item of every page in order: page 1 first, the rest concurrently.
+    """Yield every item of every page in order: `start_page` first, the rest concurrently.
 
     Stops at TMDB's 500-page cap even when `total_pages` says more, and at `max_pages` /
-    `max_items`. A failing page raises its TMDB error.
+    `max_items`. A failing page raises its TMDB error. `page` is this function's to set:
+    passing it is a ParameterError that says to use `start_page`.
     """
+    if "page" in params:
+        raise ParameterError(
+            f"paginate() asks for every page itself: instead of page={params['page']!r},"
+            f" start at a page with start_page={params['page']!r}"
+        )
     for name, limit in (("max_pages", max_pages), ("max_items", max_items)):
-        if limit is not None and limit < 1:
-            raise ParameterError(f"{name} must be at least 1, got {limit}")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
+            raise ParameterError(f"{name} must be an int >= 1, got {limit!r}")
+    if (
+        isinstance(start_page, bool)
+        or not isinstance(start_page, int)
+        or not 1 <= start_page <= MAX_PAGE
+    ):
+        raise ParameterError(f"start_page must be an int from 1 to {MAX_PAGE}, got {start_page!r}")
     remaining = max_items
-    first = await method(*args, page=1, **params)
-    last = min(first.total_pages, MAX_PAGE, max_pages or MAX_PAGE)
-    pages: AsyncGenerator[tuple[int, Page[T] | TMDBError]] = _with_first(first)
-    if last > 1:
+    first = await method(*args, page=start_page, **params)
+    last = min(first.total_pages, MAX_PAGE)
+    if max_pages is not None:
+        last = min(last, start_page + max_pages - 1)
+    pages: AsyncGenerator[tuple[int, Page[T] | TMDBError]] = _with_first(start_page, first)
+    if last > start_page:
         pages = _chain(
             pages,
             fetch_many(
                 lambda page: method(*args, page=page, **params),
-                range(2, last + 1),
-                concurrency=concurrency,
-                ordered=True,
+                range(start_page + 1, last + 1),
+                concurrency,
+                True,
             ),
         )
     async with aclosing(pages):
@@ -143,8 +161,10 @@ async def paginate(
                         return
 
 
-async def _with_first(page: Page[T]) -> AsyncGenerator[tuple[int, Page[T] | TMDBError]]:
-    yield 1, page
+async def _with_first(
+    number: int, page: Page[T]
+) -> AsyncGenerator[tuple[int, Page[T] | TMDBError]]:
+    yield number, page
 
 
 async def _chain(*generators: AsyncGenerator[T]) -> AsyncGenerator[T]:

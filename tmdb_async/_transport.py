@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -24,13 +23,7 @@ from ._retry import RetryPolicy
 from ._singleflight import SingleFlight
 from ._stats import Stats
 
-__all__ = ["OTHER_LOOP", "Transport"]
-
-OTHER_LOOP = (
-    "this TMDB client was first used in another event loop (a second asyncio.run()?): its"
-    " connections, rate limiter and cache belong to that loop. Create one client per event"
-    " loop, inside it: `async with TMDB() as tmdb:` in the coroutine that asyncio.run() runs"
-)
+__all__ = ["Transport"]
 
 T = TypeVar("T")
 
@@ -60,8 +53,6 @@ class Transport:
         self._options = options
         self._parent = parent
         self._closed = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        """The event loop of the first request (of the root transport): the only one allowed."""
         self._wire: Wire
         self._limiter: Limiter | None
         self._flights: SingleFlight[Any, Reply]
@@ -87,7 +78,7 @@ class Transport:
             region=options.region,
             cache_ttl=None if self._cache is None else options.cache_ttl,
             stats=self.stats,
-            check_usable=self._check_usable,
+            closed=self._is_closed,
             report=self._report,
             deadline=options.deadline,
             now=self._clock.now,
@@ -132,18 +123,6 @@ class Transport:
 
     def _is_closed(self) -> bool:
         return self._closed or (self._parent is not None and self._parent._closed)
-
-    def _check_usable(self) -> None:
-        """RuntimeError when this client may not send: closed, or first used in another event
-        loop (its session, limiter and Redis connections are bound to that one)."""
-        if self._is_closed():
-            raise RuntimeError("this TMDB client is closed; create a new one")
-        root = self._parent or self
-        loop = asyncio.get_running_loop()
-        if loop is not root._loop:
-            if root._loop is not None:
-                raise RuntimeError(OTHER_LOOP)
-            root._loop = loop
 
     def derive(self, options: ClientOptions) -> Transport:
         """A transport with other per-request options (language, region, TTLs) that shares

@@ -118,3 +118,40 @@ async def test_bad_limits_fail_before_any_request(tmdb: TMDB, fake_tmdb: FakeTMD
         async for _ in tmdb.fetch_many(tmdb.movies.details, [1], concurrency=0):
             pass
     assert fake_tmdb.stats.total == 0
+
+
+async def test_paginate_starts_at_start_page(tmdb: TMDB, fake_tmdb: FakeTMDB) -> None:
+    expected = [m.id for p in (3, 4, 5) for m in (await tmdb.movie_lists.popular(page=p)).results]
+    fake_tmdb.stats.reset()
+    pages = tmdb.paginate(tmdb.movie_lists.popular, start_page=3, max_pages=3)
+    assert [m.id async for m in pages] == expected
+    assert sorted(int(r.query["page"]) for r in fake_tmdb.stats.requests) == [3, 4, 5]
+
+
+async def test_paginate_with_a_path_argument(tmdb: TMDB, fake_tmdb: FakeTMDB) -> None:
+    items = [m async for m in tmdb.paginate(tmdb.movies.similar, 550, max_items=25)]
+    assert len(items) == 25
+    assert {r.path for r in fake_tmdb.stats.requests} == {"/3/movie/550/similar"}
+
+
+async def test_paginate_refuses_page_and_says_to_use_start_page(
+    tmdb: TMDB, fake_tmdb: FakeTMDB
+) -> None:
+    with pytest.raises(ParameterError) as caught:
+        async for _ in tmdb.paginate(tmdb.search.person, query="nolan", page=3):
+            pass
+    assert str(caught.value) == (
+        "paginate() asks for every page itself: instead of page=3, start at a page with"
+        " start_page=3"
+    )
+    assert fake_tmdb.stats.total == 0
+
+
+@pytest.mark.parametrize("start_page", [0, 501, "2", True])
+async def test_a_bad_start_page_fails_before_any_request(
+    tmdb: TMDB, fake_tmdb: FakeTMDB, start_page: object
+) -> None:
+    with pytest.raises(ParameterError, match="start_page must be an int from 1 to 500"):
+        async for _ in tmdb.paginate(tmdb.movie_lists.popular, start_page=start_page):  # type: ignore[arg-type]
+            pass
+    assert fake_tmdb.stats.total == 0

@@ -66,7 +66,7 @@ async def bulk_helpers(tmdb: TMDB) -> None:
         assert_type(item, MovieSummary)
     async for person in tmdb.paginate(tmdb.search.person, query="x"):
         assert_type(person, PersonSummary)
-    async for _ in tmdb.fetch_many(tmdb.movies.details, ["550"]):  # type: ignore[arg-type]
+    async for _ in tmdb.fetch_many(tmdb.movies.details, ["550"]):  # type: ignore[misc]
         pass
     assert_type(tmdb.image_url("/a.jpg", "w185"), str | None)
 
@@ -132,3 +132,23 @@ async def errors_as_data(tmdb: TMDB) -> None:
             assert_type(attempt.status, int | None)
             assert_type(attempt.failure, Failure | None)
             assert_type(attempt.duration, float)
+
+
+async def bulk_helpers_check_the_methods_keywords(tmdb: TMDB) -> None:
+    async for _ in tmdb.fetch_many(tmdb.movies.details, [550], langauge="en"):  # type: ignore[call-arg]
+        pass
+    async for _ in tmdb.fetch_many(tmdb.movies.details, [550], language=1):  # type: ignore[arg-type]
+        pass
+    async for _ in tmdb.paginate(tmdb.search.person, qurey="x"):  # type: ignore[call-overload]
+        pass
+    async for _ in tmdb.paginate(tmdb.search.person, query=1):  # type: ignore[call-overload]
+        pass
+    async for similar in tmdb.paginate(tmdb.movies.similar, 550, max_pages=2, language="de"):
+        assert_type(similar, MovieSummary)
+    async for _ in tmdb.paginate(tmdb.movies.similar, "550"):  # type: ignore[call-overload]
+        pass
+    async for person in tmdb.paginate(tmdb.search.person, query="x", start_page=3, max_items=5):
+        assert_type(person, PersonSummary)
+    async for movie_id, found in tmdb.fetch_many(tmdb.movies.details, [550], 5, True):
+        assert_type(movie_id, int)
+        assert_type(found, MovieDetails | TMDBError)

@@ -43,7 +43,7 @@ class Prepare:
     __slots__ = (
         "_base_url",
         "_cached",
-        "_check_usable",
+        "_closed",
         "_deadline",
         "_defaults",
         "_inner",
@@ -63,13 +63,12 @@ class Prepare:
         region: str | None,
         cache_ttl: Mapping[CacheClass, float] | None,
         stats: Stats,
-        check_usable: Callable[[], None],
+        closed: Callable[[], bool],
         report: Callable[[Call, Reply], None],
         deadline: float | None = None,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`cache_ttl` is None without a cache; `check_usable` raises RuntimeError when the
-        client may not send (closed, or bound to another event loop);
+        """`cache_ttl` is None without a cache; `closed` tells whether the client was closed;
         `report` is told of each reply whose value lacks part of the body or was coerced;
         `deadline`: seconds each call may take in all, on the monotonic clock `now`."""
         self._inner = inner
@@ -79,7 +78,7 @@ class Prepare:
         self._ttls = cache_ttl or {}
         self._cached = cache_ttl is not None
         self.stats = stats
-        self._check_usable = check_usable
+        self._closed = closed
         self._report = report
         self._deadline = deadline
         self._now = now
@@ -121,7 +120,8 @@ class Prepare:
         body: Mapping[str, object] | None,
     ) -> Call:
         """The call to send (stages raise nothing but cancellation: errors come in replies)."""
-        self._check_usable()
+        if self._closed():
+            raise RuntimeError("this TMDB client is closed; create a new one")
         try:
             call = self._call(operation, path_args, query, body)
         except TMDBError as err:  # a ParameterError: nothing is sent

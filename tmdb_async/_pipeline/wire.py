@@ -35,6 +35,7 @@ from .._constants import (
 )
 from .._deadline import Deadline, DeadlinePhase
 from .._errors import Failure, TransportError
+from .._loop import LoopBinding
 from .._options import ClientOptions
 from .._stats import Stats
 from ._types import Call, Reply
@@ -163,6 +164,8 @@ class Wire:
         self._max_body = options.max_body_size
         self._auth = credentials.headers()
         self._session: aiohttp.ClientSession | None = None
+        self._loop = LoopBinding()
+        """The session's loop: a request from another is refused, in words that say why."""
         self._closed = False
         self._headers: dict[str, str] | None = None
         """Headers sent with each request, on top of the session's (see `_open`)."""
@@ -206,6 +209,7 @@ class Wire:
     async def send(self, call: Call) -> Reply:
         """Send `call` with the credentials; its status, headers and (capped) body."""
         session = self._session or self._open()
+        self._loop.check()
         request = call.request
         method, url = request.method, request.url
         if self._auth_query:

@@ -23,6 +23,7 @@ from .._constants import (
     RATE_LIMIT_BURST,
     RETRY_AFTER_MAX,
 )
+from .._loop import LoopBinding
 
 __all__ = ["RateLimiter"]
 
@@ -60,7 +61,7 @@ class RateLimiter:
         self._resume_at = -math.inf
         self._last_decrease = -math.inf
         self._waiters: deque[asyncio.Future[None]] = deque()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop = LoopBinding()
 
     @property
     def waiting(self) -> int:
@@ -84,20 +85,9 @@ class RateLimiter:
             return 0.0
         return (1 - self._tokens) / self.rate
 
-    def _check_loop(self) -> asyncio.AbstractEventLoop:
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        elif loop is not self._loop:
-            raise RuntimeError(
-                "this rate limiter belongs to the event loop that first used it: create one"
-                " client (and limiter) per event loop, inside it"
-            )
-        return loop
-
     async def acquire(self) -> None:
         """Wait for a token, behind every caller that came first."""
-        loop = self._check_loop()
+        loop = self._loop.check()
         if not self._waiters and not self._take(self._clock.now()):
             return
         waiter: asyncio.Future[None] = loop.create_future()
