@@ -96,7 +96,7 @@ class Recovery:
         """The message for the user, or None when nothing was cut."""
         if not self.cut:
             return None
-        return f"repaired {path}: cut a torn last line ({self.cut} bytes: {excerpt(self.torn)})"
+        return f"repaired {path}: cut a torn last line ({self.cut} bytes): {excerpt(self.torn)}"
 
 
 def excerpt(line: bytes) -> str:

@@ -220,18 +220,19 @@ class CrawlFiles:
         that every line of each is the crawl's own and cutting a torn last line."""
         files = cls(StdoutLines() if out is None else JsonLinesFile(out), errors, announce)
         try:
-            if isinstance(files.output, StdoutLines):
-                await files.output.open()
-            else:
-                written = await files.output.open_async()
-                assert written is not None  # created if missing
-                files._repaired(written, files.output.path)
+            # The errors file first: refused, it leaves no new output file behind.
             existing = None if errors is None else JsonLinesFile(errors, record=ErrorRecord)
             if existing is not None and (recovery := await existing.open_async(create=False)):
                 files._errors = existing
                 failed = files._repaired(recovery, existing.path)
                 if out is not None and not retry_errors:
                     files.done |= failed
+            if isinstance(files.output, StdoutLines):
+                await files.output.open()
+            else:
+                written = await files.output.open_async()
+                assert written is not None  # created if missing
+                files.done |= files._repaired(written, files.output.path)
         except BaseException:
             await files.aclose()
             raise
@@ -241,8 +242,6 @@ class CrawlFiles:
         """Report the repair of a file just opened, if any; the ids it holds."""
         if message := recovery.report(path):
             self._announce(message)
-        if path != self.errors_path:
-            self.done |= recovery.ids
         return recovery.ids
 
     async def write(self, line: bytes) -> None:
