@@ -21,8 +21,8 @@ from tmdb_async.cli import _ids
 from tmdb_async.cli._changes import windows
 from tmdb_async.cli._ids import (
     ExportFilter,
-    IdSource,
     IdsError,
+    IdSource,
     export_file_name,
     file_source,
     parse_ids,
@@ -159,7 +159,7 @@ def test_a_foreign_line_leaves_the_file_untouched(
 def test_an_overlong_line_is_foreign_unless_torn(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     path.write_bytes(b'{"id":1}\n' + b"x" * MAX_LINE + b"\n")
-    with pytest.raises(ForeignFileError, match="big.jsonl:2 .*longer than any line"):
+    with pytest.raises(ForeignFileError, match=r"big\.jsonl:2 .*longer than any line"):
         JsonLinesFile(path).open()
     path.write_bytes(b'{"id":1}\n{"a":"' + b"x" * MAX_LINE)  # a torn line of any length
     recovery = JsonLinesFile(path).open()
@@ -169,9 +169,12 @@ def test_an_overlong_line_is_foreign_unless_torn(tmp_path: Path) -> None:
 
 def test_errors_file_lines_must_be_error_records(tmp_path: Path) -> None:
     path = tmp_path / "m.errors.jsonl"
-    record = b'{"id":5,"http_status":404,"status_code":34,"status_message":"x","error":"NotFoundError","message":"m"}\n'
+    record = (
+        b'{"id":5,"http_status":404,"status_code":34,"status_message":"x",'
+        b'"error":"NotFoundError","message":"m"}\n'
+    )
     path.write_bytes(record + b'{"id":6}\n')
-    with pytest.raises(ForeignFileError, match="m.errors.jsonl:2"):
+    with pytest.raises(ForeignFileError, match=r"m\.errors\.jsonl:2"):
         JsonLinesFile(path, record=ErrorRecord).open()
     path.write_bytes(record)
     assert list(JsonLinesFile(path, record=ErrorRecord).open().ids) == [5]

@@ -108,7 +108,7 @@ def _required_keywords(op: Operation[Any]) -> set[str]:
 def usage_of(op: Operation[Any]) -> str:
     """`movies details MOVIE_ID [append_to_response=A,B,...] [language=TEXT]`."""
     words = [op.namespace, op.name, *(p.name.upper() for p in op.path_params)]
-    for param in _params(op).values():
+    for param in sorted(_params(op).values(), key=lambda p: not p.required):
         word = f"{param.name}={KIND_LABELS[param.kind]}"
         words.append(word if param.required else f"[{word}]")
     return " ".join(words)
