@@ -393,13 +393,22 @@ def test_sigint_while_reading_a_large_file_back(tmp_path: Path) -> None:
 
 
 def test_sigint_while_stdout_is_full(tmp_path: Path) -> None:
-    # Nobody reads the pipe: after 64 kB every write would block a blocking writer forever.
-    process = start(
-        "crawl", "movie", "--ids", "1-100000", "--fake", "--out", "-", "--no-progress", cwd=tmp_path
-    )
-    time.sleep(2.0)
-    assert process.poll() is None
-    took, _ = stop(process, signal.SIGINT)
+    # Nobody reads the pipe: after 64 kB a blocking write would wait for a reader forever.
+    reader, writer = os.pipe()
+    try:
+        process = start(
+            "crawl", "movie", "--ids", "1-100000", "--fake", "--out", "-", "--no-progress",
+            cwd=tmp_path, stdout=writer, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(writer)
+        time.sleep(2.0)
+        assert process.poll() is None
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=TIMEOUT)  # the pipe stays full: nothing is read
+        took = time.monotonic() - sent
+    finally:
+        os.close(reader)
     assert took < EXIT_WITHIN, f"{took:.1f} s"
     assert process.returncode == 130
 
