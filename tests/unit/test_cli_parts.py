@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tmdb_async import ENDPOINTS
 from tmdb_async._crawl import (
     ErrorRecord,
     FileBusyError,
@@ -17,7 +20,8 @@ from tmdb_async._crawl import (
     json_line,
 )
 from tmdb_async._crawl._jsonl import MAX_LINE
-from tmdb_async.cli import _ids
+from tmdb_async._operation import Operation, ParamKind
+from tmdb_async.cli import _get, _ids
 from tmdb_async.cli._changes import windows
 from tmdb_async.cli._ids import (
     ExportFilter,
@@ -28,6 +32,7 @@ from tmdb_async.cli._ids import (
     parse_ids,
     range_source,
 )
+from tmdb_async.cli._values import PARSERS, BadValueError, parse_value
 
 D = dt.date
 
@@ -245,3 +250,37 @@ def test_a_body_with_line_breaks_is_compacted_without_changing_content(
     assert json_line(body) == line
     assert line.count(b"\n") == 1
     assert json.loads(line) == json.loads(body)
+
+
+def test_every_parameter_kind_has_one_parser() -> None:
+    assert set(PARSERS) == set(typing.get_args(ParamKind))
+    assert parse_value("int_list", "28, 12") == [28, 12]
+    assert parse_value("str_list", "credits,images") == ["credits", "images"]
+    assert parse_value("bool", "false") is False
+    assert parse_value("int_or_str", "5e0b2a") == "5e0b2a"
+    assert parse_value("int_or_str", "42") == 42
+    assert parse_value("float", "7.5") == 7.5
+    with pytest.raises(BadValueError, match="expected an integer"):
+        parse_value("int", "two")
+    with pytest.raises(BadValueError, match="expected true or false"):
+        parse_value("bool", "maybe")
+
+
+def _example(kind: ParamKind) -> str:
+    return {"int": "7", "float": "1.5", "bool": "true", "int_list": "1,2"}.get(kind, "x")
+
+
+@pytest.mark.parametrize("op", ENDPOINTS, ids=lambda op: f"{op.namespace}.{op.name}")
+def test_get_reaches_every_operation(op: Operation[Any]) -> None:
+    """`get NAMESPACE METHOD ARGS... name=value` builds the call of any operation, by Python
+    name or by TMDB's (dotted) name."""
+    required = [p for p in _get._params(op).values() if p.required]
+    target = [op.namespace, op.name, *(_example(p.kind) for p in op.path_params)]
+    call = _get.resolve([*target, *(f"{p.wire}={_example(p.kind)}" for p in required)])
+    assert call.op is op
+    assert len(call.args) == len(op.path_params)
+    assert set(call.keywords) == {p.name for p in required}
+    for param in (p for p in _get._params(op).values() if not p.required):
+        by_python = _get.resolve([*target, *(f"{p.name}={_example(p.kind)}" for p in required),
+                                  f"{param.name}={_example(param.kind)}"])  # fmt: skip
+        assert param.name in by_python.keywords
