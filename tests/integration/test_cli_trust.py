@@ -465,7 +465,7 @@ def test_get_passes_query_parameters_parsed_by_kind(fake: Server, tmp_path: Path
 @pytest.mark.parametrize(
     ("target", "message"),
     [
-        (["movies", "foo", "550"], "there is no method 'foo' in movies"),
+        (["movies", "foo", "550"], "there is no method 'foo' in movies; its methods: "),
         (
             ["movies", "detials", "550"],
             "there is no method 'detials' in movies; did you mean 'details'",

@@ -135,9 +135,10 @@ def resolve(target: Sequence[str]) -> Call:
         if not rest:
             raise UsageError(f"{head}: which method? {', '.join(names)}")
         if (head, rest[0]) not in OPERATIONS:
+            hint = _closest(rest[0], names) or f"; its methods: {', '.join(names)}"
             raise UsageError(
-                f"there is no method {rest[0]!r} in {head}{_closest(rest[0], names)}"
-                f" (`tmdb-async get {head} --help` lists them)"
+                f"there is no method {rest[0]!r} in {head}{hint}"
+                f" (`tmdb-async get {head} --help` shows their parameters)"
             )
         op, rest = OPERATIONS[(head, rest[0])], rest[1:]
     elif head in KIND_ALIASES:
