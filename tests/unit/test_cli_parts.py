@@ -284,3 +284,10 @@ def test_get_reaches_every_operation(op: Operation[Any]) -> None:
         by_python = _get.resolve([*target, *(f"{p.name}={_example(p.kind)}" for p in required),
                                   f"{param.name}={_example(param.kind)}"])  # fmt: skip
         assert param.name in by_python.keywords
+
+
+def test_get_takes_path_parameters_by_name_too() -> None:
+    assert _get.resolve(["trending", "movies", "time_window=week"]).args == ("week",)
+    season = _get.resolve(["tv_seasons", "details", "season_number=2", "series_id=1399"])
+    assert season.args == (1399, 2)
+    assert _get.resolve(["tv_seasons", "details", "1399", "season_number=2"]).args == (1399, 2)

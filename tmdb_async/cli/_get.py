@@ -149,10 +149,18 @@ def resolve(target: Sequence[str]) -> Call:
             f"there is no namespace or kind {head!r}{_closest(head, known)}"
             " (`tmdb-async get --help` lists them)"
         )
-    return Call(op, _path_args(op, rest), _keywords(op, [(m["name"], m["value"]) for m in named]))
+    pairs = [(m["name"], m["value"]) for m in named]
+    path_names = {p.name for p in op.path_params}
+    by_name = dict(pair for pair in pairs if pair[0] in path_names)
+    keywords = _keywords(op, [pair for pair in pairs if pair[0] not in path_names])
+    return Call(op, _path_args(op, rest, by_name), keywords)
 
 
-def _path_args(op: Operation[Any], raw: list[str]) -> tuple[object, ...]:
+def _path_args(op: Operation[Any], raw: list[str], by_name: dict[str, str]) -> tuple[object, ...]:
+    """The path arguments: positional in path order, or `name=value` (`time_window=week`)."""
+    given = iter(raw)
+    raw = [by_name[p.name] if p.name in by_name else next(given, "") for p in op.path_params]
+    raw = [text for text in raw if text] + list(given)
     if len(raw) != len(op.path_params):
         takes = " ".join(p.name.upper() for p in op.path_params) or "no positional arguments"
         got = " ".join(raw) or "none"
@@ -167,7 +175,7 @@ def _keywords(op: Operation[Any], named: list[tuple[str, str]]) -> dict[str, obj
     for name, text in named:
         param = params.get(name) or by_wire.get(name)
         if param is None:
-            choices = [*params, *by_wire]
+            choices = sorted({*params, *by_wire})
             takes = ", ".join(params) or "no parameters"
             raise UsageError(
                 f"{op.namespace} {op.name} has no parameter {name!r}{_closest(name, choices)}"
