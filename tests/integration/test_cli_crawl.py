@@ -15,32 +15,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests._fake_process import EXPORT_SIZE, ROOT, TOKEN, Server, child_env
 
 TIMEOUT = 60.0
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    started = Server()
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
-@pytest.fixture
-def fake(server: Server) -> Server:
-    """The module's server with no faults, no missing ids and zeroed counters."""
-    server.control("POST", "/__fake__/reset")
-    server.control("DELETE", "/__fake__/missing_ids")
-    return server
 
 
 def command(*args: str, server: Server | None = None) -> list[str]:

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,23 +25,6 @@ TIMEOUT = 60.0
 EXIT_WITHIN = 3.0
 """Seconds a crawl may take to end after SIGINT/SIGTERM (the grace is 1 s; a busy machine)."""
 PEAK_RSS_LIMIT_MB = 150
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    started = Server()
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
-@pytest.fixture
-def fake(server: Server) -> Server:
-    """The module's fake-server, reset: no faults, no missing ids, counters at zero."""
-    server.control("POST", "/__fake__/reset")
-    server.control("DELETE", "/__fake__/missing_ids")
-    return server
 
 
 def command(*args: str) -> list[str]:
@@ -258,6 +240,16 @@ def test_a_huge_range_starts_at_once_in_flat_memory_and_stops_on_a_signal(
     assert "crawl interrupted" in stderr
     ids = ids_of(out)
     assert len(ids) == len(set(ids)) > 1000
+
+
+def test_dask_refuses_a_range_it_would_have_to_list(tmp_path: Path) -> None:
+    done = run(
+        "crawl", "movie", "--ids", "1-99999999999", "--fake", "--dask", "local:1", "--out", "d",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--dask plans every shard before the first starts" in done.stderr
+    assert not (tmp_path / "d").exists()
 
 
 def test_repeated_ids_are_fetched_once(fake: Server, tmp_path: Path) -> None:

@@ -6,17 +6,24 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from .._client import TMDB
 from .._crawl import IdItem, Report
 from .._operation import Operation
 from ..distributed import SHARD_SIZE, ShardedCrawl, check_cluster
-from ._client_flags import Backend
+from ._client_flags import Backend, UsageError
 from ._ids import IdSource
 from ._progress import Progress
 
-__all__ = ["crawl_on_dask", "worker_options"]
+__all__ = ["MAX_DASK_IDS", "crawl_on_dask", "worker_options"]
+
+MAX_DASK_IDS: Final = 20_000_000
+"""The most ids a `--dask` crawl plans (about 40 bytes each in memory, shards included)."""
+TOO_MANY_FOR_DASK: Final = (
+    f"--dask plans every shard before the first starts: at most {MAX_DASK_IDS:,} ids"
+    " (crawl more without --dask, where ids are streamed, or in several runs)"
+)
 
 
 def worker_options(tmdb: TMDB) -> dict[str, Any]:
@@ -45,6 +52,8 @@ async def crawl_on_dask(
 
     Every shard is planned before the first starts, so the ids are listed in memory here.
     """
+    if source.ranges is not None and sum(len(r) for r in source.ranges) > MAX_DASK_IDS:
+        raise UsageError(TOO_MANY_FOR_DASK)
     options = worker_options(backend.tmdb)
     check_cluster(args.dask, options)  # before the output directory is made
     ids = [
