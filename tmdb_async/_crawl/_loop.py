@@ -221,12 +221,14 @@ class CrawlFiles:
         files = cls(StdoutLines() if out is None else JsonLinesFile(out), errors, announce)
         try:
             # The errors file first: refused, it leaves no new output file behind.
-            existing = None if errors is None else JsonLinesFile(errors, record=ErrorRecord)
-            if existing is not None and (recovery := await existing.open_async(create=False)):
-                files._errors = existing
-                failed = files._repaired(recovery, existing.path)
-                if out is not None and not retry_errors:
-                    files.done |= failed
+            if errors is not None:
+                existing = JsonLinesFile(errors, record=ErrorRecord)
+                recovery = await existing.open_async(create=False)
+                if recovery is not None:
+                    files._errors = existing
+                    failed = files._repaired(recovery, errors)
+                    if out is not None and not retry_errors:
+                        files.done |= failed
             if isinstance(files.output, StdoutLines):
                 await files.output.open()
             else:
