@@ -187,6 +187,18 @@ def test_head_closing_the_pipe_ends_the_crawl_at_once(tmp_path: Path, out: str) 
     assert elapsed < 10.0  # a second or so; it once hung for 10 minutes
 
 
+def test_a_slow_reader_gets_every_line(tmp_path: Path) -> None:
+    script = (
+        f"{command()[0]} crawl movie --ids 1-60 --fake --out - --no-progress"
+        " | (sleep 3; wc -l)"  # 100 kB: more than a pipe holds, less than makes the crawl wait
+    )
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=TIMEOUT, env=child_env()
+    )
+    assert done.stdout.strip() == "60"
+    assert "crawl finished: 60 done" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("target", "kind"),
     [("/dev/full", "a character device"), ("fifo", "a FIFO (named pipe)")],

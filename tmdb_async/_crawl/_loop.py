@@ -263,11 +263,12 @@ class CrawlFiles:
             self._repaired(self._errors.open(), self.errors_path)
         self._errors.write(_ENCODE(_error_record(ident, error)) + b"\n")
 
-    async def aclose(self) -> None:
-        """fsync and close the files (flush stdout); idempotent."""
+    async def aclose(self, *, drain: bool = True) -> None:
+        """fsync and close the files, and let go of stdout once its reader has every line
+        (`drain=False`, after Ctrl-C: within `FLUSH_TIMEOUT`); idempotent."""
         try:
             if isinstance(self.output, StdoutLines):
-                await self.output.aclose()
+                await self.output.aclose(drain=drain)
             else:
                 self.output.close()
         finally:

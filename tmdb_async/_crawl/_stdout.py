@@ -17,8 +17,8 @@ from typing import Final
 
 __all__ = ["FLUSH_TIMEOUT", "OutputClosedError", "StdoutLines"]
 
-FLUSH_TIMEOUT: Final = 1.0
-"""Seconds `aclose()` waits for a pipe to take what is buffered before dropping it."""
+FLUSH_TIMEOUT: Final = 0.5
+"""Seconds `aclose(drain=False)` waits for a pipe to take what is buffered (after Ctrl-C)."""
 
 
 class OutputClosedError(Exception):
@@ -91,15 +91,17 @@ class StdoutLines:
             await self._pipe.ready()
         self.lines_written += 1
 
-    async def aclose(self) -> None:
-        """Flush what is buffered (at most `FLUSH_TIMEOUT` seconds), then let go."""
+    async def aclose(self, *, drain: bool = True) -> None:
+        """Let go of standard output once the reader has taken every line (as long as it
+        takes: cancel to stop waiting); with `drain=False` (after Ctrl-C), wait at most
+        `FLUSH_TIMEOUT` seconds and drop the rest."""
         transport, pipe = self._transport, self._pipe
         if transport is None or pipe is None:
             return
         self._transport = self._pipe = None
         transport.close()
         try:
-            await asyncio.wait_for(asyncio.shield(pipe.closed), FLUSH_TIMEOUT)
+            await asyncio.wait_for(asyncio.shield(pipe.closed), None if drain else FLUSH_TIMEOUT)
         except asyncio.TimeoutError:  # nobody reads: drop the rest
             transport.abort()
         except asyncio.CancelledError:

@@ -155,7 +155,7 @@ async def run_bulk(
                             method, source, files, label, args, params, progress, interrupts, report
                         )
                     finally:
-                        await files.aclose()
+                        await files.aclose(drain=not interrupts.requested)
     except asyncio.CancelledError:
         if not interrupts.requested:
             raise
