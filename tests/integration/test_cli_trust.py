@@ -354,6 +354,19 @@ def test_sigterm_drops_slow_requests_after_a_grace(fake: Server, tmp_path: Path)
     assert complete_lines(out) == []
 
 
+def test_sigint_while_downloading_an_export(fake: Server, tmp_path: Path) -> None:
+    fake.control("POST", "/__fake__/faults", {"kind": "latency", "seconds": 30})
+    process = start(
+        "crawl", "movie", "--export", "2024-05-01", "--export-base-url", f"{fake.url}/p/exports",
+        "--out", "m.jsonl", *against(fake), cwd=tmp_path,
+    )  # fmt: skip
+    wait_until(lambda: fake.stats()["in_flight"] >= 1, process, "the download")
+    took, stderr = stop(process, signal.SIGINT)
+    assert took < EXIT_WITHIN, f"{took:.1f} s"
+    assert process.returncode == 130, stderr
+    assert complete_lines(tmp_path / "m.jsonl") == []
+
+
 def test_sigint_while_waiting_on_the_rate_limit(fake: Server, tmp_path: Path) -> None:
     out = tmp_path / "m.jsonl"
     args = ("crawl", "movie", "--ids", "1-1000", "--out", "m.jsonl", "--base-url", fake.url)
