@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
@@ -180,7 +180,7 @@ class TMDB(Namespaces):
     def fetch_many(
         self,
         method: Callable[Concatenate[K, P], Awaitable[R]],
-        ids: Iterable[K],
+        ids: Iterable[K] | AsyncIterable[K],
         concurrency: int | None = None,
         ordered: bool = False,
         *args: P.args,

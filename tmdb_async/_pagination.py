@@ -4,7 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from contextlib import aclosing
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -22,7 +30,7 @@ T = TypeVar("T")
 
 async def fetch_many(
     method: Callable[Concatenate[K, P], Awaitable[R]],
-    ids: Iterable[K],
+    ids: Iterable[K] | AsyncIterable[K],
     concurrency: int,
     ordered: bool = False,
     *args: P.args,
@@ -32,7 +40,9 @@ async def fetch_many(
 
     Yields `(id, result)` or `(id, error)` for a TMDB error, as each finishes (or in input
     order with `ordered=True`). The window is sliding: a slow item never holds up the others,
-    and results waiting to be yielded count against it, so memory stays bounded.
+    and results waiting to be yielded count against it, so memory stays bounded. `ids` may be
+    an async iterable (a file being read, a queue): the next id is awaited alongside the
+    requests in flight, so a slow source never holds back a finished result.
     """
     if concurrency < 1:
         raise ParameterError(f"concurrency must be at least 1, got {concurrency}")
@@ -44,30 +54,30 @@ async def fetch_many(
     finished: list[asyncio.Task[R]] = []
     wakeup: list[asyncio.Future[None]] = []
 
-    def on_done(task: asyncio.Task[R]) -> None:
-        finished.append(task)
+    def wake(_: object = None) -> None:
         if wakeup and not wakeup[0].done():
             wakeup[0].set_result(None)
 
-    source: Iterator[K] = iter(ids)
+    def on_done(task: asyncio.Task[R]) -> None:
+        finished.append(task)
+        wake()
+
+    source = _Source(ids, wake)
     next_index = 0
     next_to_yield = 0
-    exhausted = False
     try:
         while True:
-            while not exhausted and len(pending) + len(done) < concurrency:
-                try:
-                    item = next(source)
-                except StopIteration:
-                    exhausted = True
+            while len(pending) + len(done) < concurrency:
+                item = source.take()
+                if item is _NOTHING:
                     break
                 task = asyncio.ensure_future(method(item, *args, **params))
                 pending[task] = (next_index, item)
                 task.add_done_callback(on_done)
                 next_index += 1
-            if not pending and not done:
+            if not pending and not done and source.exhausted:
                 return
-            if pending and (not ordered or next_to_yield not in done):
+            if (pending or source.waiting) and (not ordered or next_to_yield not in done):
                 if not finished:
                     wakeup.append(loop.create_future())
                     try:
@@ -86,11 +96,64 @@ async def fetch_many(
                 for index in sorted(done):
                     yield done.pop(index)
     finally:
+        await source.aclose()
         for task in pending:
             task.remove_done_callback(on_done)
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+_NOTHING: Any = object()
+"""`_Source.take()`: no id available right now (exhausted, or the next one not read yet)."""
+
+
+class _Source:
+    """The ids of `fetch_many`: taken at once from an iterable; from an async iterable, the
+    next one is read by a task of its own, and `take()` returns it once it has arrived."""
+
+    def __init__(self, ids: Iterable[Any] | AsyncIterable[Any], wake: Callable[[object], None]):
+        self._sync: Iterator[Any] | None = None
+        self._async: AsyncIterator[Any] | None = None
+        if isinstance(ids, AsyncIterable):
+            self._async = aiter(ids)
+        else:
+            self._sync = iter(ids)
+        self._next: asyncio.Future[Any] | None = None
+        self._wake = wake
+        self.exhausted = False
+
+    @property
+    def waiting(self) -> bool:
+        """True while the next id of an async source is being read."""
+        return self._next is not None and not self._next.done()
+
+    def take(self) -> Any:
+        """The next id, or `_NOTHING` (see `exhausted` and `waiting`)."""
+        if self.exhausted:
+            return _NOTHING
+        if self._sync is not None:
+            item = next(self._sync, _NOTHING)
+            self.exhausted = item is _NOTHING
+            return item
+        assert self._async is not None
+        if self._next is None:
+            self._next = asyncio.ensure_future(anext(self._async))
+            self._next.add_done_callback(self._wake)
+        if not self._next.done():
+            return _NOTHING
+        arrived, self._next = self._next, None
+        try:
+            return arrived.result()
+        except StopAsyncIteration:
+            self.exhausted = True
+            return _NOTHING
+
+    async def aclose(self) -> None:
+        """Stop reading: cancel a read in flight (the caller closes its own iterable)."""
+        if self._next is not None and not self._next.done():
+            self._next.cancel()
+            await asyncio.gather(self._next, return_exceptions=True)
 
 
 def _outcome(task: asyncio.Task[R]) -> R | TMDBError:

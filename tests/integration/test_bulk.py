@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import pytest
 
-from tmdb_async import TMDB, NotFoundError, ParameterError, ServerError
+from tmdb_async import TMDB, NotFoundError, ParameterError, ServerError, _pagination
 from tmdb_async.models import MovieDetails
 from tmdb_async.testing import FakeTMDB, Latency
 from tmdb_async.testing import ServerError as ServerErrorFault
@@ -155,3 +157,43 @@ async def test_a_bad_start_page_fails_before_any_request(
         async for _ in tmdb.paginate(tmdb.movie_lists.popular, start_page=start_page):  # type: ignore[arg-type]
             pass
     assert fake_tmdb.stats.total == 0
+
+
+async def test_fetch_many_reads_an_async_source_alongside_the_requests(
+    tmdb: TMDB, fake_tmdb: FakeTMDB
+) -> None:
+    """A slow source (a pipe, a queue) never holds back a finished result, and the window
+    still slides over it."""
+    queue: asyncio.Queue[int | None] = asyncio.Queue()
+
+    async def ids() -> AsyncIterator[int]:
+        while (item := await queue.get()) is not None:
+            yield item
+
+    results = _pagination.fetch_many(tmdb.movies.details, ids(), concurrency=3)
+    for movie_id in (1, 2):
+        queue.put_nowait(movie_id)
+    first = await asyncio.wait_for(anext(results), 5)  # the source has nothing more yet
+    second = await asyncio.wait_for(anext(results), 5)
+    assert sorted([first[0], second[0]]) == [1, 2]
+    for movie_id in range(3, 21):
+        queue.put_nowait(movie_id)
+    queue.put_nowait(None)
+    rest = [movie_id async for movie_id, _ in results]
+    assert sorted(rest) == list(range(3, 21))
+    assert fake_tmdb.stats.max_in_flight <= 3
+
+
+async def test_fetch_many_stops_reading_an_async_source_when_closed(tmdb: TMDB) -> None:
+    read: list[int] = []
+
+    async def endless() -> AsyncIterator[int]:
+        for movie_id in itertools.count(1):
+            read.append(movie_id)
+            yield movie_id
+
+    results = _pagination.fetch_many(tmdb.movies.details, endless(), concurrency=4)
+    async with aclosing(results):
+        async for _ in results:
+            break
+    assert len(read) <= 4 + 1  # the window, and the one being read

@@ -35,7 +35,7 @@ def test_get_any_namespace_method() -> None:
 def test_errors_are_one_line_and_nonzero() -> None:
     unknown = run("get", "spaceship", "1", "--fake")
     assert unknown.returncode != 0
-    assert "unknown target" in unknown.stderr
+    assert "there is no namespace or kind 'spaceship'" in unknown.stderr
     bad_part = run("get", "movie", "550", "--append", "credit", "--fake")
     assert bad_part.returncode == 1
     assert "ParameterError" in bad_part.stderr

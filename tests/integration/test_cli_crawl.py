@@ -15,32 +15,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests._fake_process import EXPORT_SIZE, ROOT, TOKEN, Server, child_env
 
 TIMEOUT = 60.0
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    started = Server()
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
-@pytest.fixture
-def fake(server: Server) -> Server:
-    """The module's server with no faults, no missing ids and zeroed counters."""
-    server.control("POST", "/__fake__/reset")
-    server.control("DELETE", "/__fake__/missing_ids")
-    return server
 
 
 def command(*args: str, server: Server | None = None) -> list[str]:
@@ -182,11 +162,15 @@ def test_failed_ids_are_not_retried_unless_asked(fake: Server, tmp_path: Path) -
     second = run(*args, server=fake, cwd=tmp_path)
     assert "0 done, 0 failed, 100 skipped" in second.stderr
     assert fake.count("tv-series-details") == 100
+    errors_before = (tmp_path / "tv.errors.jsonl").read_bytes()
     retried = run(*args, "--retry-errors", server=fake, cwd=tmp_path)
     assert retried.returncode == 0, retried.stderr
     assert "2 done, 0 failed, 98 skipped" in retried.stderr
     assert sorted(read_ids(tmp_path / "tv.jsonl")) == list(range(1, 101))
-    assert read_ids(tmp_path / "tv.errors.jsonl") == []
+    # The errors file is only ever appended to: its old lines stay, nothing new failed.
+    assert (tmp_path / "tv.errors.jsonl").read_bytes() == errors_before
+    again = run(*args, "--retry-errors", server=fake, cwd=tmp_path)
+    assert "0 done, 0 failed, 100 skipped" in again.stderr  # retried ids now in tv.jsonl
 
 
 def _export_lines(server: Server, name: str) -> list[dict[str, Any]]:
@@ -294,7 +278,7 @@ def test_bad_credentials_stop_the_crawl(fake: Server, tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "stopped: AuthenticationError" in done.stderr
-    assert not (tmp_path / "m.errors.jsonl").read_bytes()  # not 100 error lines
+    assert not (tmp_path / "m.errors.jsonl").exists()  # not 100 error lines
     assert "wrong" not in done.stderr
 
 

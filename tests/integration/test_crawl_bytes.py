@@ -15,8 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tmdb_async import TMDB
-from tmdb_async._crawl import Interrupts, Report, crawl, errors_path
-from tmdb_async.cli._ids import range_source
+from tmdb_async._crawl import CrawlFiles, Interrupts, Report, crawl, errors_path
 from tmdb_async.cli._progress import NullProgress
 from tmdb_async.models import MovieDetails
 
@@ -52,21 +51,22 @@ async def base_url() -> AsyncIterator[str]:
 
 async def run_crawl(base_url: str, out: Path, ids: range, *, typed: bool = False) -> Report:
     report = Report()
+    files = await CrawlFiles.open(out, errors_path(out), retry_errors=False, announce=print)
     async with TMDB(access_token="t", base_url=base_url, rate_limit=None, cache=None) as tmdb:
-        await crawl(
-            tmdb.movies.details,
-            range_source([ids]),
-            out=out,
-            errors=errors_path(out),
-            retry_errors=False,
-            concurrency=5,
-            params={},
-            progress=NullProgress(),
-            interrupts=Interrupts(asyncio.current_task(), print),  # type: ignore[arg-type]
-            report=report,
-            announce=print,
-            typed=typed,
-        )
+        try:
+            await crawl(
+                tmdb.movies.details,
+                [ids],
+                files,
+                concurrency=5,
+                params={},
+                progress=NullProgress(),
+                interrupts=Interrupts(asyncio.current_task(), print),  # type: ignore[arg-type]
+                report=report,
+                typed=typed,
+            )
+        finally:
+            await files.aclose()
     return report
 
 

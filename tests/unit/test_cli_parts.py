@@ -4,50 +4,65 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tmdb_async import ENDPOINTS
 from tmdb_async._crawl import (
-    CorruptFileError,
+    ErrorRecord,
     FileBusyError,
+    ForeignFileError,
     JsonLinesFile,
     errors_path,
     json_line,
 )
-from tmdb_async.cli import _ids
+from tmdb_async._crawl._jsonl import MAX_LINE
+from tmdb_async._operation import Operation, ParamKind
+from tmdb_async.cli import _get, _ids
 from tmdb_async.cli._changes import windows
 from tmdb_async.cli._ids import (
     ExportFilter,
     IdsError,
+    IdSource,
     export_file_name,
     file_source,
     parse_ids,
     range_source,
 )
+from tmdb_async.cli._values import PARSERS, BadValueError, parse_value
 
 D = dt.date
 
 
-def test_parse_ids_ranges_and_singles() -> None:
+async def read_all(source: IdSource) -> list[int]:
+    return [
+        i async for item in source.read() for i in (item if isinstance(item, range) else [item])
+    ]
+
+
+async def test_parse_ids_ranges_and_singles() -> None:
     ranges = parse_ids("1-5, 7,9-12")
-    assert list(range_source(ranges)()) == [1, 2, 3, 4, 5, 7, 9, 10, 11, 12]
+    assert await read_all(range_source(ranges)) == [1, 2, 3, 4, 5, 7, 9, 10, 11, 12]
     assert parse_ids("3") == [range(3, 4)]
+    assert parse_ids(f"1-{2**63 - 1}") == [range(1, 2**63)]
 
 
-@pytest.mark.parametrize("text", ["", "a", "5-1", "0-3", "1-", "-4", "1-2-3", ","])
+@pytest.mark.parametrize("text", ["", "a", "5-1", "0-3", "1-", "-4", "1-2-3", ",", f"1-{2**63}"])
 def test_parse_ids_rejects(text: str) -> None:
     with pytest.raises(IdsError):
         parse_ids(text)
 
 
-def test_ids_file_skips_comments_and_blanks(tmp_path: Path) -> None:
+async def test_ids_file_skips_comments_and_blanks(tmp_path: Path) -> None:
     path = tmp_path / "ids.txt"
     path.write_text("# popular\n550\n\n  13  # lucky\n550\n")
-    assert list(file_source(path)()) == [550, 13, 550]  # the crawl removes repeats
+    assert await read_all(file_source(path)) == [550, 13, 550]  # the crawl removes repeats
     path.write_text("550\nfight club\n")
     with pytest.raises(IdsError, match=r"ids.txt:2"):
-        list(file_source(path)())
+        await read_all(file_source(path))
     with pytest.raises(IdsError, match="no such ids file"):
         file_source(tmp_path / "missing.txt")
 
@@ -89,50 +104,96 @@ def test_export_names_and_filter() -> None:
 def test_jsonl_file_appends_and_reads_back(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
     first = JsonLinesFile(path, sync_lines=2)
-    assert first.open() == (set(), 0)
+    assert list(first.open().ids) == []
     for ident in (1, 2, 3):
         first.write(b'{"id":%d,"title":"x"}\n' % ident)
     first.close()
     first.close()  # idempotent
     again = JsonLinesFile(path)
-    assert again.open() == ({1, 2, 3}, 0)
+    recovery = again.open()
+    assert (list(recovery.ids), recovery.cut) == ([1, 2, 3], 0)
     again.close()
 
 
 @pytest.mark.parametrize(
     "tail",
-    [b'{"id":4,"tit', b'{"id":4}', b"\x00" * 300, b'{"id":"not-an-int"}\n', b"garbage\n"],
-    ids=["torn", "no-newline", "zeros", "bad-id", "not-json"],
+    [b'{"id":4,"tit', b'{"id":4, "credits": {"cast": [', b"\x00" * 300, b"{"],
+    ids=["torn", "torn-nested", "zeros", "brace"],
 )
-def test_a_bad_last_line_is_cut(tmp_path: Path, tail: bytes) -> None:
+def test_a_torn_last_line_is_cut_and_reported(tmp_path: Path, tail: bytes) -> None:
     path = tmp_path / "out.jsonl"
     good = b'{"id":1}\n{"id":2}\n'
     path.write_bytes(good + tail)
     output = JsonLinesFile(path)
-    assert output.open() == ({1, 2}, len(tail))
+    recovery = output.open()
+    assert (list(recovery.ids), recovery.cut) == ([1, 2], len(tail))
+    assert f"cut a torn last line ({len(tail)} bytes" in (recovery.report(path) or "")
     output.write(b'{"id":3}\n')
     output.close()
     assert path.read_bytes() == good + b'{"id":3}\n'
 
 
-def test_a_bad_line_before_the_end_is_not_cut(tmp_path: Path) -> None:
-    path = tmp_path / "notes.txt"
-    content = b'{"id":1}\nsome notes\n{"id":2}\n'
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (b'{"id":1}\n{"name":"important"}\n', 2),  # the issue's notes.jsonl
+        (b'{"not":"crawl"}\n', 1),  # a one-line file that is not ours
+        (b'{"id":1}\nsome notes\n{"id":2}\n', 2),
+        (b'{"id":1}\n{"id":"not-an-int"}\n', 2),
+        (b'{"id":1}\n{"id":-3}\n', 2),
+        (b'{"id":1}\n[1, 2]\n', 2),
+        (b'{"id":1}\n\n{"id":2}\n', 2),
+        (b'{"id":1}\ngarbage\n', 2),  # an invalid line that ends in a newline is not torn
+        (b'{"id":1}\n{"name":"important"}', 2),  # complete JSON without a newline: not torn
+        (b'{"id":1}\n{"id":2}', 2),  # a complete line is written with its newline
+        (b'{"id":1}\nnotes without a newline', 2),
+    ],
+)
+def test_a_foreign_line_leaves_the_file_untouched(
+    tmp_path: Path, content: bytes, line: int
+) -> None:
+    path = tmp_path / "notes.jsonl"
     path.write_bytes(content)
-    with pytest.raises(CorruptFileError, match=r"notes.txt:2"):
+    before = path.stat()
+    with pytest.raises(ForeignFileError, match=rf"notes.jsonl:{line} is not a line this crawl"):
         JsonLinesFile(path).open()
     assert path.read_bytes() == content
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
 
 
-def test_truncate_starts_empty_and_a_second_writer_is_refused(tmp_path: Path) -> None:
+def test_an_overlong_line_is_foreign_unless_torn(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(b'{"id":1}\n' + b"x" * MAX_LINE + b"\n")
+    with pytest.raises(ForeignFileError, match=r"big\.jsonl:2 .*longer than any line"):
+        JsonLinesFile(path).open()
+    path.write_bytes(b'{"id":1}\n{"a":"' + b"x" * MAX_LINE)  # a torn line of any length
+    recovery = JsonLinesFile(path).open()
+    assert recovery.cut == MAX_LINE + 6
+    assert path.read_bytes() == b'{"id":1}\n'
+
+
+def test_errors_file_lines_must_be_error_records(tmp_path: Path) -> None:
+    path = tmp_path / "m.errors.jsonl"
+    record = (
+        b'{"id":5,"http_status":404,"status_code":34,"status_message":"x",'
+        b'"error":"NotFoundError","message":"m"}\n'
+    )
+    path.write_bytes(record + b'{"id":6}\n')
+    with pytest.raises(ForeignFileError, match=r"m\.errors\.jsonl:2"):
+        JsonLinesFile(path, record=ErrorRecord).open()
+    path.write_bytes(record)
+    assert list(JsonLinesFile(path, record=ErrorRecord).open().ids) == [5]
+
+
+def test_a_second_writer_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "errors.jsonl"
     path.write_bytes(b'{"id":1}\n')
     owner = JsonLinesFile(path)
-    assert owner.open(truncate=True) == (set(), 0)
+    owner.open()
     with pytest.raises(FileBusyError):
         JsonLinesFile(path).open()
     owner.close()
-    assert path.read_bytes() == b""
+    assert path.read_bytes() == b'{"id":1}\n'
 
 
 def test_fsync_every_n_lines_or_seconds(tmp_path: Path) -> None:
@@ -189,3 +250,44 @@ def test_a_body_with_line_breaks_is_compacted_without_changing_content(
     assert json_line(body) == line
     assert line.count(b"\n") == 1
     assert json.loads(line) == json.loads(body)
+
+
+def test_every_parameter_kind_has_one_parser() -> None:
+    assert set(PARSERS) == set(typing.get_args(ParamKind))
+    assert parse_value("int_list", "28, 12") == [28, 12]
+    assert parse_value("str_list", "credits,images") == ["credits", "images"]
+    assert parse_value("bool", "false") is False
+    assert parse_value("int_or_str", "5e0b2a") == "5e0b2a"
+    assert parse_value("int_or_str", "42") == 42
+    assert parse_value("float", "7.5") == 7.5
+    with pytest.raises(BadValueError, match="expected an integer"):
+        parse_value("int", "two")
+    with pytest.raises(BadValueError, match="expected true or false"):
+        parse_value("bool", "maybe")
+
+
+def _example(kind: ParamKind) -> str:
+    return {"int": "7", "float": "1.5", "bool": "true", "int_list": "1,2"}.get(kind, "x")
+
+
+@pytest.mark.parametrize("op", ENDPOINTS, ids=lambda op: f"{op.namespace}.{op.name}")
+def test_get_reaches_every_operation(op: Operation[Any]) -> None:
+    """`get NAMESPACE METHOD ARGS... name=value` builds the call of any operation, by Python
+    name or by TMDB's (dotted) name."""
+    required = [p for p in _get._params(op).values() if p.required]
+    target = [op.namespace, op.name, *(_example(p.kind) for p in op.path_params)]
+    call = _get.resolve([*target, *(f"{p.wire}={_example(p.kind)}" for p in required)])
+    assert call.op is op
+    assert len(call.args) == len(op.path_params)
+    assert set(call.keywords) == {p.name for p in required}
+    for param in (p for p in _get._params(op).values() if not p.required):
+        by_python = _get.resolve([*target, *(f"{p.name}={_example(p.kind)}" for p in required),
+                                  f"{param.name}={_example(param.kind)}"])  # fmt: skip
+        assert param.name in by_python.keywords
+
+
+def test_get_takes_path_parameters_by_name_too() -> None:
+    assert _get.resolve(["trending", "movies", "time_window=week"]).args == ("week",)
+    season = _get.resolve(["tv_seasons", "details", "season_number=2", "series_id=1399"])
+    assert season.args == (1399, 2)
+    assert _get.resolve(["tv_seasons", "details", "1399", "season_number=2"]).args == (1399, 2)

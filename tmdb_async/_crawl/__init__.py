@@ -3,31 +3,46 @@ shards of `tmdb_async.distributed` (neither imports the other's internals)."""
 
 from __future__ import annotations
 
-from ._jsonl import CorruptFileError, FileBusyError, JsonLinesFile, fsync_directory, json_line
+from ._jsonl import (
+    FileBusyError,
+    ForeignFileError,
+    JsonLinesFile,
+    NotRegularFileError,
+    describe_file,
+    fsync_directory,
+    json_line,
+)
 from ._loop import (
     EXIT_STATUS,
+    CrawlFiles,
     ErrorRecord,
     FatalError,
-    IdSource,
+    IdItem,
     Interrupts,
     Progress,
     Report,
     crawl,
     errors_path,
 )
+from ._stdout import OutputClosedError, StdoutLines
 
 __all__ = [
     "EXIT_STATUS",
-    "CorruptFileError",
+    "CrawlFiles",
     "ErrorRecord",
     "FatalError",
     "FileBusyError",
-    "IdSource",
+    "ForeignFileError",
+    "IdItem",
     "Interrupts",
     "JsonLinesFile",
+    "NotRegularFileError",
+    "OutputClosedError",
     "Progress",
     "Report",
+    "StdoutLines",
     "crawl",
+    "describe_file",
     "errors_path",
     "fsync_directory",
     "json_line",

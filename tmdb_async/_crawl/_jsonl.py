@@ -1,30 +1,43 @@
-"""A crash-safe, append-only JSON Lines file keyed by `id`.
+"""A crash-safe, append-only JSON Lines file keyed by `id`, that touches only its own lines.
 
 Each record is written with one unbuffered `write()` of the whole line (newline included),
-so a process killed at any moment leaves at most one torn line, at the end. `open()` reads
-the file back, cuts a torn or invalid last line and returns the ids it holds; an invalid
-line anywhere else is an error (the file is not ours to cut). Lines are fsync'ed every
-`FSYNC_EVERY_LINES` lines or `FSYNC_EVERY_SECONDS`, and on close, so an OS crash loses at
-most that much.
+so a process killed at any moment leaves at most one torn line: a last line without its
+newline. `open()` reads the file back as a stream (only the `id` of each line is decoded)
+and returns the ids it holds. It edits an existing file in one way only: it cuts a torn
+last line, and says so. Any complete line that is not a record of this file (an object with
+an integer `id`, as the crawl writes it) means the file is someone else's: `ForeignFileError`,
+and the file is left as it was. Lines are fsync'ed every `FSYNC_EVERY_LINES` lines or
+`FSYNC_EVERY_SECONDS`, and on close, so an OS crash loses at most that much.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import os
+import stat
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import IO, Annotated, Final, TypeVar
 
 import msgspec
+from pyroaring import BitMap64
+
+from .._constants import MAX_BODY_SIZE
 
 __all__ = [
     "FSYNC_EVERY_LINES",
     "FSYNC_EVERY_SECONDS",
-    "CorruptFileError",
+    "MAX_ID",
     "FileBusyError",
+    "ForeignFileError",
     "JsonLinesFile",
+    "Keyed",
+    "NotRegularFileError",
+    "Recovery",
     "fsync_directory",
     "json_line",
 ]
@@ -32,15 +45,65 @@ __all__ = [
 FSYNC_EVERY_LINES: Final = 1000
 FSYNC_EVERY_SECONDS: Final = 5.0
 READ_BUFFER: Final = 1024 * 1024
-"""Bytes of the read buffer when recovering a (possibly large) file."""
+"""Bytes of the read buffer when reading a (possibly large) file back."""
+LINES_PER_STEP: Final = 4096
+"""Lines read back between two returns to the event loop (signals are handled there)."""
+MAX_LINE: Final = MAX_BODY_SIZE + 1
+"""The longest line the crawl writes: the largest body the client accepts, and a newline."""
+MAX_ID: Final = 2**63 - 1
+EXCERPT: Final = 60
+"""Characters of a line quoted in a message."""
+
+T = TypeVar("T")
 
 
 class FileBusyError(RuntimeError):
     """Another process is writing the same file."""
 
 
-class CorruptFileError(RuntimeError):
-    """An invalid line before the last one: the file is not (only) a torn crawl output."""
+class ForeignFileError(RuntimeError):
+    """The file holds a line this crawl did not write: it is left untouched."""
+
+
+class NotRegularFileError(RuntimeError):
+    """The path is a device, a FIFO, a directory...: only regular files are read back."""
+
+
+Id = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
+"""Ids the bitmaps hold (a manifest numbers its shards from 0)."""
+
+
+class Keyed(msgspec.Struct, gc=False):
+    """Just the `id` of a line: msgspec checks the rest is JSON and skips it unbuilt.
+
+    Subclass it for files whose lines must have more fields (the errors file).
+    """
+
+    id: Id
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What `open()` found: the ids of the file and the torn last line it cut, if any."""
+
+    ids: BitMap64
+    cut: int = 0
+    """Bytes of the torn last line that was cut (0: nothing was)."""
+    torn: bytes = b""
+    """The start of that line."""
+
+    def report(self, path: Path) -> str | None:
+        """The message for the user, or None when nothing was cut."""
+        if not self.cut:
+            return None
+        return f"repaired {path}: cut a torn last line ({self.cut} bytes): {excerpt(self.torn)}"
+
+
+def excerpt(line: bytes) -> str:
+    """A short, printable quote of a line."""
+    text = line.rstrip(b"\r\n").decode("utf-8", "replace")
+    short = text[:EXCERPT] + ("..." if len(text) > EXCERPT else "")
+    return repr(short)
 
 
 def json_line(body: bytes) -> bytes:
@@ -55,27 +118,24 @@ def json_line(body: bytes) -> bytes:
     return body + b"\n"
 
 
-class _Keyed(msgspec.Struct, gc=False):
-    """Just the `id` of a line: msgspec skips everything else without building it."""
-
-    id: int
-
-
-_KEYED = msgspec.json.Decoder(_Keyed)
-
-
 class JsonLinesFile:
-    """`open()` (which recovers), then `write(line)` ..., `close()`."""
+    """`open()` (which reads back and repairs), then `write(line)` ..., `close()`.
+
+    `record` is the shape every line must have (at least an integer `id`); `open` refuses a
+    file holding any other line.
+    """
 
     def __init__(
         self,
         path: Path,
         *,
+        record: type[Keyed] = Keyed,
         sync_lines: int = FSYNC_EVERY_LINES,
         sync_seconds: float = FSYNC_EVERY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = path
+        self._decode = msgspec.json.Decoder(record).decode
         self._sync_lines = sync_lines
         self._sync_seconds = sync_seconds
         self._clock = clock
@@ -84,19 +144,37 @@ class JsonLinesFile:
         self._synced_at = 0.0
         self.lines_written = 0
 
-    def open(self, *, truncate: bool = False) -> tuple[set[int], int]:
-        """Lock and open for appending (creating or, with `truncate`, emptying the file).
+    def open(self) -> Recovery:
+        """Lock and open for appending (creating the file); the ids already in it."""
+        recovery = _run(self._open_steps(create=True))
+        assert recovery is not None
+        return recovery
 
-        Returns the ids already in the file and how many bytes of a torn last line were cut.
-        """
+    async def open_async(self, *, create: bool = True) -> Recovery | None:
+        """`open()`, returning to the event loop every few thousand lines, so a signal
+        stops the reading of a large file at once; without `create`, None if there is
+        no file."""
+        steps = self._open_steps(create=create)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as finished:
+                return finished.value  # type: ignore[no-any-return]
+            await asyncio.sleep(0)
+
+    def _open_steps(self, *, create: bool) -> Generator[None, None, Recovery | None]:
         created = not self.path.exists()
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        fd = os.open(self.path, flags, 0o644)
+        if created and not create:
+            return None
+        fd = open_regular(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
             _lock(fd, self.path)
-            ids, good, size = (set(), 0, 0) if truncate else self._scan()
-            if size > good or truncate:
-                os.ftruncate(fd, good)
+            ids = BitMap64()
+            good, torn = (0, None) if created else (yield from self._read_back(ids))
+            cut = 0
+            if torn is not None:
+                cut = os.fstat(fd).st_size - good
+                os.ftruncate(fd, good)  # the one edit ever made to an existing file
                 os.fsync(fd)
         except BaseException:
             os.close(fd)
@@ -105,28 +183,42 @@ class JsonLinesFile:
         self._synced_at = self._clock()
         if created:  # make the new directory entry durable too
             fsync_directory(self.path.parent)
-        return ids, size - good
+        return Recovery(ids, cut, torn or b"")
 
-    def _scan(self) -> tuple[set[int], int, int]:
-        """The ids of the complete, valid lines, their length in bytes, and the file size."""
-        ids: set[int] = set()
+    def _read_back(self, ids: BitMap64) -> Generator[None, None, tuple[int, bytes | None]]:
+        """Add the ids of the complete lines to `ids`; their length in bytes, and the start
+        of a torn last line (None: there is none).
+
+        Streams the file: at most one line (`MAX_LINE`) is in memory at a time.
+        """
         good = 0
         with self.path.open("rb", buffering=READ_BUFFER) as lines:
-            for number, line in enumerate(lines, 1):
+            for number in itertools.count(1):
+                if number % LINES_PER_STEP == 0:
+                    yield
+                line = lines.readline(MAX_LINE)
+                if not line:
+                    return good, None
                 if not line.endswith(b"\n"):
-                    break
+                    if len(line) == MAX_LINE and _skip_past_newline(lines):
+                        raise self._foreign(number, line, "longer than any line it writes")
+                    if _torn(line, self._decode):
+                        return good, line
+                    raise self._foreign(number, line, "the last line, without a newline")
                 try:
-                    ids.add(_KEYED.decode(line).id)
+                    ids.add(self._decode(line).id)
+                except msgspec.ValidationError as err:
+                    raise self._foreign(number, line, str(err)) from None
                 except msgspec.DecodeError:
-                    if next(lines, None) is not None:  # not the last line: not ours to cut
-                        raise CorruptFileError(
-                            f"{self.path}:{number} is not a JSON object with an integer id;"
-                            " refusing to truncate: pick another --out or repair the file"
-                        ) from None
-                    break
+                    raise self._foreign(number, line, "not JSON") from None
                 good += len(line)
-            size = lines.seek(0, os.SEEK_END)
-        return ids, good, size
+        raise AssertionError("unreachable")
+
+    def _foreign(self, number: int, line: bytes, why: str) -> ForeignFileError:
+        return ForeignFileError(
+            f"{self.path}:{number} is not a line this crawl writes ({why}): {excerpt(line)};"
+            " the file is left as it was: pick another output, or remove that line"
+        )
 
     def write(self, line: bytes) -> None:
         """Append one complete line (ending with a newline) with a single `write()`."""
@@ -159,6 +251,76 @@ class JsonLinesFile:
         finally:
             os.close(self._file)
             self._file = None
+
+
+def _run(steps: Generator[None, None, T]) -> T:
+    while True:
+        try:
+            next(steps)
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+
+
+def _skip_past_newline(lines: IO[bytes]) -> bool:
+    """Read past the rest of an overlong line; True if a newline ends it (not the end)."""
+    while chunk := lines.readline(READ_BUFFER):
+        if chunk.endswith(b"\n"):
+            return True
+    return False
+
+
+def _torn(line: bytes, decode: Callable[[bytes], object]) -> bool:
+    """True if an unterminated last line is what a crash leaves of a line of ours.
+
+    The crawl writes each line whole, newline included: a crash leaves the start of an
+    object (`{...`, never a complete one) or, after a power cut on some file systems, NUL
+    bytes. Anything else (a complete record, a user's note) is not ours to cut.
+    """
+    if not line.strip(b"\x00"):
+        return True
+    if not line.startswith(b"{"):
+        return False
+    if len(line) == MAX_LINE:
+        return True
+    try:
+        decode(line)
+    except msgspec.ValidationError:  # complete JSON, but not a record: someone else's
+        return False
+    except msgspec.DecodeError:  # the start of a JSON object: what a crash leaves
+        return True
+    return False
+
+
+def open_regular(path: Path, flags: int) -> int:
+    """`os.open` for a regular file only: a FIFO, a device or a directory raises
+    `NotRegularFileError` (without blocking on a FIFO that has no reader)."""
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except IsADirectoryError:
+        raise NotRegularFileError(f"{path} is a directory, not a file") from None
+    except OSError as err:
+        if not path.exists() or stat.S_ISREG(path.stat().st_mode):
+            raise
+        raise NotRegularFileError(f"{path} is {describe_file(path.stat().st_mode)}") from err
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotRegularFileError(f"{path} is {describe_file(mode)}")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def describe_file(mode: int) -> str:
+    """`a FIFO`, `a character device`...: what a non-regular file is, for a message."""
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    name = next((kind for test, kind in kinds if test(mode)), "not a regular file")
+    return f"{name}, not a regular file"
 
 
 def fsync_directory(directory: Path) -> None:

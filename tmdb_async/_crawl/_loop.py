@@ -5,6 +5,11 @@ the errors file) are skipped, so a crawl killed at any moment and started again 
 same arguments ends with every id exactly once, refetching only the few that were in
 flight. A line is TMDB's body as sent (`json_line`), or with `typed` the decoded Struct
 re-encoded by msgspec (see docs/cli.md).
+
+Ids are streamed, never listed: a source yields ids or whole `range`s, read as they are
+needed; repeats are dropped with two compressed bitmaps (pyroaring: ids done before this
+run, ids seen in it), so memory stays flat for `1-99999999999`, and a run of ids already
+done is skipped 65,536 at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +19,14 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import partial
@@ -22,18 +34,22 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 import msgspec
+from pyroaring import BitMap64
 
 from .._errors import AuthenticationError, ParameterError, TMDBError
 from .._pagination import fetch_many
 from .._response import Response, fetch_response
 from .._stats import Stats
-from ._jsonl import JsonLinesFile, json_line
+from ._jsonl import JsonLinesFile, Keyed, Recovery, json_line
+from ._stdout import StdoutLines
 
 __all__ = [
     "EXIT_STATUS",
+    "GRACE_SECONDS",
+    "CrawlFiles",
     "ErrorRecord",
     "FatalError",
-    "IdSource",
+    "IdItem",
     "Interrupts",
     "Progress",
     "Report",
@@ -44,17 +60,20 @@ __all__ = [
 ERRORS_SUFFIX: Final = ".errors.jsonl"
 EXIT_STATUS: Final = {signal.SIGINT: 130, signal.SIGTERM: 143}
 """128 + the signal number, as shells report a process stopped by that signal."""
+GRACE_SECONDS: Final = 1.0
+"""After a first Ctrl-C, how long the requests in flight may take before they are dropped
+(behind a slow rate limit they could wait much longer; they are fetched again on resume)."""
+CHUNK: Final = 65536
+"""Ids of a range looked at as one block when skipping ids already done."""
+QUIET_IDS: Final = 4096
+"""Ids skipped (done, or repeated) between two returns to the event loop."""
 
-
-IdSource = Callable[[], Iterator[int]]
-"""A fresh iterator over the ids on every call (may repeat ids; the crawl removes repeats)."""
+IdItem = int | range
+"""What an id source yields: one id, or a range of ids (step 1) read lazily."""
 
 
 class Progress(Protocol):
-    """What the crawl loop reports: a phase with its total, then one step per id."""
-
-    def phase(self, description: str, total: int | None = None) -> None:
-        """Start a new bar (`total=None`: a spinner with a count)."""
+    """What the crawl loop reports: one step per id."""
 
     def advance(self, *, failed: bool = False) -> None:
         """One more item done (or failed)."""
@@ -64,10 +83,9 @@ class FatalError(Exception):
     """A failure that would repeat for every id (bad credentials, bad arguments): stop."""
 
 
-class ErrorRecord(msgspec.Struct, kw_only=True, gc=False):
+class ErrorRecord(Keyed, kw_only=True, gc=False):
     """One line of the errors file: an id that failed for good."""
 
-    id: int
     http_status: int | None
     status_code: int | None
     status_message: str | None
@@ -83,8 +101,9 @@ def errors_path(out: Path) -> Path:
 
 
 class Interrupts:
-    """Ctrl-C (or SIGTERM) once: stop scheduling, let in-flight requests finish; twice, or
-    outside a crawl: cancel the command (in-flight results are dropped)."""
+    """Ctrl-C (or SIGTERM) once: stop scheduling, let the requests in flight finish for at
+    most `GRACE_SECONDS`; twice, or outside a crawl: cancel the command at once (in-flight
+    results are dropped)."""
 
     def __init__(self, task: asyncio.Task[Any], announce: Callable[[str], None]) -> None:
         self.signal: signal.Signals | None = None
@@ -122,6 +141,7 @@ class Interrupts:
         self.signal = signum
         if first and self.graceful:
             self._announce("stopping: finishing the requests in flight (again to drop them)")
+            asyncio.get_running_loop().call_later(GRACE_SECONDS, self._task.cancel)
         else:
             self._task.cancel()
 
@@ -129,7 +149,8 @@ class Interrupts:
         """Called after catching the cancellation that `fire` caused."""
         task = asyncio.current_task()
         if sys.version_info >= (3, 11) and task is not None:
-            task.uncancel()
+            while task.uncancel():
+                pass
 
 
 @dataclass
@@ -139,8 +160,10 @@ class Report:
     done: int = 0
     failed: int = 0
     skipped: int = 0
-    to_fetch: int = 0
+    to_fetch: int | None = None
     interrupted: bool = False
+    stopped: str | None = None
+    """Why the run ended early, when not by a signal (e.g. the reader closed stdout)."""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     stats: Stats | None = None
@@ -149,7 +172,7 @@ class Report:
         """Two lines for stderr."""
         elapsed = (self.finished or time.monotonic()) - self.started
         rate = (self.done + self.failed) / elapsed if elapsed > 0 else 0.0
-        state = "interrupted" if self.interrupted else "finished"
+        state = "interrupted" if self.interrupted else self.stopped or "finished"
         lines = [
             f"tmdb-async: {command} {state}: {self.done} done, {self.failed} failed,"
             f" {self.skipped} skipped (already done) in {elapsed:.1f} s, {rate:.0f} ids/s"
@@ -168,92 +191,190 @@ class Report:
         return "\n".join(lines)
 
 
-def _plan(source: IdSource, done: set[int]) -> tuple[int, int]:
-    """Count the distinct ids to fetch and to skip (one pass, for the progress total)."""
-    seen: set[int] = set()
-    to_fetch = skipped = 0
-    for ident in source():
-        if ident in seen:
-            continue
-        seen.add(ident)
-        if ident in done:
-            skipped += 1
+class CrawlFiles:
+    """Where a crawl writes: its output (a file read back for resuming, or stdout) and its
+    errors file, created on the first error only. `done`: the ids to skip."""
+
+    def __init__(
+        self,
+        output: JsonLinesFile | StdoutLines,
+        errors: Path | None,
+        announce: Callable[[str], None],
+    ) -> None:
+        self.output = output
+        self.errors_path = errors
+        self._errors: JsonLinesFile | None = None
+        self._announce = announce
+        self.done = BitMap64()
+
+    @classmethod
+    async def open(
+        cls,
+        out: Path | None,
+        errors: Path | None,
+        *,
+        retry_errors: bool,
+        announce: Callable[[str], None],
+    ) -> CrawlFiles:
+        """Open `out` (None: stdout, not read back) and an existing `errors` file, checking
+        that every line of each is the crawl's own and cutting a torn last line."""
+        files = cls(StdoutLines() if out is None else JsonLinesFile(out), errors, announce)
+        try:
+            # The errors file first: refused, it leaves no new output file behind.
+            if errors is not None:
+                existing = JsonLinesFile(errors, record=ErrorRecord)
+                recovery = await existing.open_async(create=False)
+                if recovery is not None:
+                    files._errors = existing
+                    failed = files._repaired(recovery, errors)
+                    if out is not None and not retry_errors:
+                        files.done |= failed
+            if isinstance(files.output, StdoutLines):
+                await files.output.open()
+            else:
+                written = await files.output.open_async()
+                assert written is not None  # created if missing
+                files.done |= files._repaired(written, files.output.path)
+        except BaseException:
+            await files.aclose()
+            raise
+        return files
+
+    def _repaired(self, recovery: Recovery, path: Path) -> BitMap64:
+        """Report the repair of a file just opened, if any; the ids it holds."""
+        if message := recovery.report(path):
+            self._announce(message)
+        return recovery.ids
+
+    async def write(self, line: bytes) -> None:
+        """Append one output line."""
+        if isinstance(self.output, StdoutLines):
+            await self.output.write(line)
         else:
-            to_fetch += 1
-    return to_fetch, skipped
+            self.output.write(line)
+
+    def write_error(self, ident: int, error: TMDBError) -> None:
+        """Append one line to the errors file (creating it), or report it without one."""
+        if self.errors_path is None:
+            self._announce(f"{ident} failed: {type(error).__name__}: {error}")
+            return
+        if self._errors is None:
+            self._errors = JsonLinesFile(self.errors_path, record=ErrorRecord)
+            self._repaired(self._errors.open(), self.errors_path)
+        self._errors.write(_ENCODE(_error_record(ident, error)) + b"\n")
+
+    async def aclose(self, *, drain: bool = True) -> None:
+        """fsync and close the files, and let go of stdout once its reader has every line
+        (`drain=False`, after Ctrl-C: within `FLUSH_TIMEOUT`); idempotent."""
+        try:
+            if isinstance(self.output, StdoutLines):
+                await self.output.aclose(drain=drain)
+            else:
+                self.output.close()
+        finally:
+            if self._errors is not None:
+                self._errors.close()
+
+
+_ENCODE: Final = msgspec.json.Encoder().encode
 
 
 async def crawl(
     method: Callable[..., Awaitable[msgspec.Struct]],
-    source: IdSource,
+    ids: Iterable[IdItem] | AsyncIterable[IdItem],
+    files: CrawlFiles,
     *,
-    out: Path,
-    errors: Path,
-    retry_errors: bool,
     concurrency: int,
     params: dict[str, Any],
     progress: Progress,
     interrupts: Interrupts,
     report: Report,
-    announce: Callable[[str], None],
     typed: bool = False,
 ) -> None:
-    """Fetch every id of `source` not already in `out` (or `errors`) and append it there:
-    TMDB's body of each, or with `typed` the model `method` returns, re-encoded."""
-    output = JsonLinesFile(out)
-    failures = JsonLinesFile(errors)
+    """Fetch every id of `ids` not in `files.done` and write it to `files`: TMDB's body of
+    each, or with `typed` the model `method` returns, re-encoded."""
+    report.started = time.monotonic()
+    fetch: Callable[..., Awaitable[object]] = method if typed else partial(fetch_response, method)
+    pending = _pending(ids, files.done, interrupts, report)
     try:
-        written, cut = output.open()
-        if cut:
-            announce(f"repaired {out}: cut a torn last line ({cut} bytes)")
-        failed_before, cut = failures.open(truncate=retry_errors)
-        if cut:
-            announce(f"repaired {errors}: cut a torn last line ({cut} bytes)")
-        done = written | failed_before
-        report.to_fetch, report.skipped = _plan(source, done)
-        progress.phase(f"{out.name}", total=report.to_fetch)
-        report.started = time.monotonic()
-
-        def pending() -> Iterator[int]:
-            seen: set[int] = set()
-            for ident in source():
-                if interrupts.requested:
-                    return
-                if ident in done or ident in seen:
-                    continue
-                seen.add(ident)
-                yield ident
-
-        encode = msgspec.json.Encoder().encode
-        fetch: Callable[..., Awaitable[object]] = (
-            method if typed else partial(fetch_response, method)
-        )
         interrupts.graceful = True
-        results = fetch_many(fetch, pending(), concurrency=concurrency, **params)
-        async with aclosing(results):
+        results = fetch_many(fetch, pending, concurrency=concurrency, **params)
+        async with aclosing(results), aclosing(pending):
             async for ident, result in results:
                 if isinstance(result, (AuthenticationError, ParameterError)):
                     raise FatalError(f"{type(result).__name__}: {result}")
                 if isinstance(result, TMDBError):
-                    failures.write(encode(_error_record(ident, result)) + b"\n")
+                    files.write_error(ident, result)
                     report.failed += 1
                 else:
-                    output.write(_line(result, encode))
+                    await files.write(_line(result))
                     report.done += 1
                 progress.advance(failed=isinstance(result, TMDBError))
     finally:
         interrupts.graceful = False
         report.finished = time.monotonic()
         report.interrupted = interrupts.requested
-        output.close()
-        failures.close()
 
 
-def _line(result: object, encode: Callable[[object], bytes]) -> bytes:
+async def _pending(
+    ids: Iterable[IdItem] | AsyncIterable[IdItem],
+    done: BitMap64,
+    interrupts: Interrupts,
+    report: Report,
+) -> AsyncGenerator[int]:
+    """The ids to fetch: each once, none in `done` (counted as skipped), until a signal."""
+    seen = BitMap64()
+    quiet = 0  # ids passed over since the last return to the event loop
+    async for item in _items(ids):
+        run = item if isinstance(item, range) else range(item, item + 1)
+        for start in range(run.start, run.stop, CHUNK):
+            stop = min(start + CHUNK, run.stop)
+            size = stop - start
+            fresh = size - seen.range_cardinality(start, stop)
+            if fresh == 0:  # every id of the block was seen before
+                quiet += size
+            elif fresh == size and done.range_cardinality(start, stop) == size:
+                seen.add_range(start, stop)  # every id of the block was done before this run
+                report.skipped += size
+                quiet += size
+            else:
+                for ident in range(start, stop):
+                    if ident in seen:
+                        quiet += 1
+                    elif ident in done:
+                        seen.add(ident)
+                        report.skipped += 1
+                        quiet += 1
+                    elif interrupts.requested:
+                        return
+                    else:
+                        seen.add(ident)
+                        quiet = 0
+                        yield ident
+                    if quiet >= QUIET_IDS:
+                        quiet = 0
+                        await asyncio.sleep(0)
+            if quiet >= QUIET_IDS:
+                quiet = 0
+                await asyncio.sleep(0)
+            if interrupts.requested:
+                return
+
+
+async def _items(ids: Iterable[IdItem] | AsyncIterable[IdItem]) -> AsyncIterator[IdItem]:
+    if isinstance(ids, AsyncIterable):
+        async for item in ids:
+            yield item
+    else:
+        for item in ids:
+            yield item
+
+
+def _line(result: object) -> bytes:
     """The output line of a result: TMDB's body, or the model re-encoded (`typed`)."""
     if isinstance(result, Response):
         return json_line(result.body)
-    return encode(result) + b"\n"
+    return _ENCODE(result) + b"\n"
 
 
 def _error_record(ident: int, error: TMDBError) -> ErrorRecord:

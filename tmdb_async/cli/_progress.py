@@ -17,19 +17,22 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
 
-__all__ = ["INSTALL_HINT", "NullProgress", "Progress", "make_progress", "setup_logging"]
+__all__ = ["NullProgress", "Progress", "make_progress", "setup_logging"]
 
-INSTALL_HINT: Final = (
-    "tmdb-async: the command line needs the cli extra: pip install 'tmdb-async[cli]'"
-)
 REFRESH_PER_SECOND: Final = 4
 
 
 class Progress(CrawlProgress, Protocol):
     """What the commands report: phases with an optional total, then steps."""
 
+    def phase(self, description: str, total: int | None = None) -> None:
+        """Start a new bar (`total=None`: a spinner with a count, until `set_total`)."""
+
     def advance_by(self, items: int, failed: int = 0) -> None:
         """`items` more done, `failed` of them failed (negative: work lost, to be done again)."""
+
+    def set_total(self, total: int) -> None:
+        """The total of the current phase, once known."""
 
     def stop(self) -> None:
         """Remove the bar from the terminal; idempotent."""
@@ -45,6 +48,9 @@ class NullProgress:
         """Do nothing."""
 
     def advance_by(self, items: int, failed: int = 0) -> None:
+        """Do nothing."""
+
+    def set_total(self, total: int) -> None:
         """Do nothing."""
 
     def stop(self) -> None:
@@ -98,6 +104,10 @@ class _RichProgress:
         speed = self._bar.tasks[-1].speed
         rate = "-" if speed is None else f"{speed:.0f}"
         self._bar.update(self._task, failed=self._failed, rate=rate)
+
+    def set_total(self, total: int) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, total=total)
 
     def stop(self) -> None:
         self._bar.stop()

@@ -135,10 +135,9 @@ class Manifest:
             return set()
         errors = JsonLinesFile(path)
         try:
-            ids, _ = errors.open()
+            return set(errors.open().ids)
         finally:
             errors.close()
-        return ids
 
     def record(
         self,

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from .._client import TMDB
 from .._constants import LOGGER_NAME, RATE_LIMIT
-from .._crawl import FatalError, Interrupts, Report, crawl, errors_path
+from .._crawl import CrawlFiles, FatalError, Interrupts, Report, crawl, errors_path
 from .._errors import TMDBError
 from .._stats import Stats
 
@@ -225,20 +225,23 @@ async def _crawl_shard(
     try:
         async with tmdb:
             report.stats = tmdb.stats
-            await crawl(
-                _method(tmdb, task.operation),
-                lambda: iter(ids),
-                out=out,
-                errors=errors_path(out),
-                retry_errors=False,
-                concurrency=concurrency,
-                params=dict(task.params),
-                progress=progress,
-                interrupts=interrupts,
-                report=report,
-                announce=logger.warning,
-                typed=task.typed,
+            files = await CrawlFiles.open(
+                out, errors_path(out), retry_errors=False, announce=logger.warning
             )
+            try:
+                await crawl(
+                    _method(tmdb, task.operation),
+                    ids,
+                    files,
+                    concurrency=concurrency,
+                    params=dict(task.params),
+                    progress=progress,
+                    interrupts=interrupts,
+                    report=report,
+                    typed=task.typed,
+                )
+            finally:
+                await files.aclose()
     except asyncio.CancelledError:
         if not interrupts.requested:
             raise
@@ -263,7 +266,7 @@ def run_shard(task: ShardTask, index: int, ids: tuple[int, ...]) -> ShardResult:
         return ShardResult(
             index=index,
             lines=out.read_bytes(),
-            errors=errors_path(out).read_bytes(),
+            errors=errors.read_bytes() if (errors := errors_path(out)).exists() else b"",
             done=report.done,
             failed=report.failed,
             stats=report.stats or Stats(),

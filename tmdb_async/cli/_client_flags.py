@@ -1,0 +1,224 @@
+"""The flags that configure the client, accepted before or after the subcommand
+(`tmdb-async -v crawl ...` and `tmdb-async crawl ... -v`), and the client they build.
+
+Each flag is defined once, in `CLIENT_FLAGS`; `add_client_flags` puts them on the top-level
+parser and on every subcommand that talks to TMDB, with no default there (argparse would
+let the subcommand's default overwrite a value given before it); `apply_defaults` fills
+them in after parsing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .._client import TMDB
+from .._constants import ACCESS_TOKEN_ENV, API_KEY_ENV, RATE_LIMIT
+from ._ids import DEFAULT_EXPORT_BASE_URL, IdsError, parse_ids
+
+__all__ = [
+    "CREDENTIALS_HELP",
+    "MISSING_CREDENTIALS",
+    "Backend",
+    "MissingCredentialsError",
+    "UsageError",
+    "add_client_flags",
+    "apply_defaults",
+    "backend",
+    "require_credentials",
+]
+
+TOKEN_PAGE: Final = "https://www.themoviedb.org/settings/api"
+CREDENTIALS_HELP: Final = (
+    f"Credentials come only from the environment ({ACCESS_TOKEN_ENV}, else {API_KEY_ENV}),"
+    " never from a flag, so they stay out of shell history; --fake needs none."
+)
+MISSING_CREDENTIALS: Final = f"""no TMDB credentials in the environment. Set one of:
+  export {ACCESS_TOKEN_ENV}=...   # the API Read Access Token (preferred)
+  export {API_KEY_ENV}=...        # or the API Key
+Both are on {TOKEN_PAGE} (a free TMDB account).
+To try it without an account, add --fake: an offline FakeTMDB that needs no credentials."""
+
+
+class UsageError(Exception):
+    """A bad combination of arguments, found after parsing (exit status 2)."""
+
+
+class MissingCredentialsError(Exception):
+    """Neither environment variable is set and `--fake` is not given (exit status 1)."""
+
+
+def _ids_argument(text: str) -> list[range]:
+    try:
+        return parse_ids(text)
+    except IdsError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+@dataclass(frozen=True)
+class _Flag:
+    names: tuple[str, ...]
+    default: Any
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dest(self) -> str:
+        return self.names[-1].lstrip("-").replace("-", "_")
+
+
+CLIENT_FLAGS: Final = (
+    _Flag(
+        ("--fake",),
+        False,
+        {
+            "action": "store_true",
+            "help": "run against an in-process FakeTMDB: no account, no network, no rate limit",
+        },
+    ),
+    _Flag(
+        ("--fake-missing",),
+        None,
+        {
+            "type": _ids_argument,
+            "metavar": "IDS",
+            "help": "with --fake: these ids answer 404 (code 34), e.g. 13,40-42",
+        },
+    ),
+    _Flag(
+        ("--base-url",),
+        None,
+        {"metavar": "URL", "help": "TMDB API base URL (default: $TMDB_BASE_URL or TMDB's)"},
+    ),
+    _Flag(
+        ("--rate",),
+        None,
+        {
+            "type": float,
+            "metavar": "R",
+            "help": f"requests per second, 0 for no limit (default {RATE_LIMIT:g};"
+            " TMDB allows about 40)",
+        },
+    ),
+    _Flag(
+        ("--rate-store",),
+        None,
+        {
+            "metavar": "REDIS_URL",
+            "help": "share the --rate budget with other processes through this Redis",
+        },
+    ),
+    _Flag(
+        ("--rate-scope",),
+        None,
+        {
+            "metavar": "SCOPE",
+            "help": "with --rate-store: host (default), global, or a name of your own",
+        },
+    ),
+    _Flag(
+        ("--cache",),
+        "none",
+        {
+            "metavar": "none|memory|redis://HOST:PORT/DB",
+            "help": "response cache (default none; Redis is shared by runs)",
+        },
+    ),
+    _Flag(
+        ("--language",),
+        None,
+        {
+            "metavar": "TAG",
+            "help": "language of the answers: a language tag, an ISO 639-1 language with an"
+            " optional ISO 3166-1 region, e.g. de or de-DE",
+        },
+    ),
+)
+VERBOSE_HELP: Final = "log retries and 429s (-vv: every request); credentials are never logged"
+
+
+def add_client_flags(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """Add every client flag to `parser`, without defaults (see `apply_defaults`)."""
+    for flag in CLIENT_FLAGS:
+        parser.add_argument(*flag.names, default=argparse.SUPPRESS, **flag.options)
+    # -v counts on both sides of the subcommand: `-v crawl ... -v` is -vv.
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbose_before" if top_level else "verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help=VERBOSE_HELP,
+    )
+
+
+def apply_defaults(args: argparse.Namespace) -> None:
+    """Fill in the client flags given on neither side of the subcommand."""
+    for flag in CLIENT_FLAGS:
+        if not hasattr(args, flag.dest):
+            setattr(args, flag.dest, flag.default)
+    args.verbose = getattr(args, "verbose_before", 0) + getattr(args, "verbose", 0)
+
+
+def require_credentials(args: argparse.Namespace) -> None:
+    """MissingCredentialsError unless `--fake` or a credential is in the environment."""
+    if args.fake or os.environ.get(ACCESS_TOKEN_ENV) or os.environ.get(API_KEY_ENV):
+        return
+    raise MissingCredentialsError(MISSING_CREDENTIALS)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The client, and where the daily exports are (the fake's with `--fake`)."""
+
+    tmdb: TMDB
+    exports_url: str
+    worker_env: dict[str, str] = field(default_factory=dict)
+    """What the workers of a local Dask cluster need in their environment (the fake's token)."""
+
+
+@asynccontextmanager
+async def backend(
+    args: argparse.Namespace, max_connections: int | None = None
+) -> AsyncIterator[Backend]:
+    """The client (and, with `--fake`, the in-process FakeTMDB it talks to)."""
+    rate: float | None = RATE_LIMIT
+    if args.rate is not None:
+        rate = args.rate or None
+    elif args.fake:
+        rate = None  # the fake has no rate limit: offline runs go as fast as they can
+    options: dict[str, Any] = {
+        "cache": None if args.cache == "none" else args.cache,
+        "rate_limit": rate,
+        "language": args.language,
+        "rate_limit_store": args.rate_store,
+        "rate_limit_scope": args.rate_scope,
+    }
+    if max_connections is not None:
+        options["max_connections"] = max_connections
+    exports_url = getattr(args, "export_base_url", None) or DEFAULT_EXPORT_BASE_URL
+    worker_env: dict[str, str] = {}
+    async with AsyncExitStack() as stack:
+        if args.fake:
+            from ..testing import FakeTMDB
+
+            missing: set[int | str] = {i for r in args.fake_missing or () for i in r}
+            fake = await stack.enter_async_context(FakeTMDB(missing_ids=missing))
+            options.update(access_token=fake.access_token, base_url=fake.url)
+            worker_env[ACCESS_TOKEN_ENV] = fake.access_token
+            exports_url = getattr(args, "export_base_url", None) or fake.exports_url
+        else:
+            options["base_url"] = args.base_url
+        tmdb = await stack.enter_async_context(TMDB(**options))
+        yield Backend(tmdb, exports_url, worker_env)
+
+
+def check_client_flags(args: argparse.Namespace) -> None:
+    """UsageError for client flags that do not go together."""
+    if args.fake and args.base_url:
+        raise UsageError("--fake runs its own server: drop --base-url")
+    if args.fake_missing and not args.fake:
+        raise UsageError("--fake-missing needs --fake")

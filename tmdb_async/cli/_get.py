@@ -1,0 +1,293 @@
+"""`tmdb-async get`: any operation, as `get NAMESPACE METHOD [ARGS...] [name=value ...]`.
+
+Path parameters are positional, in path order; query (and body) parameters are
+`name=value`, by their Python name (`vote_average_gte`) or TMDB's (`vote_average.gte`), each
+value parsed by its parameter's kind (`_values.parse_value`). `get KIND ID` is short for the
+details of a kind (`get movie 550`). What is wrong is said before any request: an unknown
+namespace, method or parameter (with the closest names), a missing or extra argument.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import inspect
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import msgspec
+
+from .._crawl import StdoutLines, json_line
+from .._generated.operations import ENDPOINTS
+from .._operation import Operation, ParamKind
+from ._client_flags import (
+    CREDENTIALS_HELP,
+    UsageError,
+    backend,
+    check_client_flags,
+    require_credentials,
+)
+from ._registry import Subcommands
+from ._values import BadValueError, parse_value
+
+__all__ = ["KIND_ALIASES", "OPERATIONS", "Call", "register", "resolve"]
+
+OPERATIONS: Final = {(op.namespace, op.name): op for op in ENDPOINTS}
+NAMESPACES: Final = sorted({op.namespace for op in ENDPOINTS})
+KIND_ALIASES: Final = {
+    "movie": "movies",
+    "tv": "tv_series",
+    "season": "tv_seasons",
+    "episode": "tv_episodes",
+    "person": "people",
+    "collection": "collections",
+    "company": "companies",
+    "network": "networks",
+    "keyword": "keywords",
+    "review": "reviews",
+    "credit": "credits",
+    "list": "lists",
+}
+"""`get KIND ID...`: the details operation of a kind."""
+NAMED: Final = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.]*)=(?P<value>.*)", re.DOTALL)
+KIND_LABELS: Final[dict[str, str]] = {
+    "str": "TEXT",
+    "int": "INT",
+    "int_or_str": "ID",
+    "float": "NUMBER",
+    "bool": "true|false",
+    "str_list": "A,B,...",
+    "int_list": "1,2,...",
+}
+
+
+def methods_of(namespace: str) -> list[Operation[Any]]:
+    """The operations of a namespace, by name."""
+    return sorted((op for op in ENDPOINTS if op.namespace == namespace), key=lambda op: op.name)
+
+
+def _closest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.5)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+@dataclass(frozen=True)
+class _Param:
+    """A parameter `name=value` may set: query or body."""
+
+    name: str
+    """The Python keyword."""
+    wire: str
+    kind: ParamKind
+    required: bool
+
+
+def _params(op: Operation[Any]) -> dict[str, _Param]:
+    required = _required_keywords(op)
+    params = [
+        _Param(q.python_name, q.name, q.kind, q.python_name in required) for q in op.query_params
+    ]
+    params += [_Param(b.name, b.name, b.kind, b.required) for b in op.body_params]
+    return {p.name: p for p in params}
+
+
+def _required_keywords(op: Operation[Any]) -> set[str]:
+    from .._generated import NAMESPACES as CLASSES
+
+    method = getattr(CLASSES[op.namespace], op.name)
+    return {
+        p.name
+        for p in inspect.signature(method).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty
+    }
+
+
+def usage_of(op: Operation[Any]) -> str:
+    """`movies details MOVIE_ID [append_to_response=A,B,...] [language=TEXT]`."""
+    words = [op.namespace, op.name, *(p.name.upper() for p in op.path_params)]
+    for param in sorted(_params(op).values(), key=lambda p: not p.required):
+        word = f"{param.name}={KIND_LABELS[param.kind]}"
+        words.append(word if param.required else f"[{word}]")
+    return " ".join(words)
+
+
+@dataclass(frozen=True)
+class Call:
+    """An operation and the arguments the command line gave it, parsed."""
+
+    op: Operation[Any]
+    args: tuple[object, ...]
+    keywords: dict[str, object]
+
+
+def resolve(target: Sequence[str]) -> Call:
+    """Map `search movie query=alien` (or `movie 550`) to a call; UsageError if it is none."""
+    words = [t for t in target if not NAMED.fullmatch(t)]
+    named = [m for t in target if (m := NAMED.fullmatch(t))]
+    if not words:
+        raise UsageError("get what? `tmdb-async get NAMESPACE METHOD ...` (see get --help)")
+    head, rest = words[0], words[1:]
+    if head in NAMESPACES:
+        names = [op.name for op in methods_of(head)]
+        if not rest:
+            raise UsageError(f"{head}: which method? {', '.join(names)}")
+        if (head, rest[0]) not in OPERATIONS:
+            hint = _closest(rest[0], names) or f"; its methods: {', '.join(names)}"
+            raise UsageError(
+                f"there is no method {rest[0]!r} in {head}{hint}"
+                f" (`tmdb-async get {head} --help` shows their parameters)"
+            )
+        op, rest = OPERATIONS[(head, rest[0])], rest[1:]
+    elif head in KIND_ALIASES:
+        op = OPERATIONS[(KIND_ALIASES[head], "details")]
+    else:
+        known = [*NAMESPACES, *KIND_ALIASES]
+        raise UsageError(
+            f"there is no namespace or kind {head!r}{_closest(head, known)}"
+            " (`tmdb-async get --help` lists them)"
+        )
+    pairs = [(m["name"], m["value"]) for m in named]
+    path_names = {p.name for p in op.path_params}
+    by_name = dict(pair for pair in pairs if pair[0] in path_names)
+    keywords = _keywords(op, [pair for pair in pairs if pair[0] not in path_names])
+    return Call(op, _path_args(op, rest, by_name), keywords)
+
+
+def _path_args(op: Operation[Any], raw: list[str], by_name: dict[str, str]) -> tuple[object, ...]:
+    """The path arguments: positional in path order, or `name=value` (`time_window=week`)."""
+    given = iter(raw)
+    raw = [by_name[p.name] if p.name in by_name else next(given, "") for p in op.path_params]
+    raw = [text for text in raw if text] + list(given)
+    if len(raw) != len(op.path_params):
+        takes = " ".join(p.name.upper() for p in op.path_params) or "no positional arguments"
+        got = " ".join(raw) or "none"
+        raise UsageError(f"{op.namespace} {op.name} takes {takes} (got {got}): {usage_of(op)}")
+    return tuple(_parsed(p.name, p.kind, text) for p, text in zip(op.path_params, raw, strict=True))
+
+
+def _keywords(op: Operation[Any], named: list[tuple[str, str]]) -> dict[str, object]:
+    params = _params(op)
+    by_wire = {p.wire: p for p in params.values()}
+    keywords: dict[str, object] = {}
+    for name, text in named:
+        param = params.get(name) or by_wire.get(name)
+        if param is None:
+            choices = sorted({*params, *by_wire})
+            takes = ", ".join(params) or "no parameters"
+            raise UsageError(
+                f"{op.namespace} {op.name} has no parameter {name!r}{_closest(name, choices)}"
+                f" (it takes: {takes})"
+            )
+        if param.name in keywords:
+            raise UsageError(f"{param.name} is given twice")
+        keywords[param.name] = _parsed(name, param.kind, text)
+    missing = [p.name for p in params.values() if p.required and p.name not in keywords]
+    if missing:
+        needs = " ".join(f"{name}=..." for name in missing)
+        raise UsageError(f"{op.namespace} {op.name} needs {needs}: {usage_of(op)}")
+    return keywords
+
+
+def _parsed(name: str, kind: ParamKind, text: str) -> object:
+    try:
+        return parse_value(kind, text)
+    except BadValueError as err:
+        raise UsageError(f"{name}={text}: {err}") from None
+
+
+# -- help ---------------------------------------------------------------------------------
+
+
+def help_text(target: Sequence[str]) -> str:
+    """`get --help`: the namespaces; `get NAMESPACE --help`: its methods and parameters."""
+    words = [t for t in target if not NAMED.fullmatch(t)]
+    if words and words[0] in KIND_ALIASES and words[0] not in NAMESPACES:
+        words = [KIND_ALIASES[words[0]], "details"]
+    if len(words) >= 2 and (words[0], words[1]) in OPERATIONS:
+        op = OPERATIONS[(words[0], words[1])]
+        return (
+            f"usage: tmdb-async get {usage_of(op)}\n\n{op.summary}\n"
+            f"{op.http_method} {op.path} · {op.docs_url}\n"
+        )
+    if words and words[0] in NAMESPACES:
+        lines = [f"usage: tmdb-async get {words[0]} METHOD [ARGS...] [name=value ...]", ""]
+        lines += [f"  {usage_of(op)}\n      {op.summary}" for op in methods_of(words[0])]
+        return "\n".join(lines) + "\n"
+    lines = [
+        "usage: tmdb-async get NAMESPACE METHOD [ARGS...] [name=value ...] [options]",
+        "       tmdb-async get KIND ID [options]",
+        "",
+        "Fetch one resource and print TMDB's JSON. Path parameters are positional; query"
+        " parameters are name=value (Python names or TMDB's dotted ones), e.g.",
+        "  tmdb-async get search movie query=alien year=1979",
+        "  tmdb-async get discover movie with_genres=28,12 primary_release_date_gte=2020-01-01",
+        "  tmdb-async get tv_seasons details 1399 1 --append credits",
+        "",
+        "`tmdb-async get NAMESPACE --help` lists the methods of a namespace and their parameters.",
+        "",
+        "namespaces:",
+    ]
+    lines += [f"  {ns:<20} {len(methods_of(ns))} methods" for ns in NAMESPACES]
+    lines += ["", "kinds (get KIND ID: its details):"]
+    lines += [f"  {kind:<20} {ns} details" for kind, ns in KIND_ALIASES.items()]
+    lines += [
+        "",
+        "options:",
+        "  --append PARTS   append_to_response parts, comma-separated",
+        "  --compact        TMDB's bytes on one line instead of pretty JSON",
+        "  --typed          the model re-encoded by msgspec, not TMDB's bytes",
+        "  and the client options of `tmdb-async --help` (--fake, --language...)",
+        "",
+        CREDENTIALS_HELP,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- the command --------------------------------------------------------------------------
+
+
+def register(commands: Subcommands) -> None:
+    """Add `get` to the command line."""
+    parser = commands.add(
+        "get",
+        run=_get,
+        help="fetch one resource as JSON (any operation)",
+        add_help=False,
+    )
+    parser.add_argument("target", nargs="*", help="NAMESPACE METHOD ARGS... [name=value ...]")
+    parser.add_argument("-h", "--help", action="store_true", dest="show_help")
+    parser.add_argument("--append", default="", help="append_to_response parts, comma-separated")
+    parser.add_argument("--compact", action="store_true")
+    parser.add_argument("--typed", action="store_true")
+
+
+async def _get(args: argparse.Namespace) -> int:
+    if args.show_help:
+        sys.stdout.write(help_text(args.target))
+        return 0
+    check_client_flags(args)
+    call = resolve(args.target)
+    keywords = dict(call.keywords)
+    if parts := [part.strip() for part in args.append.split(",") if part.strip()]:
+        if "append_to_response" not in _params(call.op):
+            raise UsageError(f"{call.op.namespace} {call.op.name} takes no --append")
+        given = keywords.get("append_to_response")
+        keywords["append_to_response"] = [*(given if isinstance(given, list) else []), *parts]
+    require_credentials(args)
+    async with backend(args) as connected:
+        tmdb = connected.tmdb
+        method = getattr(getattr(tmdb, call.op.namespace), call.op.name)
+        response = await tmdb.response(method, *call.args, **keywords)
+    # Pretty-printing and `json_line` change only the whitespace between JSON tokens.
+    body = msgspec.json.encode(response.value) if args.typed else response.body
+    output = json_line(body) if args.compact else msgspec.json.format(body, indent=2) + b"\n"
+    stdout = StdoutLines()
+    await stdout.open()
+    try:
+        await stdout.write(output)
+    finally:
+        await stdout.aclose()
+    return 0
