@@ -22,6 +22,7 @@ from tests.generated.test_spec_examples_decode import strict
 from tmdb_async import ENDPOINTS, TMDB, NotFoundError
 from tmdb_async.models import MovieDetails, season_part
 from tmdb_async.testing import (
+    CacheHeaders,
     ConcurrencyLimit,
     ConnectionReset,
     ErrorResponse,
@@ -565,6 +566,35 @@ async def test_etag_cache_control_and_304(fake_tmdb: FakeTMDB, http: aiohttp.Cli
     async with http.get("/3/movie/551") as resp:
         assert resp.headers["ETag"] != etag
     assert fake_tmdb.stats.by_status[304] == 1
+
+
+async def test_cache_headers_of_a_cdn_hit(fake_tmdb: FakeTMDB, http: aiohttp.ClientSession) -> None:
+    fake_tmdb.inject(CacheHeaders(age=600), "movie-details", count=2)
+    fake_tmdb.inject(CacheHeaders(cache_control=""), "/3/configuration")
+    async with http.get("/3/movie/550") as resp:
+        assert (resp.headers["Age"], resp.headers["Cache-Control"]) == (
+            "600",
+            "public, max-age=3600",
+        )
+        etag = resp.headers["ETag"]
+    async with http.get("/3/movie/550", headers={"If-None-Match": etag}) as resp:
+        assert (resp.status, resp.headers["Age"]) == (304, "600")  # a 304 carries it too
+    async with http.get("/3/movie/550") as resp:
+        assert "Age" not in resp.headers  # count=2: spent
+    async with http.get("/3/configuration") as resp:
+        assert "Cache-Control" not in resp.headers
+        assert "Age" not in resp.headers
+    # Over the control endpoint, and it only edits what the fake serves, not a fault's answer.
+    rules = [
+        {"kind": "cache_headers", "age": 30, "cache_control": "public, max-age=60"},
+        {"kind": "server_error", "status": 503, "route": "/3/tv/*"},
+    ]
+    assert (await send(http, "POST", "/__fake__/faults", rules))[0] == 201
+    async with http.get("/3/person/1") as resp:
+        assert (resp.headers["Age"], resp.headers["Cache-Control"]) == ("30", "public, max-age=60")
+    async with http.get("/3/tv/1") as resp:
+        assert resp.status == 503
+        assert "Age" not in resp.headers
 
 
 # --------------------------------------------------------------------------- writes and state

@@ -1,4 +1,4 @@
-"""The fault plan: what FakeTMDB does wrong, where, and how often.
+"""The fault plan: what FakeTMDB does wrong (or as a CDN would), where, and how often.
 
 A plan is an ordered list of rules. Each rule pairs one fault with a route pattern (a glob on
 the request path such as ``/3/movie/*``, or an operation id such as ``movie-details``; ``*``
@@ -9,7 +9,9 @@ request the server consults the plan in this order:
 2. every matching `Latency` rule that fires adds its delay;
 3. the first matching terminal fault that fires decides the response
    (`RateLimited`, `ServerError`, `ErrorResponse`, `ConnectionReset`, `ResetMidBody`,
-   `TruncatedJSON`, `InvalidJSON`).
+   `TruncatedJSON`, `InvalidJSON`);
+4. on a response the fake served (no limit or terminal fault answered instead), the first
+   matching `CacheHeaders` rule that fires sets its caching headers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 __all__ = [
+    "CacheHeaders",
     "ConcurrencyLimit",
     "ConnectionReset",
     "ErrorResponse",
@@ -114,6 +117,26 @@ class InvalidJSON:
 
 
 @dataclass(frozen=True)
+class CacheHeaders:
+    """Answer with the caching headers of a CDN hit: `Age` (seconds the response already spent
+    in a cache, RFC 9111 §5.1; TMDB's CDN sends it) and/or a `Cache-Control` in place of the
+    fake's own (`""`: none at all)."""
+
+    kind: ClassVar[str] = "cache_headers"
+    age: int | None = None
+    cache_control: str | None = None
+
+    def apply(self, headers: dict[str, str]) -> None:
+        """Set (or remove) the headers of a response about to be sent."""
+        if self.age is not None:
+            headers["Age"] = str(self.age)
+        if self.cache_control == "":
+            headers.pop("Cache-Control", None)
+        elif self.cache_control is not None:
+            headers["Cache-Control"] = self.cache_control
+
+
+@dataclass(frozen=True)
 class RateLimit:
     """Allow at most `per_second` requests in any sliding one-second window; 429 beyond."""
 
@@ -143,6 +166,7 @@ Fault = (
     | ResetMidBody
     | TruncatedJSON
     | InvalidJSON
+    | CacheHeaders
     | RateLimit
     | ConcurrencyLimit
 )
@@ -157,11 +181,13 @@ _KINDS: dict[str, type[Any]] = {
         ResetMidBody,
         TruncatedJSON,
         InvalidJSON,
+        CacheHeaders,
         RateLimit,
         ConcurrencyLimit,
     )
 }
 _LIMITS = (RateLimit, ConcurrencyLimit)
+_NOT_TERMINAL = (Latency, CacheHeaders, *_LIMITS)
 _ids = itertools.count(1)
 
 
@@ -315,9 +341,23 @@ class FaultPlan:
         """The fault that decides this response, if any fires."""
         for rule in self.rules:
             fault = rule.fault
-            if isinstance(fault, (Latency, *_LIMITS)):
+            if isinstance(fault, _NOT_TERMINAL):
                 continue
             if rule.matches(method, path, operation_id) and self._fires(rule):
+                return fault
+        return None
+
+    def cache_headers(
+        self, method: str, path: str, operation_id: str | None
+    ) -> CacheHeaders | None:
+        """The caching headers to set on this served response, if a rule fires."""
+        for rule in self.rules:
+            fault = rule.fault
+            if (
+                isinstance(fault, CacheHeaders)
+                and rule.matches(method, path, operation_id)
+                and self._fires(rule)
+            ):
                 return fault
         return None
 
