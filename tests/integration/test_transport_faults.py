@@ -19,9 +19,9 @@ from tmdb_async._clock import FakeClock
 from tmdb_async._constants import RETRY_AFTER_MAX, RETRY_BASE_DELAY
 from tmdb_async._errors import (
     DecodeError,
+    NotFoundError,
     RateLimitError,
     ServerError,
-    TMDBError,
     TransportError,
 )
 from tmdb_async._generated.operations import (
@@ -382,7 +382,7 @@ async def test_an_error_reaches_every_coalesced_caller(fake_tmdb: FakeTMDB, make
     fake_tmdb.inject(ErrorResponse(404, 34, "Not found."), DETAILS)
     transport = make()
     results = await asyncio.gather(*(details(transport) for _ in range(10)), return_exceptions=True)
-    assert all(isinstance(r, TMDBError) and r.http_status == 404 for r in results)
+    assert all(isinstance(r, NotFoundError) and r.http_status == 404 for r in results)
     assert fake_tmdb.stats.count(DETAILS) == 1
     assert transport.stats.errors == {"NotFoundError": 10}
 
