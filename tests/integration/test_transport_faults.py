@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests._waiting import eventually
 from tmdb_async._clock import FakeClock
 from tmdb_async._constants import RETRY_AFTER_MAX, RETRY_BASE_DELAY
 from tmdb_async._errors import (
@@ -390,12 +391,13 @@ async def test_an_error_reaches_every_coalesced_caller(fake_tmdb: FakeTMDB, make
 async def test_a_cancelled_leader_hands_its_flight_to_a_follower(
     fake_tmdb: FakeTMDB, make: Any
 ) -> None:
-    fake_tmdb.inject(Latency(0.1), DETAILS)
+    fake_tmdb.inject(Latency(60), DETAILS, count=1)  # the leader's answer never comes in time
     transport = make()
     leader = asyncio.create_task(details(transport))
-    await asyncio.sleep(0.02)  # the leader's request is on the wire
+    await eventually(lambda: fake_tmdb.stats.count(DETAILS) == 1, "the leader's GET at TMDB")
     followers = [asyncio.create_task(details(transport)) for _ in range(5)]
-    await asyncio.sleep(0.02)
+    for _ in range(20):  # turns of the loop, not time: the followers join without any I/O
+        await asyncio.sleep(0)
     leader.cancel()
     movies = await asyncio.gather(*followers)
     assert leader.cancelled()
@@ -411,8 +413,7 @@ async def test_cancellation_leaves_nothing_behind(fake_tmdb: FakeTMDB, make: Any
     transport = make(real_clock=True, max_connections=2, rate_limit=50)
     # 2 on the wire, the rest queued for a connection or a token; duplicates coalesced.
     tasks = [asyncio.create_task(details(transport, i % 6)) for i in range(1, 25)]
-    await asyncio.sleep(0.1)
-    assert fake_tmdb.stats.in_flight == 2
+    await eventually(lambda: fake_tmdb.stats.in_flight == 2, "two requests at TMDB")
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -421,21 +422,33 @@ async def test_cancellation_leaves_nothing_behind(fake_tmdb: FakeTMDB, make: Any
     limiter = transport._limiter
     assert limiter is not None
     assert limiter.waiting == 0
-    await asyncio.sleep(0.05)  # the server sees the cancelled requests' connections close
-    assert fake_tmdb.stats.in_flight == 0
+    # The server sees the cancelled requests' connections close.
+    await eventually(lambda: fake_tmdb.stats.in_flight == 0, "no request in flight")
     # Both connections and the tokens are usable again at once.
     fake_tmdb.faults.clear()
-    movies = await asyncio.wait_for(asyncio.gather(*(details(transport, i) for i in (1, 2, 3))), 2)
+    movies = await asyncio.wait_for(asyncio.gather(*(details(transport, i) for i in (1, 2, 3))), 10)
     assert [m.id for m in movies] == [1, 2, 3]
 
 
-async def test_a_retry_after_aclose_opens_nothing(fake_tmdb: FakeTMDB, make: Any) -> None:
+async def test_a_retry_after_aclose_opens_nothing(
+    fake_tmdb: FakeTMDB, make: Any, clock: FakeClock
+) -> None:
     fake_tmdb.inject(ServerFault(503), DETAILS)
-    transport = make(real_clock=True)  # the first retry waits 0.5 s: aclose() lands in it
+    backing_off, back_off_ends = asyncio.Event(), asyncio.Event()
+    sleep = clock.sleep
+
+    async def held_back_off(seconds: float) -> None:  # lasts until the test ends it
+        backing_off.set()
+        await back_off_ends.wait()
+        await sleep(seconds)
+
+    clock.sleep = held_back_off  # type: ignore[method-assign]
+    transport = make()
     call = asyncio.create_task(details(transport))
-    await asyncio.sleep(0.2)  # the 503 came back; the retry is waiting
+    await backing_off.wait()  # the 503 came back; the retry is waiting
     assert fake_tmdb.stats.count(DETAILS) == 1
-    await transport.aclose()
+    await transport.aclose()  # lands in the back-off
+    back_off_ends.set()
     with pytest.raises(RuntimeError, match="closed"):
         await call
     assert transport._wire.session is None
