@@ -277,10 +277,11 @@ async def test_limiter_holds_the_configured_rate(fake_tmdb: FakeTMDB, make: Any)
     await asyncio.gather(*(details(transport, i) for i in range(1, 261)))
     times = list(fake_tmdb.stats.timestamps)
     assert len(times) == 260
-    # The limiter spaces the sends; loopback delivery jitter (the first requests also open
-    # connections, and the server shares the busy event loop) can bunch arrivals by a few
-    # milliseconds, hence the 5 % slack (without the limiter all 260 arrive at once).
-    assert max_in_window(times) <= rate + burst + rate * 0.05
+    # The limiter spaces the sends; the server time-stamps arrivals on the same event loop, so
+    # a stall between a send and its arrival (first connections, a busy machine) bunches them:
+    # 15 % of slack holds one of 150 ms (without the limiter all 260 arrive within one second).
+    # The span is bounded from below, which no stall can shorten.
+    assert max_in_window(times) <= rate + burst + rate * 0.15
     assert times[-1] - times[0] >= (260 - burst) / rate * 0.95
 
 
