@@ -507,7 +507,9 @@ async def test_rate_limit_per_second(fake_tmdb: FakeTMDB, http: aiohttp.ClientSe
 
 
 async def test_concurrency_limit_and_high_water_mark(fake_tmdb: FakeTMDB) -> None:
-    fake_tmdb.inject(Latency(0.2))
+    # Each request is held 1 s: every request of a batch arrives while the first are still
+    # held, even when opening the connections is slow on a busy machine.
+    fake_tmdb.inject(Latency(1.0))
     limit = fake_tmdb.inject(ConcurrencyLimit(max_in_flight=3))
     connector = aiohttp.TCPConnector(limit=20)
     async with aiohttp.ClientSession(fake_tmdb.url, headers=AUTH, connector=connector) as http:
