@@ -106,6 +106,9 @@ async def test_a_worker_killed_mid_crawl_costs_only_its_shard(fake: Server, tmp_
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # No dashboard, and the scheduler's HTTP server on a free port: not on 8787,
+                # taken by any other cluster on the machine (a warning, and an error under pytest).
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 asynchronous=True,
                 env={"TMDB_ACCESS_TOKEN": TOKEN},
             ) as cluster,
