@@ -20,8 +20,9 @@ import collections
 import fnmatch
 import itertools
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import msgspec
 
@@ -170,24 +171,20 @@ Fault = (
     | RateLimit
     | ConcurrencyLimit
 )
-_KINDS: dict[str, type[Any]] = {
-    cls.kind: cls
-    for cls in (
-        Latency,
-        RateLimited,
-        ServerError,
-        ErrorResponse,
-        ConnectionReset,
-        ResetMidBody,
-        TruncatedJSON,
-        InvalidJSON,
-        CacheHeaders,
-        RateLimit,
-        ConcurrencyLimit,
-    )
-}
+_TERMINAL: tuple[type[Fault], ...] = (
+    RateLimited,
+    ServerError,
+    ErrorResponse,
+    ConnectionReset,
+    ResetMidBody,
+    TruncatedJSON,
+    InvalidJSON,
+)
 _LIMITS = (RateLimit, ConcurrencyLimit)
-_NOT_TERMINAL = (Latency, CacheHeaders, *_LIMITS)
+_KINDS: dict[str, type[Any]] = {
+    cls.kind: cls for cls in (Latency, *_TERMINAL, CacheHeaders, *_LIMITS)
+}
+F = TypeVar("F", bound=Fault)
 _ids = itertools.count(1)
 
 
@@ -323,43 +320,38 @@ class FaultPlan:
         for rule in held:
             rule.in_flight -= 1
 
-    def delay(self, method: str, path: str, operation_id: str | None) -> float:
-        """Total latency to add to this request (seconds)."""
-        total = 0.0
+    def _firing(
+        self, kinds: type[F] | tuple[type[F], ...], method: str, path: str, operation_id: str | None
+    ) -> Iterator[F]:
+        """The faults of `kinds` whose rules match this request and fire, in plan order (a rule
+        fires only when reached: stop early to leave the later ones untouched)."""
         for rule in self.rules:
             fault = rule.fault
             if (
-                isinstance(fault, Latency)
+                isinstance(fault, kinds)
                 and rule.matches(method, path, operation_id)
                 and self._fires(rule)
             ):
-                high = fault.max_seconds
-                total += fault.seconds if high is None else self._rng.uniform(fault.seconds, high)
-        return total
+                yield fault
+
+    def delay(self, method: str, path: str, operation_id: str | None) -> float:
+        """Total latency to add to this request (seconds)."""
+        return sum(
+            fault.seconds
+            if fault.max_seconds is None
+            else self._rng.uniform(fault.seconds, fault.max_seconds)
+            for fault in self._firing(Latency, method, path, operation_id)
+        )
 
     def terminal(self, method: str, path: str, operation_id: str | None) -> Fault | None:
         """The fault that decides this response, if any fires."""
-        for rule in self.rules:
-            fault = rule.fault
-            if isinstance(fault, _NOT_TERMINAL):
-                continue
-            if rule.matches(method, path, operation_id) and self._fires(rule):
-                return fault
-        return None
+        return next(self._firing(_TERMINAL, method, path, operation_id), None)
 
     def cache_headers(
         self, method: str, path: str, operation_id: str | None
     ) -> CacheHeaders | None:
         """The caching headers to set on this served response, if a rule fires."""
-        for rule in self.rules:
-            fault = rule.fault
-            if (
-                isinstance(fault, CacheHeaders)
-                and rule.matches(method, path, operation_id)
-                and self._fires(rule)
-            ):
-                return fault
-        return None
+        return next(self._firing(CacheHeaders, method, path, operation_id), None)
 
 
 def fault_from_dict(data: dict[str, Any]) -> tuple[Fault, dict[str, Any]]:
