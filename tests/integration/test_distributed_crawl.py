@@ -58,10 +58,12 @@ def executing(dask_worker: Any) -> list[str]:
     return [str(task.key) for task in dask_worker.state.executing]
 
 
+SHARD_SIZE = 100
 HELD_ID = 1550
-"""The fake holds its first answer for this id (shard 15: ids 1501-1600) until the test ends,
-so the worker running that shard is surely mid-shard when it is killed, however fast the
-machine; the shard's re-run gets the answer at once (the rule fires once)."""
+"""The fake holds its first answer for this id (2 x TIMEOUT, longer than the test), so the
+worker running its shard (15: ids 1501-1600) is surely mid-shard when it is killed, however
+fast the machine; the shard's re-run gets the answer at once (the rule fires once)."""
+HELD_SHARD = (HELD_ID - 1) // SHARD_SIZE
 
 
 def held_rule(fake: Server) -> dict[str, Any]:
@@ -89,12 +91,13 @@ async def holding_worker(
         assert time.monotonic() < deadline
         await asyncio.sleep(0.05)
     running = await client.run(executing)
-    [worker] = [w for w, keys in running.items() if any(k.endswith("-15") for k in keys)]
+    held = f"-{HELD_SHARD}"
+    [worker] = [w for w, keys in running.items() if any(k.endswith(held) for k in keys)]
     return worker
 
 
 async def test_a_worker_killed_mid_crawl_costs_only_its_shard(fake: Server, tmp_path: Path) -> None:
-    ids, size = range(1, 3001), 100
+    ids, size = range(1, 3001), SHARD_SIZE
     fake.control("POST", "/__fake__/missing_ids", {"ids": [13, 2999]})
     fake.control("DELETE", "/__fake__/stats")
     rule = held_rule(fake)
