@@ -1,4 +1,4 @@
-"""Locate TMDB's OpenAPI spec for the one test that needs it (freshness): skip without it,
+"""Locate TMDB's OpenAPI spec for the tests that need it (freshness): skip without it,
 fail under CI."""
 
 from __future__ import annotations

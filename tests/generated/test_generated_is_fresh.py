@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from codegen.__main__ import generate, stale_files
+from codegen.examples import EXAMPLES_DIR
 from codegen.spec import load_spec
 from tests._spec import spec_path
 
@@ -37,16 +38,28 @@ def test_every_generated_file_announces_itself() -> None:
     )
 
 
-def test_stale_check_detects_an_edit(tmp_path: Path) -> None:
-    files = generate(spec_path())
+def test_stale_check_detects_an_edit_a_loss_and_a_leftover(tmp_path: Path) -> None:
+    # A small tree of its own (no spec needed): one file of each generated kind.
+    files = {
+        "tmdb_async/_generated/models.py": "class MovieSummary:\n    id: int\n",
+        "tmdb_async/_generated/movies.py": "class Movies: ...\n",
+        "docs/endpoints.md": "| GET | /3/movie/{movie_id} |\n",
+        f"{EXAMPLES_DIR}/movie-details.json": '{"id": 550}\n',
+    }
     for rel, text in files.items():
         target = tmp_path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
+    (tmp_path / "tmdb_async/handwritten.py").write_text("")  # outside the generated globs
     assert stale_files(files, tmp_path) == []
     models = tmp_path / "tmdb_async/_generated/models.py"
     models.write_text(models.read_text().replace("class MovieSummary", "class MovieSumary"))
+    (tmp_path / "docs/endpoints.md").unlink()
     (tmp_path / "tmdb_async/_generated/leftover.py").write_text("")
-    problems = stale_files(files, tmp_path)
-    assert any("models.py: differs" in p and "MovieSumary" in p for p in problems)
-    assert any("leftover.py: not generated any more" in p for p in problems)
+    (tmp_path / EXAMPLES_DIR / "gone.json").write_text("{}")
+    assert stale_files(files, tmp_path) == [
+        "tmdb_async/_generated/models.py: differs, first change: -class MovieSumary:",
+        "docs/endpoints.md: differs, first change: +| GET | /3/movie/{movie_id} |",
+        f"{EXAMPLES_DIR}/gone.json: not generated any more",
+        "tmdb_async/_generated/leftover.py: not generated any more",
+    ]

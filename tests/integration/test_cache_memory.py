@@ -16,12 +16,22 @@ from tmdb_async._cache import MemoryCache
 from tmdb_async._clock import FakeClock
 from tmdb_async._constants import CACHE_NEGATIVE_TTL
 from tmdb_async._errors import DecodeError, NotFoundError
-from tmdb_async._generated.operations import MOVIES_DETAILS
+from tmdb_async._generated.operations import (
+    AUTHENTICATION_VALIDATE_KEY,
+    CHANGES_MOVIE_LIST,
+    CONFIGURATION_DETAILS,
+    MOVIE_LISTS_POPULAR,
+    MOVIES_DETAILS,
+)
+from tmdb_async._operation import Operation
 from tmdb_async._options import resolve_options
 from tmdb_async._transport import Transport
-from tmdb_async.testing import FakeTMDB, InvalidJSON, Latency
+from tmdb_async.testing import CacheHeaders, FakeTMDB, InvalidJSON, Latency
 
 DETAILS = "movie-details"
+DAY = 24 * 3600
+TICK = 0.001
+"""How far either side of an expiry time the tests look: an entry lives exactly its TTL."""
 
 
 @pytest.fixture
@@ -184,6 +194,75 @@ async def test_the_smaller_of_class_ttl_and_max_age_wins(
     await details(long, 600)
     assert fake_tmdb.stats.count(DETAILS) == 4
     assert fake_tmdb.stats.last.status == 304
+
+
+@pytest.mark.parametrize(
+    ("operation", "args", "ttl"),
+    [
+        (CONFIGURATION_DETAILS, (), DAY),  # static
+        (MOVIES_DETAILS, (550,), 3600),  # detail
+        (MOVIE_LISTS_POPULAR, (), 600),  # listing
+        (CHANGES_MOVIE_LIST, (), 300),  # changes
+        (AUTHENTICATION_VALIDATE_KEY, (), 0),  # never
+    ],
+    ids=["static", "detail", "listing", "changes", "never"],
+)
+async def test_an_entry_lives_exactly_the_default_ttl_of_its_class(
+    transport: Any,
+    fake_tmdb: FakeTMDB,
+    clock: FakeClock,
+    operation: Operation[Any],
+    args: tuple[Any, ...],
+    ttl: int,
+) -> None:
+    fake_tmdb.inject(CacheHeaders(cache_control=""))  # no max-age: the class TTL decides
+    client: Transport = transport()
+
+    async def sent() -> int:
+        await client.request(operation, args, {})
+        return fake_tmdb.stats.count(operation.operation_id)
+
+    assert await sent() == 1
+    clock.advance(max(0.0, ttl - TICK))
+    assert await sent() == (1 if ttl else 2)
+    clock.advance(2 * TICK)
+    assert await sent() == (2 if ttl else 3)
+    if ttl:
+        assert fake_tmdb.stats.last.status == 304  # kept past its TTL, stale, to revalidate
+
+
+async def test_no_ttl_outlives_six_months(
+    transport: Any, fake_tmdb: FakeTMDB, clock: FakeClock
+) -> None:
+    fake_tmdb.inject(CacheHeaders(cache_control=""))
+    client: Transport = transport(cache_ttl={"detail": 365 * DAY})  # TMDB's terms: 180 days
+    await details(client)
+    clock.advance(180 * DAY - TICK)
+    await details(client)
+    assert fake_tmdb.stats.count(DETAILS) == 1
+    clock.advance(2 * TICK)
+    await details(client)
+    assert fake_tmdb.stats.count(DETAILS) == 2
+    assert fake_tmdb.stats.last.status == 200  # not even kept stale: a full download
+
+
+async def test_the_age_tmdb_reports_shortens_the_entry(
+    transport: Any, fake_tmdb: FakeTMDB, clock: FakeClock
+) -> None:
+    # TMDB's CDN answers a hit with `Age`, the seconds it has held the response: the client
+    # keeps it for max-age (3600 for details) minus that, from the 200 and from a 304.
+    fake_tmdb.inject(CacheHeaders(age=600), DETAILS)
+    client: Transport = transport()
+    for sent in (1, 2):
+        await details(client)
+        clock.advance(3_000 - TICK)
+        await details(client)
+        assert fake_tmdb.stats.count(DETAILS) == sent
+        clock.advance(2 * TICK)
+    await details(client)
+    assert fake_tmdb.stats.count(DETAILS) == 3
+    assert [r.status for r in fake_tmdb.stats.requests] == [200, 304, 304]
+    assert all(r.headers.get("If-None-Match") for r in list(fake_tmdb.stats.requests)[1:])
 
 
 async def test_not_found_is_remembered_for_a_minute(

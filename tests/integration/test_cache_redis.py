@@ -14,10 +14,16 @@ import redis.asyncio as redis
 from aiocache import SimpleMemoryCache  # type: ignore[import-untyped]
 from aiocache.backends.redis import RedisCache  # type: ignore[import-untyped]
 
+from tests._waiting import eventually
 from tests.conftest import RedisServer
 from tmdb_async import TMDB, DeadlineExceededError, DeadlinePhase
 from tmdb_async._clock import FakeClock
-from tmdb_async._constants import CACHE_FORMAT_VERSION, CACHE_RETRY_MIN, REDIS_MAX_CONNECTIONS
+from tmdb_async._constants import (
+    CACHE_FORMAT_VERSION,
+    CACHE_RETRY_MIN,
+    REDIS_MAX_CONNECTIONS,
+    REDIS_SOCKET_TIMEOUT,
+)
 from tmdb_async._generated.operations import MOVIES_DETAILS
 from tmdb_async._options import resolve_options
 from tmdb_async._transport import Transport
@@ -440,17 +446,15 @@ async def test_a_deadline_bounds_a_hung_redis_and_the_breaker_still_opens(
     started = time.monotonic()
     with pytest.raises(DeadlineExceededError) as caught:
         await tmdb.movies.details(2)
-    assert time.monotonic() - started < 0.5
+    # Before the Redis command's own timeout (1 s, REDIS_SOCKET_TIMEOUT): the deadline (0.3 s)
+    # ended the wait, with 0.7 s to spare for a stalled event loop.
+    assert time.monotonic() - started < REDIS_SOCKET_TIMEOUT
     assert caught.value.phase is DeadlinePhase.CACHE
-    assert 0.25 < caught.value.cache_seconds < 0.45
-    # The GET the call stopped waiting for runs on, to the socket timeout and its retry: the
-    # breaker learns that Redis is hung (a cancelled GET would teach it nothing, and every call
-    # would spend its deadline on Redis).
-    for _ in range(100):
-        if cache_logs(caplog, logging.WARNING):
-            break
-        await asyncio.sleep(0.05)
+    assert 0.25 < caught.value.cache_seconds < REDIS_SOCKET_TIMEOUT
+    # The GET the call stopped waiting for runs on, to the socket timeout and its retry (about
+    # 2 s): the breaker learns that Redis is hung (a cancelled GET would teach it nothing, and
+    # every call would spend its deadline on Redis).
+    await eventually(lambda: bool(cache_logs(caplog, logging.WARNING)), "the breaker's warning")
     assert len(cache_logs(caplog, logging.WARNING)) == 1
-    started = time.monotonic()
-    assert (await tmdb.movies.details(3)).id == 3  # from TMDB, Redis skipped
-    assert time.monotonic() - started < 0.3
+    # From TMDB, Redis skipped: a lookup on the hung Redis would spend the 0.3 s deadline.
+    assert (await tmdb.movies.details(3)).id == 3

@@ -7,6 +7,7 @@ import os
 import ssl
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -98,29 +99,68 @@ async def tls_fake(tmp_path: Path) -> AsyncIterator[tuple[FakeTMDB, str, Path]]:
         await runner.cleanup()
 
 
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+@asynccontextmanager
+async def recording(upstream: int) -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A TCP relay in front of the proxy on port `upstream`: its URL, and the head of the
+    first request of each connection, byte for byte as the proxy receives it."""
+    heads: list[bytes] = []
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        heads.append(head)
+        proxy_reader, proxy_writer = await asyncio.open_connection("127.0.0.1", upstream)
+        proxy_writer.write(head)
+        await asyncio.gather(pipe(reader, proxy_writer), pipe(proxy_reader, writer))
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", heads
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_https_through_the_proxy_from_the_environment(
     tls_fake: tuple[FakeTMDB, str, Path], tinyproxy: Tinyproxy
 ) -> None:
     # A new process, as a user behind a proxy runs one: the CA bundle (SSL_CERT_FILE) is read
     # when aiohttp is imported, HTTPS_PROXY and the token when the client is made.
     fake, base_url, bundle = tls_fake
-    environ = {**os.environ, "HTTPS_PROXY": tinyproxy.url, "SSL_CERT_FILE": str(bundle)}
-    environ["TMDB_ACCESS_TOKEN"] = TOKEN
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        CLIENT,
-        base_url,
-        env=environ,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(child.communicate(), 60)
+    async with recording(tinyproxy.port) as (proxy, heads):
+        environ = {**os.environ, "HTTPS_PROXY": proxy, "SSL_CERT_FILE": str(bundle)}
+        environ["TMDB_ACCESS_TOKEN"] = TOKEN
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            CLIENT,
+            base_url,
+            env=environ,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(child.communicate(), 60)
     assert child.returncode == 0, err.decode(errors="replace")[-2000:]
     assert out.decode().strip() == "550"
     assert fake.stats.count("movie-details") == 1
-    assert tinyproxy.requests() == [f"CONNECT {base_url.removeprefix('https://')} HTTP/1.1"]
-    assert TOKEN not in tinyproxy.log.read_text(errors="replace")
+    assert fake.stats.last.headers["Authorization"] == f"Bearer {TOKEN}"  # through the tunnel
+    authority = base_url.removeprefix("https://")
+    assert tinyproxy.requests() == [f"CONNECT {authority} HTTP/1.1"]
+    # What the proxy received in clear: the CONNECT request, and no credential in it.
+    [head] = heads
+    assert head.startswith(f"CONNECT {authority} HTTP/1.1\r\n".encode())
+    assert TOKEN.encode() not in head
+    assert b"authorization" not in head.lower()
 
 
 async def test_the_proxy_never_sees_a_credential_in_the_tunnel_request() -> None:

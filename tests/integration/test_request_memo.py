@@ -3,12 +3,11 @@ the memo must never change what a call does."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
 
-from tmdb_async import TMDB, ParameterError, TMDBError
+from tmdb_async import TMDB, AuthenticationError, ParameterError
 from tmdb_async._pipeline.prepare import MEMO_SIZE
 from tmdb_async.testing import FakeTMDB
 
@@ -59,6 +58,6 @@ async def test_no_memo_without_a_cache(fake_tmdb: FakeTMDB) -> None:
 
 
 async def test_uncacheable_requests_are_not_remembered(tmdb: TMDB) -> None:
-    with contextlib.suppress(TMDBError):  # FakeTMDB does not know this session
+    with pytest.raises(AuthenticationError):  # FakeTMDB does not know this session
         await tmdb.account.details(1, session_id="SESSION-SECRET")
     assert not any("SESSION-SECRET" in repr(key) for key in tmdb._transport.requester._memo)

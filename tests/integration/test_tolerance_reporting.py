@@ -48,6 +48,10 @@ async def server() -> AsyncIterator[Server]:
 
     async def tv(request: web.Request) -> web.Response:
         state.requests.append(request)
+        if request.match_info["series_id"] == "1400":  # the bad value is in the main body
+            season = {"id": 9, "season_number": 1, "name": "One"}
+            body = {"id": 1400, "name": "Bad", "number_of_seasons": "eight", "season/1": season}
+            return web.json_response(body)
         season = {"id": 9, "season_number": 1, "episodes": [{"id": 1, "episode_number": "x1"}]}
         body = {"id": 1399, "name": "GoT", "season/1": season, "season/2": None}
         return web.json_response(body)
@@ -187,3 +191,26 @@ async def test_an_appended_part_that_does_not_fit_is_left_out_alone(server: Serv
         Dropped("$.season/2", "object", "null", "$.season/2"),
     )
     assert json.loads(response.body)["season/2"] is None
+
+
+@pytest.mark.parametrize("parts", [["season/1"], []], ids=["with-a-season-part", "no-parts"])
+async def test_a_drop_in_the_main_body_of_a_templated_operation_is_reported(
+    server: Server, caplog: pytest.LogCaptureFixture, parts: list[str]
+) -> None:
+    # tv_series.details is the one operation whose appended parts are templated (`season/N`),
+    # gathered after the main body is decoded: the main body's drops must survive that.
+    async with TMDB(access_token="t", base_url=server.url, cache=None) as tmdb:
+        with caplog.at_level(logging.WARNING, logger="tmdb_async"):
+            response = await tmdb.response(tmdb.tv_series.details, 1400, append_to_response=parts)
+        stats = tmdb.stats
+    series = response.value
+    assert (series.name, series.number_of_seasons) == ("Bad", None)
+    if parts:
+        assert series.appended_seasons is not None
+        assert series.appended_seasons[1].name == "One"
+    expected = Dropped("$.number_of_seasons", "int | null", "str", "$.number_of_seasons")
+    assert response.drops == (expected,)
+    (line,) = warnings(caplog)
+    assert "/3/tv/1400" in line
+    assert "1 value did not fit the model and was left out: $.number_of_seasons" in line
+    assert (stats.dropped_fields, stats.repaired_responses) == (1, 1)

@@ -20,7 +20,9 @@ from tmdb_async._errors import (
     NotFoundError,
     ParameterError,
     RateLimitError,
+    RequestError,
     ServerError,
+    TMDBError,
     TransportError,
 )
 from tmdb_async._operation import BodyParam, CacheClass, Operation, PathParam, QueryParam
@@ -253,17 +255,17 @@ async def test_not_found(bearer: Transport, server: Server) -> None:
         (502, ServerError, None),
         (500, ServerError, None),
         (429, RateLimitError, 25),
-        (422, Exception, 47),
+        (422, RequestError, 47),
     ],
 )
 async def test_errors_from_real_responses(
-    bearer: Transport, status: int, error_type: type[Exception], code: int | None
+    bearer: Transport, status: int, error_type: type[TMDBError], code: int | None
 ) -> None:
     with pytest.raises(error_type) as info:
         await bearer.request(STATUS, (status,), {})
     error = info.value
-    assert getattr(error, "http_status", None) == status
-    assert getattr(error, "status_code", None) == code
+    assert type(error) is error_type
+    assert (error.http_status, error.status_code) == (status, code)
     if isinstance(error, RateLimitError):
         assert error.retry_after == 3.0
 
@@ -371,10 +373,16 @@ async def test_no_credential_in_logs_errors_or_reprs(
     texts: list[str] = [repr(transport), repr(transport._options)]
     try:
         await transport.request(MOVIE, (550,), {"session_id": SESSION})
-        for op, args in ((MOVIE, (0,)), (STATUS, (502,)), (WRONG_SHAPE, ()), (BAD_JSON, ())):
-            with pytest.raises(Exception) as info:  # noqa: PT011
+        failures: list[tuple[Operation[Any], tuple[Any, ...], type[TMDBError]]] = [
+            (MOVIE, (0,), NotFoundError),
+            (STATUS, (502,), ServerError),
+            (WRONG_SHAPE, (), DecodeError),
+            (BAD_JSON, (), DecodeError),
+        ]
+        for op, args, error_type in failures:
+            with pytest.raises(error_type) as info:
                 await transport.request(op, args, {"session_id": SESSION} if op is MOVIE else {})
-            texts += [str(info.value), repr(info.value), str(getattr(info.value, "url", ""))]
+            texts += [str(info.value), repr(info.value), str(info.value.url)]
         with pytest.raises(NotFoundError) as not_found:
             await transport.request(GUEST, (GUEST_ID,), {})
         texts += [str(not_found.value), repr(not_found.value)]

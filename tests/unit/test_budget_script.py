@@ -1,15 +1,16 @@
 """The arithmetic of the shared budget's Lua script, run by a real redis-server (its clock).
 
-A slot is the moment the script says a request may leave: the time of the call plus the
-delay it returned, measured from the first call of the test (to within the few milliseconds
-one call takes on a busy machine, hence `approx(abs=TOLERANCE)`).
+A slot is the moment the script says a request may leave: the script's own clock at the call
+(which it writes into the peers set, read back here) plus the delay it returned, in seconds
+from the first call of the test. Both are the script's numbers, so slots are exact (to the
+microsecond), however busy the machine; only a call that waits nothing has the time of the
+call itself for its slot, and for those the tests check that no wait was asked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,7 +23,8 @@ from tmdb_async._ratelimit._shared import BUDGET_SCRIPT, budget_key, peers_key, 
 
 pytestmark = pytest.mark.redis
 
-TOLERANCE = 0.01
+EXACT = 1e-6
+"""The script counts in integer microseconds."""
 KEYS = ["budget", "budget:peers"]
 
 
@@ -45,68 +47,90 @@ async def call(redis: Redis, **options: Any) -> tuple[float, float, int]:
     return int(delay) / 1e6, float(rate), int(peers)
 
 
-class Slots:
-    """Slot times of successive calls, in seconds from the first call."""
+class Budget:
+    """Calls of the script, and when (on its clock) each asked its caller to send."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self.start: float | None = None
+        self.delays: list[float] = []
+
+    async def call(self, **options: Any) -> tuple[float, float, int]:
+        """`call()`, noting the script's clock at the first call of the test."""
+        result = await call(self.redis, **options)
+        if self.start is None:
+            self.start = await self._now(options.get("member", "one"))
+        return result
 
     async def take(self, count: int = 1, **options: Any) -> list[float]:
+        """The slots of `count` calls that take one, in seconds from the first call."""
         slots = []
         for _ in range(count):
-            before = time.monotonic()
-            delay = (await call(self.redis, **options))[0]
-            now = (before + time.monotonic()) / 2
-            if self.start is None:
-                self.start = now
+            delay = (await self.call(**options))[0]
+            self.delays.append(delay)
+            now = await self._now(options.get("member", "one"))
+            assert self.start is not None
             slots.append(now + delay - self.start)
         return slots
 
+    async def _now(self, member: str) -> float:
+        """The script's clock at its last call by `member` (the score it gave it, in µs)."""
+        score = await self.redis.zscore(KEYS[1], member)
+        assert score is not None
+        return score / 1e6
 
-def near(*expected: float) -> list[Any]:
-    return [pytest.approx(value, abs=TOLERANCE) for value in expected]
+
+def exactly(*expected: float) -> list[Any]:
+    return [pytest.approx(value, abs=EXACT) for value in expected]
 
 
 async def test_a_new_budget_starts_empty_and_spaces_slots_by_the_interval(redis: Redis) -> None:
-    assert await Slots(redis).take(5) == near(0, 0.1, 0.2, 0.3, 0.4)
+    budget = Budget(redis)
+    assert await budget.take(5, max_rate=1.0) == exactly(0, 1, 2, 3, 4)  # 1 s interval
+    assert budget.delays[0] == 0
 
 
 async def test_an_idle_budget_refills_up_to_the_burst(redis: Redis) -> None:
-    await call(redis)
-    await asyncio.sleep(0.6)  # more than burst (3) intervals of 0.1 s
-    assert await Slots(redis).take(5) == near(0, 0, 0, 0.1, 0.2)
+    await call(redis, max_rate=2.0)
+    await asyncio.sleep(1.6)  # more than burst (3) intervals of 0.5 s
+    budget = Budget(redis)
+    slots = await budget.take(5, max_rate=2.0)
+    assert budget.delays[:3] == [0, 0, 0]  # the burst, at once
+    assert slots[3:] == exactly(0.5, 1.0)  # then the interval, from the first of them
 
 
 async def test_a_report_takes_no_slot(redis: Redis) -> None:
-    slots = Slots(redis)
-    await slots.take()
-    assert [(await call(redis, take=False))[0] for _ in range(3)] == [0, 0, 0]
-    assert await slots.take() == near(0.1)
+    budget = Budget(redis)
+    await budget.take(max_rate=1.0)
+    assert [(await budget.call(max_rate=1.0, take=False))[0] for _ in range(3)] == [0, 0, 0]
+    assert await budget.take(max_rate=1.0) == exactly(1)
 
 
 async def test_a_429_halves_the_rate_once_per_cooldown_and_empties_the_bucket(
     redis: Redis,
 ) -> None:
-    _, rate, _ = await call(redis, take=False, limited=True)
-    assert rate == 5.0
-    _, rate, _ = await call(redis, take=False, limited=True)  # the same burst of 429s
-    assert rate == 5.0
+    budget = Budget(redis)
+    _, rate, _ = await budget.call(max_rate=4.0, take=False, limited=True)
+    assert rate == 2.0
+    _, rate, _ = await budget.call(max_rate=4.0, take=False, limited=True)  # the same burst
+    assert rate == 2.0
     # Empty: the next slot is one interval (of the new rate) away, then every interval.
-    assert await Slots(redis).take(2) == near(0.2, 0.4)
-    _, rate, _ = await call(redis, take=False, limited=True, cooldown=0)
-    assert rate == 2.5
+    assert await budget.take(2, max_rate=4.0) == exactly(0.5, 1.0)
+    _, rate, _ = await budget.call(max_rate=4.0, take=False, limited=True, cooldown=0)
+    assert rate == 1.0
 
 
 async def test_retry_after_pauses_everyone_then_no_burst(redis: Redis) -> None:
-    slots = Slots(redis)
-    await call(redis, take=False, limited=True, retry_after=1.5)
-    assert await slots.take(member="other") + await slots.take() == near(1.5, 1.5 + 1 / 5)
+    budget = Budget(redis)
+    await budget.call(take=False, limited=True, retry_after=1.5)
+    slots = await budget.take(member="other") + await budget.take()
+    assert slots == exactly(1.5, 1.5 + 1 / 5)
 
 
 async def test_retry_after_is_capped(redis: Redis) -> None:
-    await call(redis, take=False, limited=True, retry_after=10_000, retry_after_max=60)
-    assert (await call(redis))[0] == pytest.approx(60, abs=TOLERANCE)
+    budget = Budget(redis)
+    await budget.call(take=False, limited=True, retry_after=10_000, retry_after_max=60)
+    assert await budget.take() == exactly(60)
 
 
 async def test_successes_bring_the_rate_back_up_to_the_maximum_only(redis: Redis) -> None:
@@ -135,7 +159,7 @@ async def test_peers_are_the_members_seen_within_the_window(redis: Redis) -> Non
     assert (await call(redis, member="a"))[2] == 1
     assert (await call(redis, member="b"))[2] == 2
     assert (await call(redis, member="a"))[2] == 2
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.3)  # b's last call is more than 0.2 s old, however busy the machine
     assert (await call(redis, member="a", peers_window=0.2))[2] == 1
 
 

@@ -29,8 +29,6 @@ from tmdb_async._cache._policy import (
 from tmdb_async._constants import (
     CACHE_RETRY_MAX,
     CACHE_RETRY_MIN,
-    DEFAULT_TTLS,
-    MAX_TTL,
     MEMORY_CACHE_ENTRY_OVERHEAD,
 )
 from tmdb_async._errors import ParameterError, error_from_response
@@ -109,16 +107,6 @@ def test_request_cache_class(
 ) -> None:
     assert request_cache_class(declared, method, path, query) is expected
     assert request_cache_class(declared, method, path, list(query.items())) is expected
-
-
-def test_default_ttls_follow_the_design_and_the_cap() -> None:
-    assert DEFAULT_TTLS[CacheClass.STATIC] == DAY
-    assert DEFAULT_TTLS[CacheClass.DETAIL] == 3600
-    assert DEFAULT_TTLS[CacheClass.LISTING] == 600
-    assert DEFAULT_TTLS[CacheClass.CHANGES] == 300
-    assert DEFAULT_TTLS[CacheClass.NEVER] == 0
-    assert MAX_TTL == 180 * DAY
-    assert all(ttl <= MAX_TTL for ttl in DEFAULT_TTLS.values())
 
 
 # -- TTLs ------------------------------------------------------------------------------------

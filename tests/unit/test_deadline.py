@@ -142,8 +142,10 @@ def test_a_follower_is_charged_with_the_flight_time_since_it_joined() -> None:
 
 
 async def test_within_cancels_what_runs_past_the_deadline() -> None:
-    loop = asyncio.get_running_loop()
-    deadline = Deadline(0.05, loop.time)
+    # `within` waits on the loop's real clock for the time left: a deadline of 30 s that
+    # surely outlasts sleep(0) on a busy machine, one of 0.05 s that sleep(10) surely misses.
+    assert await Deadline(30.0, Clock()).within(asyncio.sleep(0)) is True
+    deadline = Deadline(0.05, Clock())
     cancelled = asyncio.Event()
 
     async def slow() -> None:
@@ -153,7 +155,6 @@ async def test_within_cancels_what_runs_past_the_deadline() -> None:
             cancelled.set()
             raise
 
-    assert await deadline.within(asyncio.sleep(0)) is True
     assert await deadline.within(slow()) is False
     assert cancelled.is_set()
     assert await deadline.timeline().within(asyncio.sleep(0.06)) is True  # no limit

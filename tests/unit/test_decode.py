@@ -296,9 +296,9 @@ def test_ten_thousand_bad_items_are_fixed_together() -> None:
         f'{{"media_type":"movie","id":{i},"title":{{"bad":{i}}}}}' for i in range(10_000)
     )
     body = f'{{"genres":[{items}],"id":7}}'.encode()
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time: the machine's other processes do not count
     value, drops = tolerant(body, Details)
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert value == Details(id=7, genres=[Movie(id=i) for i in range(10_000)])
     assert [d.path for d in drops] == [f"$.genres[{i}].title" for i in range(10_000)]
     assert {(d.expected, d.got) for d in drops} == {("str", "object")}

@@ -75,6 +75,39 @@ async def test_waiters_are_served_in_arrival_order() -> None:
     assert limiter.waiting == 0
 
 
+async def test_a_newcomer_never_takes_a_token_while_an_earlier_waiter_sleeps() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(1, burst=1, clock=clock)
+    await limiter.acquire()  # the bucket is empty
+    wake = asyncio.Event()
+    real_sleep = clock.sleep
+
+    async def held_sleep(seconds: float) -> None:  # the head sleeps until the test wakes it
+        await wake.wait()
+        await real_sleep(seconds)
+
+    clock.sleep = held_sleep  # type: ignore[method-assign]
+    order: list[int] = []
+
+    async def take(n: int) -> None:
+        await limiter.acquire()
+        order.append(n)
+
+    head = asyncio.create_task(take(0))
+    await asyncio.sleep(0)
+    assert limiter.waiting == 1  # asleep, waiting for the next token
+    clock.advance(1.0)  # that token is in the bucket now, while the head still sleeps
+    newcomers = [asyncio.create_task(take(n)) for n in (1, 2, 3)]
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert order == []  # nobody took the sleeping head's token
+    assert limiter.waiting == 4
+    wake.set()
+    await asyncio.gather(head, *newcomers)
+    assert order == [0, 1, 2, 3]
+    assert limiter.waiting == 0
+
+
 async def test_cancelled_waiters_leave_no_trace_and_lose_no_token() -> None:
     clock = FakeClock()
     limiter = RateLimiter(1, burst=1, clock=clock)
@@ -94,7 +127,7 @@ async def test_cancelled_waiters_leave_no_trace_and_lose_no_token() -> None:
     await asyncio.gather(head, *queued, return_exceptions=True)
     assert limiter.waiting == 0
     clock.advance(1.0)
-    await asyncio.wait_for(limiter.acquire(), 1)  # the refilled token was not taken by the dead
+    await asyncio.wait_for(limiter.acquire(), 10)  # the refilled token was not taken by the dead
 
 
 async def test_cancelling_the_head_wakes_the_next() -> None:
@@ -115,7 +148,7 @@ async def test_cancelling_the_head_wakes_the_next() -> None:
     head.cancel()
     await asyncio.sleep(0)
     gate.set()
-    await asyncio.wait_for(second, 1)
+    await asyncio.wait_for(second, 10)
     assert head.cancelled()
     assert limiter.waiting == 0
 

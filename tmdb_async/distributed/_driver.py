@@ -116,6 +116,9 @@ async def _connect(cluster: Any, worker_env: Mapping[str, str] | None) -> AsyncI
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # No dashboard, and the scheduler's HTTP server on a free port: not on 8787,
+                # taken by any other cluster on the machine (a warning, and an error under pytest).
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 asynchronous=True,
                 env=dict(worker_env or {}),
             ) as local,

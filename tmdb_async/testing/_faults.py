@@ -1,4 +1,4 @@
-"""The fault plan: what FakeTMDB does wrong, where, and how often.
+"""The fault plan: what FakeTMDB does wrong (or as a CDN would), where, and how often.
 
 A plan is an ordered list of rules. Each rule pairs one fault with a route pattern (a glob on
 the request path such as ``/3/movie/*``, or an operation id such as ``movie-details``; ``*``
@@ -9,7 +9,9 @@ request the server consults the plan in this order:
 2. every matching `Latency` rule that fires adds its delay;
 3. the first matching terminal fault that fires decides the response
    (`RateLimited`, `ServerError`, `ErrorResponse`, `ConnectionReset`, `ResetMidBody`,
-   `TruncatedJSON`, `InvalidJSON`).
+   `TruncatedJSON`, `InvalidJSON`);
+4. on a response the fake served (no limit or terminal fault answered instead), the first
+   matching `CacheHeaders` rule that fires sets its caching headers.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import collections
 import fnmatch
 import itertools
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import msgspec
 
 __all__ = [
+    "CacheHeaders",
     "ConcurrencyLimit",
     "ConnectionReset",
     "ErrorResponse",
@@ -114,6 +118,26 @@ class InvalidJSON:
 
 
 @dataclass(frozen=True)
+class CacheHeaders:
+    """Answer with the caching headers of a CDN hit: `Age` (seconds the response already spent
+    in a cache, RFC 9111 §5.1; TMDB's CDN sends it) and/or a `Cache-Control` in place of the
+    fake's own (`""`: none at all)."""
+
+    kind: ClassVar[str] = "cache_headers"
+    age: int | None = None
+    cache_control: str | None = None
+
+    def apply(self, headers: dict[str, str]) -> None:
+        """Set (or remove) the headers of a response about to be sent."""
+        if self.age is not None:
+            headers["Age"] = str(self.age)
+        if self.cache_control == "":
+            headers.pop("Cache-Control", None)
+        elif self.cache_control is not None:
+            headers["Cache-Control"] = self.cache_control
+
+
+@dataclass(frozen=True)
 class RateLimit:
     """Allow at most `per_second` requests in any sliding one-second window; 429 beyond."""
 
@@ -143,25 +167,24 @@ Fault = (
     | ResetMidBody
     | TruncatedJSON
     | InvalidJSON
+    | CacheHeaders
     | RateLimit
     | ConcurrencyLimit
 )
-_KINDS: dict[str, type[Any]] = {
-    cls.kind: cls
-    for cls in (
-        Latency,
-        RateLimited,
-        ServerError,
-        ErrorResponse,
-        ConnectionReset,
-        ResetMidBody,
-        TruncatedJSON,
-        InvalidJSON,
-        RateLimit,
-        ConcurrencyLimit,
-    )
-}
+_TERMINAL: tuple[type[Fault], ...] = (
+    RateLimited,
+    ServerError,
+    ErrorResponse,
+    ConnectionReset,
+    ResetMidBody,
+    TruncatedJSON,
+    InvalidJSON,
+)
 _LIMITS = (RateLimit, ConcurrencyLimit)
+_KINDS: dict[str, type[Any]] = {
+    cls.kind: cls for cls in (Latency, *_TERMINAL, CacheHeaders, *_LIMITS)
+}
+F = TypeVar("F", bound=Fault)
 _ids = itertools.count(1)
 
 
@@ -297,29 +320,38 @@ class FaultPlan:
         for rule in held:
             rule.in_flight -= 1
 
-    def delay(self, method: str, path: str, operation_id: str | None) -> float:
-        """Total latency to add to this request (seconds)."""
-        total = 0.0
+    def _firing(
+        self, kinds: type[F] | tuple[type[F], ...], method: str, path: str, operation_id: str | None
+    ) -> Iterator[F]:
+        """The faults of `kinds` whose rules match this request and fire, in plan order (a rule
+        fires only when reached: stop early to leave the later ones untouched)."""
         for rule in self.rules:
             fault = rule.fault
             if (
-                isinstance(fault, Latency)
+                isinstance(fault, kinds)
                 and rule.matches(method, path, operation_id)
                 and self._fires(rule)
             ):
-                high = fault.max_seconds
-                total += fault.seconds if high is None else self._rng.uniform(fault.seconds, high)
-        return total
+                yield fault
+
+    def delay(self, method: str, path: str, operation_id: str | None) -> float:
+        """Total latency to add to this request (seconds)."""
+        return sum(
+            fault.seconds
+            if fault.max_seconds is None
+            else self._rng.uniform(fault.seconds, fault.max_seconds)
+            for fault in self._firing(Latency, method, path, operation_id)
+        )
 
     def terminal(self, method: str, path: str, operation_id: str | None) -> Fault | None:
         """The fault that decides this response, if any fires."""
-        for rule in self.rules:
-            fault = rule.fault
-            if isinstance(fault, (Latency, *_LIMITS)):
-                continue
-            if rule.matches(method, path, operation_id) and self._fires(rule):
-                return fault
-        return None
+        return next(self._firing(_TERMINAL, method, path, operation_id), None)
+
+    def cache_headers(
+        self, method: str, path: str, operation_id: str | None
+    ) -> CacheHeaders | None:
+        """The caching headers to set on this served response, if a rule fires."""
+        return next(self._firing(CacheHeaders, method, path, operation_id), None)
 
 
 def fault_from_dict(data: dict[str, Any]) -> tuple[Fault, dict[str, Any]]:

@@ -348,6 +348,9 @@ class FakeTMDB:
                 status, body, headers = await self._serve(request, op, label)
             except Reply as reply:
                 status, body, headers = reply.status, reply.body, reply.headers
+            cdn = plan.cache_headers(method, path, op_id)
+            if cdn is not None:
+                cdn.apply(headers)
             if isinstance(fault, ResetMidBody):
                 await self._reset_mid_body(request, status, body, headers, fault)
                 return None
