@@ -15,6 +15,7 @@ async with FakeTMDB() as fake:
 from __future__ import annotations
 
 from ._faults import (
+    CannedBody,
     ConcurrencyLimit,
     ConnectionReset,
     ErrorResponse,
@@ -33,6 +34,7 @@ from ._server import TMDB_ERRORS, FakeTMDB, MissingIds, RecordedRequest, Stats
 
 __all__ = [
     "TMDB_ERRORS",
+    "CannedBody",
     "ConcurrencyLimit",
     "ConnectionReset",
     "ErrorResponse",

@@ -9,7 +9,7 @@ request the server consults the plan in this order:
 2. every matching `Latency` rule that fires adds its delay;
 3. the first matching terminal fault that fires decides the response
    (`RateLimited`, `ServerError`, `ErrorResponse`, `ConnectionReset`, `ResetMidBody`,
-   `TruncatedJSON`, `InvalidJSON`).
+   `TruncatedJSON`, `InvalidJSON`, `CannedBody`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 __all__ = [
+    "CannedBody",
     "ConcurrencyLimit",
     "ConnectionReset",
     "ErrorResponse",
@@ -114,6 +115,24 @@ class InvalidJSON:
 
 
 @dataclass(frozen=True)
+class CannedBody:
+    """Answer a request that would succeed with `body` instead of the generated one.
+
+    `body`: bytes sent as they are (a body TMDB really sent, say), or any JSON value (a dict
+    with keys no model holds, to see what a client makes of TMDB adding fields). The request
+    is still checked (auth, ids, pages): an error answers as usual.
+    """
+
+    kind: ClassVar[str] = "canned_body"
+    body: Any = field(default_factory=dict)
+
+    def content(self) -> bytes:
+        """The bytes to send."""
+        body = self.body
+        return bytes(body) if isinstance(body, (bytes, bytearray)) else msgspec.json.encode(body)
+
+
+@dataclass(frozen=True)
 class RateLimit:
     """Allow at most `per_second` requests in any sliding one-second window; 429 beyond."""
 
@@ -143,6 +162,7 @@ Fault = (
     | ResetMidBody
     | TruncatedJSON
     | InvalidJSON
+    | CannedBody
     | RateLimit
     | ConcurrencyLimit
 )
@@ -157,6 +177,7 @@ _KINDS: dict[str, type[Any]] = {
         ResetMidBody,
         TruncatedJSON,
         InvalidJSON,
+        CannedBody,
         RateLimit,
         ConcurrencyLimit,
     )
