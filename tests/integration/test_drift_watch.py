@@ -8,6 +8,7 @@ import logging
 import uuid
 from typing import Any
 
+import aiohttp
 import msgspec
 import pytest
 
@@ -88,3 +89,19 @@ async def test_after_the_first_responses_only_a_sample_is_checked(fake_tmdb: Fak
     assert tmdb.stats.requests == sent + 1
     assert tmdb.stats.unknown_keys_checked == CHECK_FIRST + 2 + 1
     assert not tmdb.stats.unknown_keys  # FakeTMDB's bodies fit the models
+
+
+async def test_a_canned_body_through_the_control_endpoint_answers_only_successes(
+    fake_tmdb: FakeTMDB,
+) -> None:
+    rule = {"kind": "canned_body", "route": "movie-details", "body": drifted("control")}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{fake_tmdb.url}/__fake__/faults", json=rule) as created:
+            assert created.status == 201
+        headers = {"Authorization": f"Bearer {fake_tmdb.access_token}"}
+        async with http.get(f"{fake_tmdb.url}/3/movie/550", headers=headers) as answer:
+            assert answer.status == 200
+            assert await answer.json() == drifted("control")
+        async with http.get(f"{fake_tmdb.url}/3/movie/550") as refused:  # no credentials
+            assert refused.status == 401
+            assert (await refused.json())["status_code"] == 7
