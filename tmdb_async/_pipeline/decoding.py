@@ -63,6 +63,9 @@ CHECK_EVERY: Final = 64
 """After the first CHECK_FIRST, one response in CHECK_EVERY is checked."""
 REMEMBERED_KEYS: Final = 4096
 """Distinct unknown keys logged and remembered per process (and counted per client)."""
+SAMPLED_SHAPES: Final = 4096
+"""(operation, appended parts) pairs whose responses are counted for the sample; the counts
+start again when there are more (a fresh start checks CHECK_FIRST of each again)."""
 _logged: dict[UnknownKey, None] = {}
 """The unknown keys this process has logged: each once."""
 
@@ -228,7 +231,7 @@ class DriftWatch:
         if operation.append_parts:
             key = f"{key}?{call.request.url.query.get(APPEND_TO_RESPONSE, '')}"
         seen = self._seen.get(key, 0)
-        if len(self._seen) >= REMEMBERED_KEYS:
+        if len(self._seen) >= SAMPLED_SHAPES:
             self._seen.clear()
         self._seen[key] = seen + 1
         if seen >= CHECK_FIRST and seen % CHECK_EVERY:
