@@ -211,11 +211,11 @@ class DriftWatch:
     """Finds the keys TMDB sends that no model holds, in bodies fresh from the network.
 
     Checking reads the body again as generic JSON and walks it beside the model (about 8 µs
-    for a 1.5 kB movie, 3 to 4 times its typed decode), so only a sample is checked: every response of
-    an operation (and set of appended parts) until CHECK_FIRST, then one in CHECK_EVERY. A
-    cache hit is never checked: its body was, when it came. Each unknown key counts once per
-    checked response that carries it (`Stats.unknown_keys`) and is logged at INFO once per
-    process, with the operation that met it first.
+    for a 1.5 kB movie, 3 to 4 times its typed decode), so only a sample is checked: every
+    response of an operation (and set of appended parts) until CHECK_FIRST, then one in
+    CHECK_EVERY. A cache hit is never checked: its body was, when it came. Each unknown key
+    counts once per checked response that carries it (`Stats.unknown_keys`) and is logged at
+    INFO once per process, with the operation that met it first.
     """
 
     __slots__ = ("_seen", "_stats")
