@@ -1,4 +1,5 @@
-"""Developer and CI tasks: `nox -s tests`, `lint`, `typecheck`, `generate [-- --check]`, `bench`."""
+"""Developer and CI tasks: `nox -s tests`, `lint`, `typecheck`, `generate [-- --check]`, `bench`,
+and the release checks `docs`, `package`, `workflows`."""
 
 from __future__ import annotations
 
@@ -77,3 +78,40 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[bench,redis]")
     args = session.posargs or ["--chart", "docs/benchmarks.png", "--save", "docs/benchmarks.json"]
     session.run("python", "-m", "benchmarks", *args)
+
+
+# -- Release checks (issue 22): the same commands as .ci/run and .github/workflows/ci.yml. -----
+
+WORKFLOW_TOOLS = ("check-jsonschema>=0.29", "zizmor>=1.5")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with `mkdocs build --strict` (`-- serve` to preview)."""
+    session.install("-e", ".[docs]")
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve")
+        return
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", str(Path(session.create_tmp(), "site"))
+    )
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Build the sdist and wheel into dist/, `twine check` them, run the built-wheel test."""
+    session.install("-e", ".[dev,redis,cli]")
+    shutil.rmtree("dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("twine", "check", "--strict", *(str(p) for p in Path("dist").iterdir()))
+    session.run("pytest", "-m", "packaging", "tests/packaging")
+
+
+@nox.session
+def workflows(session: nox.Session) -> None:
+    """Validate .github/workflows against GitHub's schema (offline) and audit them with zizmor."""
+    session.install(*WORKFLOW_TOOLS)
+    files = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files)
+    session.run("zizmor", "--offline", "--min-severity", "high", ".github/workflows")

@@ -1,4 +1,5 @@
-"""`python -m codegen [--check] [--spec PATH] [--out DIR]`: generate, or verify freshness."""
+"""`python -m codegen [--check] [--spec PATH] [--out DIR] [--corpus DIR]`: generate, or verify
+freshness. `python -m codegen learn FILE...`: add what the models lack to the corpus."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import difflib
 import sys
 from pathlib import Path
 
-from .corpus import load_samples, misfiled, observations
+from .corpus import CORPUS_DIR, load_samples, misfiled, observations
 from .examples import EXAMPLES_DIR
 from .models import build_models
 from .naming import load_naming
@@ -20,14 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATED_GLOBS = ("tmdb_async/_generated/*.py", f"{EXAMPLES_DIR}/*.json")
 
 
-def generate(spec_path: Path) -> dict[str, str]:
-    """Everything the generator writes, as {relative path: text}."""
+def generate(spec_path: Path, corpus: Path = CORPUS_DIR) -> dict[str, str]:
+    """Everything the generator writes, as {relative path: text} (models learned from the
+    spec and the `corpus` of real responses)."""
     spec_hash, ops = load_spec(spec_path)
     overrides = load_overrides()
     naming = load_naming()
     if missing := sorted({op.operation_id for op in ops} - naming.operations.keys()):
         raise SystemExit(f"naming.toml has no entry for operations {missing}")
-    samples = load_samples()
+    samples = load_samples(corpus)
     if problems := misfiled(samples, {op.operation_id: op.path for op in ops}):
         raise SystemExit("corpus samples filed under the wrong operation:\n" + "\n".join(problems))
     learned = observations(samples, naming)
@@ -67,6 +69,12 @@ def stale_files(files: dict[str, str], root: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["learn"]:
+        # Imported here: learning reads the generated models, which generating must not need.
+        from .learn import main as learn
+
+        return learn(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
     parser.add_argument(
         "--check", action="store_true", help="fail if the committed output is stale"
@@ -78,12 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         help="OpenAPI spec (default: $TMDB_OPENAPI_SPEC or ../shared)",
     )
     parser.add_argument("--out", type=Path, default=ROOT, help="project root to write into")
+    parser.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="corpus of responses")
     args = parser.parse_args(argv)
     spec = args.spec or find_spec()
     if not spec.exists():
         print(f"TMDB OpenAPI spec not found at {spec} (set TMDB_OPENAPI_SPEC)", file=sys.stderr)
         return 2
-    files = generate(spec)
+    files = generate(spec, args.corpus)
     if args.check:
         problems = stale_files(files, args.out)
         for line in problems:

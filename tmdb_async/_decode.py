@@ -47,6 +47,7 @@ __all__ = [
     "decode_tolerant",
     "decoder_for",
     "gather_templated_parts",
+    "generic_document",
     "json_path",
     "unreadable",
 ]
@@ -139,6 +140,14 @@ def decoder_for(type_: type[T]) -> msgspec.json.Decoder[T]:
     if decoder is None:
         decoder = _decoders[type_] = msgspec.json.Decoder(type_)
     return decoder
+
+
+def generic_document(body: bytes | memoryview) -> Any:
+    """`body` as generic JSON: dicts, lists and scalars (a number beyond a double is inf)."""
+    try:
+        return _generic.decode(body)
+    except msgspec.ValidationError:
+        return _generic_big_numbers.decode(body)
 
 
 def _lax_decoder_for(type_: type[T]) -> msgspec.json.Decoder[T]:

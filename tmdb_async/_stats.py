@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, fields
 
+from ._drift import UnknownKey
+
 __all__ = ["Stats"]
 
 
@@ -32,6 +34,11 @@ class Stats:
     """Responses handed out with at least one value left out."""
     coerced_responses: int = 0
     """Responses that fit the models only with msgspec's lax coercions."""
+    unknown_keys: Counter[UnknownKey] = field(default_factory=Counter)
+    """Keys TMDB sent that no model holds, by model and JSON path: how many of the checked
+    responses carried each (`response.body` keeps them; `python -m codegen learn` types them)."""
+    unknown_keys_checked: int = 0
+    """Responses fresh from TMDB checked for unknown keys (a sample: docs/models.md)."""
     errors: Counter[str] = field(default_factory=Counter)
     """Errors raised to callers, by class name."""
 
@@ -49,8 +56,17 @@ class Stats:
             "dropped_fields": self.dropped_fields,
             "repaired_responses": self.repaired_responses,
             "coerced_responses": self.coerced_responses,
+            "unknown_keys": self._unknown_keys_by_model(),
+            "unknown_keys_checked": self.unknown_keys_checked,
             "errors": dict(self.errors),
         }
+
+    def _unknown_keys_by_model(self) -> dict[str, dict[str, int]]:
+        """`{"MovieDetails": {"$.new_key": 3}}`, the most frequent first."""
+        by_model: dict[str, dict[str, int]] = {}
+        for key, count in self.unknown_keys.most_common():
+            by_model.setdefault(key.model, {})[key.path] = count
+        return by_model
 
     def add(self, other: Stats) -> None:
         """Add `other`'s counters to these (e.g. the shards of a distributed crawl)."""

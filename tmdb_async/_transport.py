@@ -13,7 +13,7 @@ from ._options import ClientOptions
 from ._pipeline._types import Reply, Stage
 from ._pipeline.caching import Caching
 from ._pipeline.coalescing import Coalescing
-from ._pipeline.decoding import Decoding, ToleranceReport
+from ._pipeline.decoding import Decoding, DriftWatch, ToleranceReport
 from ._pipeline.limiting import Limiting
 from ._pipeline.prepare import Prepare
 from ._pipeline.retrying import Retrying
@@ -96,7 +96,7 @@ class Transport:
         self.stats = stats = Stats()
         self._report = ToleranceReport(stats)
         self._wire = Wire(options, stats)
-        chain: Stage = Decoding(self._wire, clock.wall)
+        chain: Stage = Decoding(self._wire, clock.wall, DriftWatch(stats))
         if limiter is None:
             limiter = make_limiter(
                 options.rate_limit,

@@ -1,4 +1,4 @@
-"""The package version (kept in sync with pyproject.toml)."""
+"""The package version: the one place it is written (pyproject.toml reads it from here)."""
 
 from __future__ import annotations
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import fields
 
+from tmdb_async._drift import UnknownKey
 from tmdb_async._stats import Stats
+
+KEYS = {"errors": "ServerError", "unknown_keys": UnknownKey("MovieDetails", "$.new_key")}
+"""A key for each counter that is a Counter."""
 
 
 def numbered(scale: int) -> Stats:
     """Stats whose every counter is distinct: the i-th holds i * scale."""
     stats = Stats()
     for number, counter in enumerate(fields(stats), 1):
-        if counter.name == "errors":
-            stats.errors = Counter({"ServerError": number * scale})
+        if isinstance(getattr(stats, counter.name), Counter):
+            setattr(stats, counter.name, Counter({KEYS[counter.name]: number * scale}))
         else:
             setattr(stats, counter.name, number * scale)
     return stats

@@ -59,6 +59,8 @@ __all__ = [
 
 ERRORS_SUFFIX: Final = ".errors.jsonl"
 EXIT_STATUS: Final = {signal.SIGINT: 130, signal.SIGTERM: 143}
+TOP_UNKNOWN_KEYS: Final = 5
+"""Unknown keys the summary names, the most frequent first."""
 """128 + the signal number, as shells report a process stopped by that signal."""
 GRACE_SECONDS: Final = 1.0
 """After a first Ctrl-C, how long the requests in flight may take before they are dropped
@@ -187,6 +189,15 @@ class Report:
                 lines.append(
                     f"tmdb-async: {s.dropped_fields} values of {s.repaired_responses} responses"
                     " did not fit the models (logged as warnings)"
+                )
+            if s.unknown_keys:
+                top = s.unknown_keys.most_common(TOP_UNKNOWN_KEYS)
+                more = len(s.unknown_keys) - len(top)
+                lines.append(
+                    f"tmdb-async: keys no model holds, of {s.unknown_keys_checked} responses"
+                    f" checked: {', '.join(f'{k.path} ({k.model}) in {n}' for k, n in top)}"
+                    f"{f', and {more} more' if more > 0 else ''}"
+                    " (the lines keep them; `python -m codegen learn` types them)"
                 )
         return "\n".join(lines)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ._faults import (
     CacheHeaders,
+    CannedBody,
     ConcurrencyLimit,
     ConnectionReset,
     ErrorResponse,
@@ -35,6 +36,7 @@ from ._server import TMDB_ERRORS, FakeTMDB, MissingIds, RecordedRequest, Stats
 __all__ = [
     "TMDB_ERRORS",
     "CacheHeaders",
+    "CannedBody",
     "ConcurrencyLimit",
     "ConnectionReset",
     "ErrorResponse",

@@ -9,7 +9,7 @@ request the server consults the plan in this order:
 2. every matching `Latency` rule that fires adds its delay;
 3. the first matching terminal fault that fires decides the response
    (`RateLimited`, `ServerError`, `ErrorResponse`, `ConnectionReset`, `ResetMidBody`,
-   `TruncatedJSON`, `InvalidJSON`);
+   `TruncatedJSON`, `InvalidJSON`, `CannedBody`);
 4. on a response the fake served (no limit or terminal fault answered instead), the first
    matching `CacheHeaders` rule that fires sets its caching headers.
 """
@@ -28,6 +28,7 @@ import msgspec
 
 __all__ = [
     "CacheHeaders",
+    "CannedBody",
     "ConcurrencyLimit",
     "ConnectionReset",
     "ErrorResponse",
@@ -138,6 +139,24 @@ class CacheHeaders:
 
 
 @dataclass(frozen=True)
+class CannedBody:
+    """Answer a request that would succeed with `body` instead of the generated one.
+
+    `body`: bytes sent as they are (a body TMDB really sent, say), or any JSON value (a dict
+    with keys no model holds, to see what a client makes of TMDB adding fields). The request
+    is still checked (auth, ids, pages): an error answers as usual.
+    """
+
+    kind: ClassVar[str] = "canned_body"
+    body: Any = field(default_factory=dict)
+
+    def content(self) -> bytes:
+        """The bytes to send."""
+        body = self.body
+        return bytes(body) if isinstance(body, (bytes, bytearray)) else msgspec.json.encode(body)
+
+
+@dataclass(frozen=True)
 class RateLimit:
     """Allow at most `per_second` requests in any sliding one-second window; 429 beyond."""
 
@@ -168,6 +187,7 @@ Fault = (
     | TruncatedJSON
     | InvalidJSON
     | CacheHeaders
+    | CannedBody
     | RateLimit
     | ConcurrencyLimit
 )
@@ -179,6 +199,7 @@ _TERMINAL: tuple[type[Fault], ...] = (
     ResetMidBody,
     TruncatedJSON,
     InvalidJSON,
+    CannedBody,
 )
 _LIMITS = (RateLimit, ConcurrencyLimit)
 _KINDS: dict[str, type[Any]] = {

@@ -28,6 +28,7 @@ from .._operation import CacheClass, Operation
 from ._accounts import SESSION_READS, SPECIAL_GETS, WRITES, State, account_states
 from ._data import EXPORT_KINDS, DataGenerator, export_payload
 from ._faults import (
+    CannedBody,
     ConcurrencyLimit,
     ConnectionReset,
     ErrorResponse,
@@ -359,6 +360,9 @@ class FakeTMDB:
                 headers.pop("ETag", None)
             elif isinstance(fault, InvalidJSON):
                 body = fault.body.encode()
+                headers.pop("ETag", None)
+            elif isinstance(fault, CannedBody) and 200 <= status < 300:
+                body = fault.content()
                 headers.pop("ETag", None)
             return web.Response(status=status, body=body, headers=headers)
         finally:
