@@ -7,6 +7,7 @@ and new fields never break decoding (unknown fields are ignored).
 
 from __future__ import annotations
 
+import enum
 from typing import Any, Generic, Literal, NewType, TypeVar
 
 import msgspec
@@ -96,6 +97,7 @@ __all__ = [
     "Rated",
     "ReleaseDate",
     "ReleaseDates",
+    "ReleaseType",
     "Review",
     "ReviewAuthor",
     "Reviews",
@@ -126,10 +128,13 @@ __all__ = [
     "TvSeasonDetailsPart",
     "TvSeriesDetails",
     "TvSeriesDetailsPart",
+    "TvSeriesStatus",
     "TvSeriesSummary",
+    "TvSeriesType",
     "UnknownMedia",
     "Video",
     "Videos",
+    "WatchMonetizationType",
     "WatchProvider",
     "WatchProviders",
     "WatchRegions",
@@ -1532,3 +1537,41 @@ SeasonPart = NewType("SeasonPart", str)
 def season_part(season_number: int) -> SeasonPart:
     """append_to_response part `season/<season_number>`, gathered into `appended_seasons`."""
     return SeasonPart(f"season/{season_number}")
+
+
+class ReleaseType(enum.IntEnum):
+    """A movie's release type, as `with_release_type` takes it and release dates report it."""
+
+    PREMIERE = 1
+    THEATRICAL_LIMITED = 2
+    THEATRICAL = 3
+    DIGITAL = 4
+    PHYSICAL = 5
+    TV = 6
+
+
+class TvSeriesStatus(enum.IntEnum):
+    """A TV series' status, as `with_status` takes it."""
+
+    RETURNING_SERIES = 0
+    PLANNED = 1
+    IN_PRODUCTION = 2
+    ENDED = 3
+    CANCELED = 4
+    PILOT = 5
+
+
+class TvSeriesType(enum.IntEnum):
+    """A TV series' type, as `with_type` takes it."""
+
+    DOCUMENTARY = 0
+    NEWS = 1
+    MINISERIES = 2
+    REALITY = 3
+    SCRIPTED = 4
+    TALK_SHOW = 5
+    VIDEO = 6
+
+
+WatchMonetizationType = Literal["flatrate", "free", "ads", "rent", "buy"]
+"""How a watch provider offers a title, as `with_watch_monetization_types` takes it."""
