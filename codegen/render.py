@@ -189,17 +189,13 @@ def operation_views(
             raise ValueError(f"{op.operation_id}: appendable parts but no {APPEND} parameter")
         by_name = {p.name: p for p in params}
         path_names = re.findall(r"{(\w+)}", op.path)
-        path_params = [
-            _param(op, "path", n, by_name[n].enum, True, parameters) for n in path_names
-        ]
+        path_params = [_param(op, "path", n, by_name[n].enum, True, parameters) for n in path_names]
         query_params = [
             _param(op, "query", p.name, p.enum, p.required, parameters)
             for p in params
             if p.location == "query"
         ]
-        body_params = [
-            _param(op, "body", k, (), True, parameters) for k in (op.body_example or {})
-        ]
+        body_params = [_param(op, "body", k, (), True, parameters) for k in (op.body_example or {})]
         clash = {p.python for p in query_params} & {p.python for p in body_params}
         if clash:
             raise ValueError(f"{op.operation_id}: body and query both have {clash}")
@@ -261,7 +257,9 @@ def _render_closed_sets(parameters: Parameters) -> str:
     blocks = []
     for enum_def in parameters.enums.values():
         members = "\n".join(f"    {name} = {value}" for name, value in enum_def.members.items())
-        blocks.append(f'class {enum_def.name}(enum.IntEnum):\n    """{enum_def.doc}"""\n\n{members}')
+        blocks.append(
+            f'class {enum_def.name}(enum.IntEnum):\n    """{enum_def.doc}"""\n\n{members}'
+        )
     for literal in parameters.literals.values():
         values = ", ".join(repr(v) for v in literal.values)
         blocks.append(f'{literal.name} = Literal[{values}]\n"""{literal.doc}"""')
@@ -437,9 +435,8 @@ def render_namespace(namespace: str, views: list[OperationView], spec_hash: str)
         if module in sources
     ]
     imports.append("")
-    imports.append(
-        f"from .._operation import {', '.join(sorted({'Requester'} | sources.get('.._operation', set())))}"
-    )
+    operation_names = sorted({"Requester"} | sources.get(".._operation", set()))
+    imports.append(f"from .._operation import {', '.join(operation_names)}")
     imports.append("from . import operations as ops")
     imports.append(f"from .models import {', '.join(sorted(sources['.models']))}")
     title = namespace.replace("_", " ").capitalize()
@@ -542,7 +539,9 @@ def render_operations(
             fields.append(f"append_templates=({templates})")
         blocks.append(f"{v.const}: Final[Operation[{v.response}]] = Operation({', '.join(fields)})")
     endpoints = "".join(f"    {v.const},\n" for v in views)
-    kinds = {p.kind.name: p.kind for v in views for p in v.path_params + v.query_params + v.body_params}
+    kinds = {
+        p.kind.name: p.kind for v in views for p in v.path_params + v.query_params + v.body_params
+    }
     checks = "\n".join(_render_check(kinds[name]) for name in sorted(kinds))
     return f'''{header(spec_hash)}"""The operation table: one `Operation` per TMDB v3 operation."""
 

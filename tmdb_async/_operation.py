@@ -80,7 +80,7 @@ class _Combination(Generic[T_co]):
         return f"{type(self).__name__}({', '.join(map(repr, self.items))})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.items == self.items  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.items == self.items
 
     def __hash__(self) -> int:
         return hash((type(self), self.items))

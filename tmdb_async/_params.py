@@ -25,11 +25,11 @@ __all__ = ["Param", "format_float", "param_label", "parse_param_text", "render"]
 Param = PathParam | QueryParam | BodyParam
 
 _TYPE_WORDS: dict[ParamKind, str] = {
-    "int": "an int",
-    "float": "a number",
-    "bool": "a bool",
-    "str": "a str",
-    "int_or_str": "an int or a str",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "str": "str",
+    "int_or_str": "int or str",
     "date": "a date (datetime.date or 'YYYY-MM-DD')",
 }
 _INT_TEXT = re.compile(r"-?\d+")

@@ -65,7 +65,7 @@ def _where(operation: Operation[Any], param: Param | str) -> str:
 
 def _append_items(value: object, where: str) -> list[object]:
     if isinstance(value, str):
-        return [part for part in value.split(",")]
+        return list(value.split(","))
     if isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
         return list(value)
     raise ParameterError(f"{where} must be a list of parts, got {type(value).__name__} {value!r}")
@@ -174,7 +174,7 @@ def _build_path(plan: _Plan, path_args: Sequence[object]) -> tuple[str, tuple[st
     operation = plan.operation
     params = operation.path_params
     if plan.all_fast and len(path_args) == len(params):
-        for arg, low in zip(path_args, plan.lows):
+        for arg, low in zip(path_args, plan.lows, strict=True):
             if type(arg) is not int or arg < low:
                 break
         else:
@@ -237,7 +237,9 @@ def _build_body(operation: Operation[Any], body: Mapping[str, object] | None) ->
     for name, value in present.items():
         param = params.get(name)
         if param is None:
-            raise ParameterError(f"{_where(operation, name)} is not a body field of {operation.path}")
+            raise ParameterError(
+                f"{_where(operation, name)} is not a body field of {operation.path}"
+            )
         render(param, value, _where(operation, param))
     missing = [
         param.name

@@ -235,8 +235,8 @@ async def test_realistic_quirks(fake_tmdb: FakeTMDB, http: aiohttp.ClientSession
     _, providers = await get_json(http, "/3/movie/550/watch/providers")
     assert "US" in providers["results"]
     assert all(re.fullmatch(r"[A-Z]{2}", key) for key in providers["results"])
-    _, review = await get_json(http, "/3/review/abc123")
-    assert review["id"] == "abc123"
+    _, review = await get_json(http, "/3/review/5d63da037f6c8d03acedc04b")
+    assert review["id"] == "5d63da037f6c8d03acedc04b"
 
 
 # --------------------------------------------------------------------------- auth
@@ -493,7 +493,7 @@ async def test_error_fault_probability_and_methods(
 
 async def test_rate_limit_per_second(fake_tmdb: FakeTMDB, http: aiohttp.ClientSession) -> None:
     fake_tmdb.inject(RateLimit(per_second=5), "/3/movie/*")
-    results = await asyncio.gather(*(get_json(http, f"/3/movie/{i}") for i in range(12)))
+    results = await asyncio.gather(*(get_json(http, f"/3/movie/{i}") for i in range(1, 13)))
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] * 5 + [429] * 7
     assert all(tmdb_error(body)[0] == 25 for status, body in results if status == 429)
@@ -505,16 +505,16 @@ async def test_concurrency_limit_and_high_water_mark(fake_tmdb: FakeTMDB) -> Non
     limit = fake_tmdb.inject(ConcurrencyLimit(max_in_flight=3))
     connector = aiohttp.TCPConnector(limit=20)
     async with aiohttp.ClientSession(fake_tmdb.url, headers=AUTH, connector=connector) as http:
-        statuses = await asyncio.gather(*(status_of(http, f"/3/movie/{i}") for i in range(8)))
+        statuses = await asyncio.gather(*(status_of(http, f"/3/movie/{i}") for i in range(1, 9)))
         assert sorted(statuses) == [200] * 3 + [429] * 5
         assert limit.fired == 5
         fake_tmdb.faults.remove(limit)
         fake_tmdb.reset_stats()
-        statuses = await asyncio.gather(*(status_of(http, f"/3/movie/{i}") for i in range(6)))
+        statuses = await asyncio.gather(*(status_of(http, f"/3/movie/{i}") for i in range(1, 7)))
         assert statuses == [200] * 6
         assert fake_tmdb.stats.max_in_flight == 6
         fake_tmdb.inject(ConcurrencyLimit(max_in_flight=2, status=503))
-        statuses = await asyncio.gather(*(status_of(http, f"/3/tv/{i}") for i in range(4)))
+        statuses = await asyncio.gather(*(status_of(http, f"/3/tv/{i}") for i in range(1, 5)))
         assert sorted(statuses) == [200, 200, 503, 503]
 
 
@@ -618,13 +618,15 @@ async def test_login_session_rating_account_states(
     assert (status, body["status_code"]) == (200, 13)
     _, states = await get_json(http, "/3/movie/550/account_states", session_id=session)
     assert states["rated"] is False
-    # errors
-    assert (await send(http, "POST", rate, {"value": 11}, session_id=session))[1][
-        "status_code"
-    ] == 18
-    assert (await send(http, "POST", rate, {"value": 0}, session_id=session))[1][
-        "status_code"
-    ] == 19
+    # errors: TMDB's three answers to a rating it does not take (all 400, code 18)
+    for value, message in [
+        (11, "Value too high: Value must be less than, or equal to 10.0."),
+        (0, "Value too low: Value must be greater than 0.0."),
+        ("Poor", "Value too low: Value must be greater than 0.0."),
+        (5.2, "Value invalid: Values must be a multiple of 0.50."),
+    ]:
+        status, body = await send(http, "POST", rate, {"value": value}, session_id=session)
+        assert (status, tmdb_error(body)) == (400, (18, message))
     status, body = await send(http, "POST", rate, {"value": 5}, session_id="nope")
     assert (status, tmdb_error(body)[0]) == (401, 3)
     status, body = await send(
