@@ -293,10 +293,11 @@ def render_models(
     )
     methods = {v.spec.operation_id: f"{v.namespace}.{v.method}" for v in views}
     body = "\n\n\n".join(_render_struct(s, methods) for s in plain + pages)
-    return f'''{header(spec_hash)}"""TMDB's responses as msgspec Structs.
+    return f'''{header(spec_hash)}"""TMDB's responses as msgspec Structs; named parameter values.
 
 Every field but `id` is optional: TMDB sends null or leaves out far more than its spec says,
-and new fields never break decoding (unknown fields are ignored).
+and new fields never break decoding (unknown fields are ignored). The enums and literals at
+the end (`ReleaseType`, `WatchMonetizationType`...) come from codegen/parameters.toml.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from ._errors import (
     TransportError,
 )
 from ._generated.operations import ENDPOINTS
+from ._operation import AllOf, AnyOf
 from ._response import Response
 from ._version import __version__
 from .models import Page
@@ -25,6 +26,8 @@ from .models import Page
 __all__ = [
     "ENDPOINTS",
     "TMDB",
+    "AllOf",
+    "AnyOf",
     "AuthenticationError",
     "DeadlineExceededError",
     "DecodeError",

@@ -22,6 +22,7 @@ from tests.generated.test_spec_examples_decode import strict
 from tmdb_async import ENDPOINTS, TMDB, NotFoundError
 from tmdb_async.models import MovieDetails, season_part
 from tmdb_async.testing import (
+    TMDB_ERRORS,
     ConcurrencyLimit,
     ConnectionReset,
     ErrorResponse,
@@ -310,6 +311,58 @@ async def test_pages_outside_1_to_500_are_refused(
         22,
         "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer.",
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/3/discover/movie", {"with_genres": "28|12", "with_cast": "287,819"}),
+        ("/3/discover/movie", {"primary_release_date.gte": "2020-01-01", "vote_count.gte": "100"}),
+        (
+            "/3/discover/movie",
+            {"with_release_type": "2|3", "with_watch_monetization_types": "rent"},
+        ),
+        ("/3/discover/tv", {"with_status": "0|3", "timezone": "America/New_York"}),
+        ("/3/discover/tv", {"sort_by": "first_air_date.desc", "with_origin_country": "KR|JP"}),
+        ("/3/movie/550/images", {"include_image_language": "en,null"}),
+        ("/3/credit/52fe4250c3a36847f80149f3", {"language": "pt-BR"}),
+    ],
+)
+async def test_tmdb_wire_forms_are_accepted(
+    http: aiohttp.ClientSession, path: str, query: dict[str, str]
+) -> None:
+    assert (await get_json(http, path, **query))[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "answer"),
+    [
+        ("/3/discover/movie", {"release_date.gte": "2023-02-30"}, (400, 23)),
+        ("/3/discover/movie", {"primary_release_date.lte": "yesterday"}, (400, 23)),
+        ("/3/movie/changes", {"start_date": "2024-1-1"}, (400, 23)),
+        ("/3/discover/tv", {"timezone": "New York"}, (400, 28)),
+        ("/3/list/1/clear", {"confirm": "false", "session_id": "s"}, (400, 29)),
+        ("/3/discover/movie", {"with_genres": "28|action"}, (422, 5)),
+        ("/3/discover/movie", {"with_release_type": "9"}, (422, 5)),
+        ("/3/discover/movie", {"vote_count.gte": "-1"}, (422, 5)),
+        ("/3/discover/tv", {"sort_by": "title.asc"}, (422, 5)),
+        ("/3/movie/550", {"language": "english"}, (422, 5)),
+        ("/3/movie/0", {}, (404, 34)),
+        ("/3/review/not-an-id", {}, (404, 34)),
+    ],
+)
+async def test_values_tmdb_refuses_answer_its_error_body(
+    fake_tmdb: FakeTMDB,
+    http: aiohttp.ClientSession,
+    path: str,
+    query: dict[str, str],
+    answer: tuple[int, int],
+) -> None:
+    method = "POST" if path.endswith("/clear") else "GET"
+    status, body = await send(http, method, path, **query)
+    assert (status, body["status_code"]) == answer
+    code = answer[1]
+    assert tmdb_error(body) == (code, TMDB_ERRORS[code][1])
 
 
 # --------------------------------------------------------------------------- errors
