@@ -18,6 +18,15 @@ __all__ = ["PARAMETERS_PATH", "EnumDef", "Kind", "LiteralDef", "ParamEntry", "Pa
 
 PARAMETERS_PATH = Path(__file__).with_name("parameters.toml")
 TYPES = frozenset({"int", "float", "bool", "str", "date", "int_or_str"})
+CHECKS = {
+    "min": "minimum",
+    "max": "maximum",
+    "step": "step",
+    "pattern": "pattern",
+    "nonempty": "nonempty",
+    "null": "null",
+}
+"""parameters.toml's check keys -> the fields of `tmdb_async._operation.Check` they fill."""
 JOINS = frozenset({"and_or", "or", "comma"})
 LOCATIONS = frozenset({"path", "query", "body"})
 
@@ -32,12 +41,13 @@ class Kind:
     items: str | None = None
     """The [enum.X] or [literal.X] whose values the items are."""
     choices: tuple[str, ...] = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    step: float | None = None
-    pattern: str | None = None
-    nonempty: bool = False
-    null: bool = False
+    checks: dict[str, Any] = field(default_factory=dict)
+    """`Check` field -> value, for the checks this kind makes."""
+
+    @property
+    def null(self) -> bool:
+        """List items may be None (TMDB's `null`)."""
+        return bool(self.checks.get("null"))
 
 
 @dataclass(frozen=True)
@@ -133,9 +143,8 @@ def _kind(name: str, entry: dict[str, Any]) -> Kind:
     joins = entry.get("joins")
     if joins is not None and joins not in JOINS:
         raise ValueError(f"parameters.toml {where}: unknown joins {joins!r}")
-    pattern = entry.get("pattern")
-    if pattern is not None:
-        re.compile(pattern)
+    if "pattern" in entry:
+        re.compile(entry["pattern"])
     return Kind(
         name=name,
         type=entry["type"],
@@ -144,12 +153,7 @@ def _kind(name: str, entry: dict[str, Any]) -> Kind:
         joins=joins,
         items=entry.get("items"),
         choices=tuple(entry.get("choices", ())),
-        minimum=entry.get("min"),
-        maximum=entry.get("max"),
-        step=entry.get("step"),
-        pattern=pattern,
-        nonempty=bool(entry.get("nonempty", False)),
-        null=bool(entry.get("null", False)),
+        checks={field: entry[key] for key, field in CHECKS.items() if key in entry},
     )
 
 

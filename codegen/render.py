@@ -470,16 +470,8 @@ def _check_const(kind: Kind) -> str:
 
 
 def _render_check(kind: Kind) -> str:
-    fields = {
-        "minimum": kind.minimum,
-        "maximum": kind.maximum,
-        "step": kind.step,
-        "pattern": kind.pattern,
-        "nonempty": kind.nonempty or None,
-        "null": kind.null or None,
-    }
     args = [f"name={kind.name!r}"]
-    args += [f"{name}={value!r}" for name, value in fields.items() if value is not None]
+    args += [f"{name}={value!r}" for name, value in kind.checks.items()]
     args += [f"format={kind.format!r}", f"example={kind.example!r}"]
     return f"{_check_const(kind)}: Final = Check({', '.join(args)})"
 

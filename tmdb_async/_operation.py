@@ -20,6 +20,7 @@ __all__ = [
     "BodyParam",
     "CacheClass",
     "Check",
+    "Combination",
     "HttpMethod",
     "Joins",
     "Operation",
@@ -67,7 +68,7 @@ class Check:
 NO_CHECK = Check()
 
 
-class _Combination(Generic[T_co]):
+class Combination(Generic[T_co]):
     """Values TMDB combines in one list parameter; see AnyOf and AllOf."""
 
     __slots__ = ("items",)
@@ -86,14 +87,14 @@ class _Combination(Generic[T_co]):
         return hash((type(self), self.items))
 
 
-class AnyOf(_Combination[T_co]):
+class AnyOf(Combination[T_co]):
     """Any of these values (TMDB's OR): `with_genres=AnyOf(28, 12)` sends `28|12`."""
 
     __slots__ = ()
     separator = "|"
 
 
-class AllOf(_Combination[T_co]):
+class AllOf(Combination[T_co]):
     """All of these values (TMDB's AND): `AllOf(28, 12)` sends `28,12`, as `[28, 12]` does."""
 
     __slots__ = ()

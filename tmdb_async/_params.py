@@ -17,8 +17,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from ._errors import ParameterError
-from ._operation import AnyOf, BodyParam, ParamKind, PathParam, QueryParam
-from ._operation import _Combination as Combination
+from ._operation import AnyOf, BodyParam, Combination, ParamKind, PathParam, QueryParam
 
 __all__ = ["Param", "format_float", "param_label", "parse_param_text", "render"]
 

@@ -34,7 +34,7 @@ def table(tmp_path: Path, text: str) -> Path:
 
 def test_the_committed_table_loads_and_names_real_kinds() -> None:
     parameters = load_parameters(PARAMETERS_PATH)
-    assert parameters.kinds["page"].maximum == 500
+    assert parameters.kinds["page"].checks == {"minimum": 1, "maximum": 500}
     assert parameters.kinds["ids"].joins == "and_or"
     assert parameters.item_choices(parameters.kinds["release_types"]) == tuple("123456")
 
