@@ -221,14 +221,14 @@ async def _scale(base_url: str, ids: int, concurrency: int, warmup: int) -> dict
         details = tmdb.movies.details
         until = time.perf_counter() + WARM_SECONDS
         while time.perf_counter() < until:
-            async for _ in tmdb.fetch_many(details, range(warmup), concurrency=concurrency):
+            async for _ in tmdb.fetch_many(details, range(1, warmup + 1), concurrency=concurrency):
                 pass
         rss_before = _rss_mib()
         errors = done = 0
         windows: list[float] = []
         cpu, start = _cpu(), time.perf_counter()
         window_start = start
-        async for _, result in tmdb.fetch_many(details, range(ids), concurrency=concurrency):
+        async for _, result in tmdb.fetch_many(details, range(1, ids + 1), concurrency=concurrency):
             errors += isinstance(result, TMDBError)
             done += 1
             if done % SCALE_WINDOW == 0:

@@ -179,7 +179,7 @@ async def _client_rate(base_url: str, store: str | None) -> float:
         await tmdb.movies.details(1)
         started = time.perf_counter()
         async for _, result in tmdb.fetch_many(
-            tmdb.movies.details, range(REQUESTS), concurrency=CONCURRENCY
+            tmdb.movies.details, range(1, REQUESTS + 1), concurrency=CONCURRENCY
         ):
             if isinstance(result, Exception):
                 raise result

@@ -13,6 +13,7 @@ from .examples import EXAMPLES_DIR
 from .models import build_models
 from .naming import load_naming
 from .overrides import load_overrides
+from .parameters import load_parameters
 from .render import render_all
 from .shapes import infer_all
 from .spec import find_spec, load_spec
@@ -41,7 +42,7 @@ def generate(spec_path: Path, corpus: Path = CORPUS_DIR) -> dict[str, str]:
         learned,
     )
     model = build_models(inferred, naming, overrides.refs, overrides.fields)
-    return render_all(ops, naming, model, overrides, spec_hash)
+    return render_all(ops, naming, model, overrides, load_parameters(), spec_hash)
 
 
 def stale_files(files: dict[str, str], root: Path) -> list[str]:

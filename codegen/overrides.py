@@ -28,9 +28,6 @@ class Overrides:
     """field name -> {media_type: struct}, for the items of every list under that name."""
     bool_or_fields: frozenset[str] = frozenset()
     refs: dict[str, str] = field(default_factory=dict)
-    param_kinds: dict[str, str] = field(default_factory=dict)
-    required_params: frozenset[str] = frozenset()
-    body_choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     query_params: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """operationId -> query parameters the spec does not list."""
     fields: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -69,9 +66,6 @@ def load_overrides(path: Path = OVERRIDES_PATH) -> Overrides:
             e["field"]: dict(e["variants"]) for e in data.get("union", []) if "field" in e
         },
         refs={e["at"]: e["struct"] for e in data.get("ref", [])},
-        param_kinds={n: e["kind"] for e in data.get("param_kind", []) for n in e["names"]},
-        required_params=frozenset(n for e in data.get("required", []) for n in e["names"]),
-        body_choices={e["field"]: tuple(e["choices"]) for e in data.get("body_choices", [])},
         bool_or_fields=frozenset(f for e in data.get("bool_or", []) for f in e["fields"]),
         query_params=_by_operation(data.get("query_param", [])),
         fields=_fields(data.get("field", [])),

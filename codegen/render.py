@@ -13,14 +13,26 @@ from .examples import render_examples
 from .models import UNKNOWN_MEDIA, UNKNOWN_TAG, Model, StructDef, render_type, templated_field
 from .naming import Naming
 from .overrides import Overrides
+from .parameters import Kind, Parameters
 from .spec import SpecOperation, SpecParam
 
 __all__ = ["GENERATOR_VERSION", "render_all"]
 
 GENERATOR_VERSION = "1"
-KINDS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
-PYTHON_TYPES = {"int_or_str": "int | str"}
-"""Parameter kinds (tmdb_async._operation.ParamKind) whose annotation is not their name."""
+ITEM_TYPES = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "str": "str",
+    "int_or_str": "int | str",
+    "date": "date | str",
+}
+"""The annotation of one value of each type (tmdb_async._operation.ParamKind)."""
+JOINS_DOCS = {
+    "and_or": "a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`)",
+    "or": "`AnyOf(...)` for any of several (OR, `|`)",
+    "comma": "one or a list",
+}
 APPEND = "append_to_response"
 STRUCT_BASE = "TMDBStruct"
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -45,9 +57,22 @@ def camel(name: str) -> str:
 class Param:
     wire: str
     python: str
-    kind: str
+    kind: Kind
+    """The parameter's kind in parameters.toml."""
     choices: tuple[str, ...]
     required: bool
+    doc: str
+    annotation: str = ""
+
+    @property
+    def doc_line(self) -> str:
+        """What the parameter does, and its format or AND/OR: one line of its docstring."""
+        kind = self.kind
+        if kind.joins is not None:
+            return f"{self.doc}; {JOINS_DOCS[kind.joins]}; each {kind.format}."
+        if kind.type == "bool" or (self.choices and kind.items is None):
+            return f"{self.doc}."
+        return f"{self.doc}, {kind.format}."
 
 
 @dataclass
@@ -102,20 +127,58 @@ def {part_function(template)}({arg}: int) -> {name}:
 '''
 
 
-def _param_kind(spec_type: str, name: str, overrides: Overrides) -> str:
-    return overrides.param_kinds.get(name, KINDS.get(spec_type, "str"))
+def _item_type(kind: Kind, choices: tuple[str, ...]) -> str:
+    if kind.items is not None:
+        return kind.items
+    if choices:
+        return f"Literal[{', '.join(repr(c) for c in choices)}]"
+    return ITEM_TYPES[kind.type]
 
 
-def _body_kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    return "float" if isinstance(value, float) else "str"
+def _annotation(kind: Kind, choices: tuple[str, ...]) -> str:
+    """The parameter's Python type: one value, or a list of them as `kind.joins` allows."""
+    item = _item_type(kind, choices)
+    if kind.joins is None:
+        return item
+    element = f"{item} | None" if kind.null else item
+    shapes = {
+        "and_or": [item, f"Sequence[{element}]", f"AnyOf[{item}]", f"AllOf[{item}]", "str"],
+        "or": [item, f"AnyOf[{item}]", "str"],
+        "comma": [item, f"Sequence[{element}]", "str"],
+    }[kind.joins]
+    return " | ".join(dict.fromkeys(shapes))
+
+
+def _param(
+    op: SpecOperation,
+    location: str,
+    wire: str,
+    spec_choices: tuple[str, ...],
+    required: bool,
+    parameters: Parameters,
+) -> Param:
+    entry = parameters.entry(op.operation_id, location, wire)
+    kind = parameters.kinds[entry.kind]
+    choices = entry.choices if entry.choices is not None else spec_choices
+    choices = choices or parameters.item_choices(kind)
+    param = Param(
+        wire,
+        wire.replace(".", "_"),
+        kind,
+        choices,
+        required or entry.required,
+        entry.doc,
+    )
+    param.annotation = _annotation(kind, () if kind.items else choices)
+    return param
 
 
 def operation_views(
-    ops: list[SpecOperation], naming: Naming, model: Model, overrides: Overrides
+    ops: list[SpecOperation],
+    naming: Naming,
+    model: Model,
+    overrides: Overrides,
+    parameters: Parameters,
 ) -> list[OperationView]:
     views = []
     for op in ops:
@@ -126,31 +189,13 @@ def operation_views(
             raise ValueError(f"{op.operation_id}: appendable parts but no {APPEND} parameter")
         by_name = {p.name: p for p in params}
         path_names = re.findall(r"{(\w+)}", op.path)
-        path_params = [
-            Param(n, n, _param_kind(by_name[n].type, n, overrides), by_name[n].enum, True)
-            for n in path_names
-        ]
+        path_params = [_param(op, "path", n, by_name[n].enum, True, parameters) for n in path_names]
         query_params = [
-            Param(
-                p.name,
-                p.name.replace(".", "_"),
-                "str_list" if p.name == APPEND else _param_kind(p.type, p.name, overrides),
-                p.enum,
-                p.required or p.name in overrides.required_params,
-            )
+            _param(op, "query", p.name, p.enum, p.required, parameters)
             for p in params
             if p.location == "query"
         ]
-        body_params = [
-            Param(
-                k,
-                k,
-                "float" if k == "value" else _body_kind(v),
-                overrides.body_choices.get(k, ()),
-                True,
-            )
-            for k, v in (op.body_example or {}).items()
-        ]
+        body_params = [_param(op, "body", k, (), True, parameters) for k in (op.body_example or {})]
         clash = {p.python for p in query_params} & {p.python for p in body_params}
         if clash:
             raise ValueError(f"{op.operation_id}: body and query both have {clash}")
@@ -167,6 +212,8 @@ def operation_views(
                 tuple(entry.append),
             )
         )
+    if stale := parameters.unused():
+        raise SystemExit(f"parameters.toml entries describe no parameter: {stale}")
     return views
 
 
@@ -205,7 +252,23 @@ def _render_struct(struct: StructDef, methods: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def render_models(model: Model, views: list[OperationView], spec_hash: str) -> str:
+def _render_closed_sets(parameters: Parameters) -> str:
+    """The enums and literals of parameters.toml: parameter values with names."""
+    blocks = []
+    for enum_def in parameters.enums.values():
+        members = "\n".join(f"    {name} = {value}" for name, value in enum_def.members.items())
+        blocks.append(
+            f'class {enum_def.name}(enum.IntEnum):\n    """{enum_def.doc}"""\n\n{members}'
+        )
+    for literal in parameters.literals.values():
+        values = ", ".join(repr(v) for v in literal.values)
+        blocks.append(f'{literal.name} = Literal[{values}]\n"""{literal.doc}"""')
+    return "\n\n\n".join(blocks)
+
+
+def render_models(
+    model: Model, views: list[OperationView], parameters: Parameters, spec_hash: str
+) -> str:
     plain = [s for s in model.structs.values() if s.page_item is None]
     pages = [s for s in model.structs.values() if s.page_item is not None]
     aliases = [
@@ -224,18 +287,22 @@ def render_models(model: Model, views: list[OperationView], spec_hash: str) -> s
             *(v.append_alias for v in views if v.append_parts),
             *(part_type_name(t) for t in templates),
             *(part_function(t) for t in templates),
+            *parameters.enums,
+            *parameters.literals,
         ]
     )
     methods = {v.spec.operation_id: f"{v.namespace}.{v.method}" for v in views}
     body = "\n\n\n".join(_render_struct(s, methods) for s in plain + pages)
-    return f'''{header(spec_hash)}"""TMDB's responses as msgspec Structs.
+    return f'''{header(spec_hash)}"""TMDB's responses as msgspec Structs; named parameter values.
 
 Every field but `id` is optional: TMDB sends null or leaves out far more than its spec says,
-and new fields never break decoding (unknown fields are ignored).
+and new fields never break decoding (unknown fields are ignored). The enums and literals at
+the end (`ReleaseType`, `WatchMonetizationType`...) come from codegen/parameters.toml.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any, Generic, Literal, NewType, TypeVar
 
 import msgspec
@@ -276,6 +343,9 @@ class {UNKNOWN_MEDIA}(
 
 
 {chr(10).join(aliases)}
+
+
+{_render_closed_sets(parameters)}
 '''
 
 
@@ -286,9 +356,7 @@ def _py_type(p: Param, view: OperationView) -> str:
     if p.wire == APPEND and view.append_parts:
         parts = [view.append_alias, *(part_type_name(t) for t in view.templated_parts)]
         return f"Sequence[{' | '.join(parts)}]"
-    if p.choices:
-        return f"Literal[{', '.join(repr(c) for c in p.choices)}]"
-    return PYTHON_TYPES.get(p.kind, p.kind)
+    return p.annotation
 
 
 def _signature(view: OperationView) -> str:
@@ -299,12 +367,25 @@ def _signature(view: OperationView) -> str:
     keyword = view.query_params + view.body_params
     if keyword:
         args.append("*")
-    for p in sorted(keyword, key=lambda p: not p.required):
+    for p in _keyword_order(view):
         annotation = _py_type(p, view)
         args.append(
             f"{p.python}: {annotation}" if p.required else f"{p.python}: {annotation} | None = None"
         )
     return ", ".join(args)
+
+
+def _keyword_order(view: OperationView) -> list[Param]:
+    return sorted(view.query_params + view.body_params, key=lambda p: not p.required)
+
+
+def _args_section(view: OperationView) -> str:
+    """Google-style `Args:`, one line per parameter (mkdocstrings renders it as a table)."""
+    params = view.path_params + _keyword_order(view)
+    if not params:
+        return ""
+    lines = "".join(f"\n            {p.python}: {p.doc_line}" for p in params)
+    return f"\n        Args:{lines}\n"
 
 
 def _method(view: OperationView) -> str:
@@ -325,38 +406,40 @@ def _method(view: OperationView) -> str:
 
         `{op.method} {op.path}` · cache: {view.cache} ·
         <https://developer.themoviedb.org/reference/{op.operation_id}>
-        """
+{_args_section(view)}        """
         return await self._requester.request({", ".join(call)})
 '''
 
 
+_IMPORTED_FROM = {
+    "Sequence": "collections.abc",
+    "Literal": "typing",
+    "date": "datetime",
+    "AnyOf": ".._operation",
+    "AllOf": ".._operation",
+}
+"""Where the names of generated annotations come from (any other is a model)."""
+
+
 def render_namespace(namespace: str, views: list[OperationView], spec_hash: str) -> str:
-    used = set()
+    names: set[str] = set()
     for v in views:
-        used.update(re.findall(r"\b[A-Z]\w+\b", v.response))
-        if v.append_parts:
-            used.add(v.append_alias)
-            used.update(part_type_name(t) for t in v.templated_parts)
-    used.discard("Page") if not any("Page[" in v.response for v in views) else None
-    typing = sorted(
-        {"Literal"}
-        & {
-            "Literal"
-            for v in views
-            for p in v.path_params + v.query_params + v.body_params
-            if p.choices and p.wire != APPEND
-        }
-    )
-    seq = any(v.append_parts for v in views)
-    imports = []
-    if seq:
-        imports.append("from collections.abc import Sequence")
-    if typing:
-        imports.append(f"from typing import {', '.join(typing)}")
+        names.update(re.findall(r"\b[A-Z]\w+\b", v.response))
+        for p in v.path_params + v.query_params + v.body_params:
+            names.update(re.findall(r"\b(?:[A-Z]\w+|date)\b(?!')", _py_type(p, v)))
+    sources: dict[str, set[str]] = {}
+    for name in names - {"None"}:
+        sources.setdefault(_IMPORTED_FROM.get(name, ".models"), set()).add(name)
+    imports = [
+        f"from {module} import {', '.join(sorted(sources[module]))}"
+        for module in ("collections.abc", "datetime", "typing")
+        if module in sources
+    ]
     imports.append("")
-    imports.append("from .._operation import Requester")
+    operation_names = sorted({"Requester"} | sources.get(".._operation", set()))
+    imports.append(f"from .._operation import {', '.join(operation_names)}")
     imports.append("from . import operations as ops")
-    imports.append(f"from .models import {', '.join(sorted(used))}")
+    imports.append(f"from .models import {', '.join(sorted(sources['.models']))}")
     title = namespace.replace("_", " ").capitalize()
     methods = "\n".join(_method(v) for v in views)
     return f'''{header(spec_hash)}"""`tmdb.{namespace}`: {title} operations of TMDB's API."""
@@ -382,17 +465,32 @@ class {camel(namespace)}Api:
 # ---------------------------------------------------------------- operations.py
 
 
-def _params_tuple(cls: str, params: list[Param], python: bool) -> str:
+def _check_const(kind: Kind) -> str:
+    return f"KIND_{kind.name.upper()}"
+
+
+def _render_check(kind: Kind) -> str:
+    args = [f"name={kind.name!r}"]
+    args += [f"{name}={value!r}" for name, value in kind.checks.items()]
+    args += [f"format={kind.format!r}", f"example={kind.example!r}"]
+    return f"{_check_const(kind)}: Final = Check({', '.join(args)})"
+
+
+def _params_tuple(cls: str, params: list[Param]) -> str:
     items = []
     for p in params:
         args = [repr(p.wire)]
-        if python:
+        if cls == "QueryParam":
             args.append(repr(p.python))
-        args.append(repr(p.kind))
+        args.append(repr(p.kind.type))
         if p.choices:
             args.append(f"choices={p.choices!r}")
-        if cls == "BodyParam" and not p.required:
-            args.append("required=False")
+        if cls == "QueryParam" and p.kind.joins is not None:
+            args.append(f"joins={p.kind.joins!r}")
+        args.append(f"check={_check_const(p.kind)}")
+        if cls == "QueryParam" and p.required:
+            args.append("required=True")
+        args.append(f"doc={p.doc!r}")
         items.append(f"{cls}({', '.join(args)})")
     return "(" + "".join(f"{i}, " for i in items) + ")"
 
@@ -415,11 +513,11 @@ def render_operations(
             f"cache_class=CacheClass.{v.cache.upper()}",
         ]
         if v.path_params:
-            fields.append(f"path_params={_params_tuple('PathParam', v.path_params, False)}")
+            fields.append(f"path_params={_params_tuple('PathParam', v.path_params)}")
         if v.query_params:
-            fields.append(f"query_params={_params_tuple('QueryParam', v.query_params, True)}")
+            fields.append(f"query_params={_params_tuple('QueryParam', v.query_params)}")
         if v.body_params:
-            fields.append(f"body_params={_params_tuple('BodyParam', v.body_params, False)}")
+            fields.append(f"body_params={_params_tuple('BodyParam', v.body_params)}")
         if v.append_parts:
             fields.append(f"append_parts={v.append_parts!r}")
         if v.templated_parts:
@@ -434,6 +532,10 @@ def render_operations(
             fields.append(f"append_templates=({templates})")
         blocks.append(f"{v.const}: Final[Operation[{v.response}]] = Operation({', '.join(fields)})")
     endpoints = "".join(f"    {v.const},\n" for v in views)
+    kinds = {
+        p.kind.name: p.kind for v in views for p in v.path_params + v.query_params + v.body_params
+    }
+    checks = "\n".join(_render_check(kinds[name]) for name in sorted(kinds))
     return f'''{header(spec_hash)}"""The operation table: one `Operation` per TMDB v3 operation."""
 
 from __future__ import annotations
@@ -444,6 +546,7 @@ from .._operation import (
     AppendTemplate,
     BodyParam,
     CacheClass,
+    Check,
     Operation,
     PathParam,
     QueryParam,
@@ -451,6 +554,9 @@ from .._operation import (
 from .models import {", ".join(used)}
 
 __all__ = {sorted(["ENDPOINTS", *(v.const for v in views)])!r}
+
+# The checks of each parameter kind (codegen/parameters.toml).
+{checks}
 
 {chr(10).join(blocks)}
 
@@ -493,42 +599,77 @@ class Namespaces:
 {props}'''
 
 
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _parameters_md(view: OperationView) -> list[str]:
+    params = view.path_params + _keyword_order(view)
+    if not params:
+        return []
+    lines = [
+        f"### `{view.namespace}.{view.method}`",
+        "",
+        f"`{view.spec.method} {view.spec.path}`",
+        "",
+        "| Parameter | Type | Description |",
+        "|---|---|---|",
+    ]
+    for p in params:
+        where = "positional" if p in view.path_params else "required" if p.required else ""
+        name = f"`{p.python}`" + (f" ({where})" if where else "")
+        lines.append(f"| {name} | `{_md_cell(_py_type(p, view))}` | {_md_cell(p.doc_line)} |")
+    lines.append("")
+    return lines
+
+
 def render_endpoints_md(views: list[OperationView], spec_hash: str) -> str:
     lines = [
         markdown_header(spec_hash),
         "",
         "# Endpoints",
         "",
-        f"Every TMDB v3 operation ({len(views)}) and the coroutine that calls it.",
+        f"Every TMDB v3 operation ({len(views)}) and the coroutine that calls it; then, per"
+        " namespace, each coroutine's parameters. Path parameters are positional, the others"
+        " keyword-only; a list parameter takes a list for all of its values (AND, sent"
+        " `,`-separated) or `AnyOf(...)` for any of them (OR, `|`), as its line says; every"
+        " value is checked before any request ([parameters.md](parameters.md)).",
         "",
     ]
     for namespace in dict.fromkeys(v.namespace for v in views):
+        in_namespace = [v for v in views if v.namespace == namespace]
         lines += [
             f"## `tmdb.{namespace}`",
             "",
             "| HTTP | Python | Returns | Cache |",
             "|---|---|---|---|",
         ]
-        for v in (v for v in views if v.namespace == namespace):
+        for v in in_namespace:
             args = ", ".join(p.python for p in v.path_params)
-            ret = v.response.replace("|", "\\|")
             lines.append(
                 f"| `{v.spec.method} {v.spec.path}` | [`{namespace}.{v.method}({args})`]"
                 f"(https://developer.themoviedb.org/reference/{v.spec.operation_id})"
-                f" | `{ret}` | {v.cache} |"
+                f" | `{_md_cell(v.response)}` | {v.cache} |"
             )
         lines.append("")
+        for v in in_namespace:
+            lines += _parameters_md(v)
     return "\n".join(lines)
 
 
 def render_all(
-    ops: list[SpecOperation], naming: Naming, model: Model, overrides: Overrides, spec_hash: str
+    ops: list[SpecOperation],
+    naming: Naming,
+    model: Model,
+    overrides: Overrides,
+    parameters: Parameters,
+    spec_hash: str,
 ) -> dict[str, str]:
     """Return {relative path: file text} for everything the generator owns."""
-    views = operation_views(ops, naming, model, overrides)
+    views = operation_views(ops, naming, model, overrides, parameters)
     namespaces = sorted(dict.fromkeys(v.namespace for v in views))
     files = {
-        "tmdb_async/_generated/models.py": render_models(model, views, spec_hash),
+        "tmdb_async/_generated/models.py": render_models(model, views, parameters, spec_hash),
         "tmdb_async/_generated/operations.py": render_operations(views, model, naming, spec_hash),
         "tmdb_async/_generated/__init__.py": render_init(namespaces, spec_hash),
     }

@@ -21,6 +21,7 @@ from ._errors import (
     TransportError,
 )
 from ._generated.operations import ENDPOINTS
+from ._operation import AllOf, AnyOf
 from ._response import Response
 from ._version import __version__
 from .models import Page
@@ -28,6 +29,8 @@ from .models import Page
 __all__ = [
     "ENDPOINTS",
     "TMDB",
+    "AllOf",
+    "AnyOf",
     "Attempt",
     "AuthenticationError",
     "DeadlineExceededError",

@@ -1,7 +1,8 @@
 """What every layer shares: operation metadata, cache classes and the Requester protocol.
 
 Generated code, the cache policy, the pipeline and the CLI all describe operations with these
-types. This module imports nothing from the package, so no import arrow can point back up.
+types, and parameter values with `AnyOf` / `AllOf`. This module imports nothing from the
+package, so no import arrow can point back up.
 """
 
 from __future__ import annotations
@@ -9,13 +10,19 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 __all__ = [
+    "NO_CHECK",
+    "AllOf",
+    "AnyOf",
     "AppendTemplate",
     "BodyParam",
     "CacheClass",
+    "Check",
+    "Combination",
     "HttpMethod",
+    "Joins",
     "Operation",
     "ParamKind",
     "PathParam",
@@ -24,10 +31,74 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 HttpMethod = Literal["GET", "POST", "DELETE"]
-ParamKind = Literal["str", "int", "int_or_str", "float", "bool", "str_list", "int_list"]
-"""`int_or_str`: an id that is an integer or a string (old v3 list ids are 24-hex)."""
+ParamKind = Literal["str", "int", "int_or_str", "float", "bool", "date"]
+"""The Python type of a value (of each item, for a list): `int_or_str` is an id that is an
+integer or a string (old v3 list ids are 24-hex); `date` a `datetime.date` or `YYYY-MM-DD`."""
+Joins = Literal["and_or", "or", "comma"]
+"""How a list parameter goes on the wire: `and_or` takes `,` for AND (a sequence, `AllOf`) and
+`|` for OR (`AnyOf`); `or` takes only `|` (a title has one such value, so AND never matches);
+`comma` is a plain `,`-separated set."""
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """What a value must be beyond its type, checked before any request.
+
+    One per parameter kind of `codegen/parameters.toml` (`name`); `format` says how the value
+    is written ("1..500", "like en or en-US"), for docstrings and error messages, and
+    `example` is a valid value as TMDB's wire text.
+    """
+
+    name: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    pattern: str | None = None
+    """A regular expression the whole text must match (strings only)."""
+    nonempty: bool = False
+    null: bool = False
+    """List items may be None, sent as TMDB's `null` (images without a language)."""
+    format: str = ""
+    example: str = ""
+
+
+NO_CHECK = Check()
+
+
+class Combination(Generic[T_co]):
+    """Values TMDB combines in one list parameter; see AnyOf and AllOf."""
+
+    __slots__ = ("items",)
+    separator: ClassVar[str]
+
+    def __init__(self, *items: T_co) -> None:
+        self.items: tuple[T_co, ...] = items
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(map(repr, self.items))})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.items == self.items
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.items))
+
+
+class AnyOf(Combination[T_co]):
+    """Any of these values (TMDB's OR): `with_genres=AnyOf(28, 12)` sends `28|12`."""
+
+    __slots__ = ()
+    separator = "|"
+
+
+class AllOf(Combination[T_co]):
+    """All of these values (TMDB's AND): `AllOf(28, 12)` sends `28,12`, as `[28, 12]` does."""
+
+    __slots__ = ()
+    separator = ","
 
 
 class CacheClass(str, enum.Enum):
@@ -52,16 +123,25 @@ class PathParam:
     name: str
     kind: ParamKind
     choices: tuple[str, ...] = ()
+    check: Check = NO_CHECK
+    doc: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class QueryParam:
-    """A query parameter: TMDB's wire `name` and the keyword `python_name` that carries it."""
+    """A query parameter: TMDB's wire `name` and the keyword `python_name` that carries it.
+
+    `joins` is set for a list parameter; `choices` (wire texts) close the set of values.
+    """
 
     name: str
     python_name: str
     kind: ParamKind
     choices: tuple[str, ...] = ()
+    joins: Joins | None = None
+    check: Check = NO_CHECK
+    required: bool = False
+    doc: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +152,8 @@ class BodyParam:
     kind: ParamKind
     required: bool = True
     choices: tuple[str, ...] = ()
+    check: Check = NO_CHECK
+    doc: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import enum
 import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -18,14 +16,14 @@ from yarl import URL
 from ._constants import MAX_APPEND_PARTS, SECRET_QUERY_PARAMS
 from ._credentials import MASK, redact_params
 from ._errors import ParameterError
-from ._operation import BodyParam, Operation, ParamKind, QueryParam
+from ._operation import BodyParam, Operation, PathParam, QueryParam
+from ._params import Param, param_label, render
 
-__all__ = ["APPEND_TO_RESPONSE", "PreparedRequest", "build_request", "cache_key", "format_float"]
+__all__ = ["APPEND_TO_RESPONSE", "PreparedRequest", "build_request", "cache_key"]
 
 APPEND_TO_RESPONSE = "append_to_response"
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_LIST_KINDS: dict[ParamKind, ParamKind] = {"str_list": "str", "int_list": "int"}
 
 
 class PreparedRequest(msgspec.Struct, frozen=True, gc=False):
@@ -48,59 +46,6 @@ class PreparedRequest(msgspec.Struct, frozen=True, gc=False):
         return text
 
 
-def format_float(value: float) -> str:
-    """Render a float positionally, without trailing zeros: `7.0 -> "7"`, `1e-05 -> "0.00001"`."""
-    text = format(Decimal(repr(value)), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _unwrap(value: object) -> object:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def _scalar(value: object, kind: ParamKind, where: str) -> str:
-    value = _unwrap(value)
-    if kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-    elif kind == "float":
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if not math.isfinite(value):
-                raise ParameterError(f"{where} must be a finite number, got {value!r}")
-            return format_float(float(value))
-    elif kind == "bool":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-    elif kind == "str":
-        if isinstance(value, str):
-            return value
-    elif kind == "int_or_str":
-        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
-            return str(value)
-    else:
-        raise ParameterError(f"{where}: unsupported parameter kind {kind!r}")
-    expected = kind.replace("_or_", " or ")
-    raise ParameterError(f"{where} must be {expected}, got {type(value).__name__} {value!r}")
-
-
-def _items(value: object, where: str) -> list[object]:
-    value = _unwrap(value)
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=str)
-    if isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
-        return list(value)
-    raise ParameterError(f"{where} must be a list, got {type(value).__name__} {value!r}")
-
-
-def _check_choice(text: str, choices: tuple[str, ...], where: str) -> None:
-    if choices and text not in choices:
-        raise ParameterError(f"{where} must be one of {', '.join(choices)}; got {text!r}")
-
-
 @functools.lru_cache(maxsize=256)
 def _append_pattern(parts: tuple[str, ...]) -> re.Pattern[str]:
     # A template part such as "season/{season_number}" accepts any number in the placeholder.
@@ -113,15 +58,26 @@ def _append_pattern(parts: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(alternatives) or r"(?!)")
 
 
-def _where(operation: Operation[Any], name: str) -> str:
+def _where(operation: Operation[Any], param: Param | str) -> str:
+    name = param if isinstance(param, str) else param_label(param)
     return f"{operation.namespace}.{operation.name}(): {name}"
+
+
+def _append_items(value: object, where: str) -> list[object]:
+    if isinstance(value, str):
+        return list(value.split(","))
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+        return list(value)
+    raise ParameterError(f"{where} must be a list of parts, got {type(value).__name__} {value!r}")
 
 
 def _append_parts(operation: Operation[Any], value: object) -> str | None:
     where = _where(operation, APPEND_TO_RESPONSE)
     names: list[str] = []
-    for item in _items(value, where):
-        text = _scalar(item, "str", f"{where} item").strip()
+    for item in _append_items(value, where):
+        if not isinstance(item, str):
+            raise ParameterError(f"{where} item must be a str, got {type(item).__name__} {item!r}")
+        text = item.strip()
         if text and text not in names:
             names.append(text)
     if not names:
@@ -138,15 +94,14 @@ def _append_parts(operation: Operation[Any], value: object) -> str | None:
     return ",".join(sorted(names))
 
 
-def _path_segment(value: object, kind: ParamKind, choices: tuple[str, ...], where: str) -> str:
+def _path_segment(value: object, param: PathParam, where: str) -> str:
     if value is None:
         raise ParameterError(f"{where} is required, got None")
-    text = _scalar(value, kind, where)
+    text = render(param, value, where)
     if not text.strip():
         raise ParameterError(f"{where} must not be empty")
     if text in {".", ".."}:
         raise ParameterError(f"{where} cannot be {text!r}")
-    _check_choice(text, choices, where)
     return quote(text, safe="")
 
 
@@ -161,7 +116,10 @@ class _Plan:
     missing: str | None
     """The first placeholder that names no path parameter (a broken operation), else None."""
     fast: tuple[bool, ...]
-    """Per path parameter: a plain int needs no checks and no quoting."""
+    """Per path parameter: a plain int at or above its minimum needs no more checks and no
+    quoting."""
+    lows: tuple[float, ...]
+    """Per path parameter: the least int it takes (ids 1, season numbers 0)."""
     secret: tuple[int, ...]
     """Indexes of the path parameters whose values are secrets (a guest session id)."""
     query_params: Mapping[str, QueryParam]
@@ -171,7 +129,7 @@ class _Plan:
 
 
 _INT_KINDS = frozenset({"int", "int_or_str"})
-"""Kinds whose exact-int values fill a path as they are."""
+"""Kinds whose exact-int values fill a path as they are (once at or above their minimum)."""
 _plans: dict[int, _Plan] = {}
 _MAX_PLANS = 4096
 
@@ -190,13 +148,18 @@ def _plan(operation: Operation[Any]) -> _Plan:
         else piece.replace("{", "{{").replace("}", "}}")
         for i, piece in enumerate(pieces)
     )
-    fast = tuple(p.kind in _INT_KINDS and not p.choices for p in params)
+    fast = tuple(
+        p.kind in _INT_KINDS and not p.choices and p.check.maximum is None and p.check.step is None
+        for p in params
+    )
+    lows = tuple(-math.inf if p.check.minimum is None else p.check.minimum for p in params)
     secret = tuple(index[p.name] for p in params if p.name in SECRET_QUERY_PARAMS)
     plan = _Plan(
         operation=operation,
         template=template,
         missing=missing,
         fast=fast,
+        lows=lows,
         secret=secret,
         query_params={param.name: param for param in operation.query_params},
         all_fast=all(fast) and not secret and missing is None,
@@ -211,8 +174,8 @@ def _build_path(plan: _Plan, path_args: Sequence[object]) -> tuple[str, tuple[st
     operation = plan.operation
     params = operation.path_params
     if plan.all_fast and len(path_args) == len(params):
-        for arg in path_args:
-            if type(arg) is not int:
+        for arg, low in zip(path_args, plan.lows, strict=True):
+            if type(arg) is not int or arg < low:
                 break
         else:
             return plan.template.format(*path_args), ()
@@ -222,11 +185,11 @@ def _build_path(plan: _Plan, path_args: Sequence[object]) -> tuple[str, tuple[st
             f"({', '.join(p.name for p in params)}), got {len(path_args)}"
         )
     segments = [
-        # A plain int needs no checks and no quoting.
+        # A plain int at or above its minimum needs no more checks and no quoting.
         str(arg)
-        if fast and type(arg) is int
-        else _path_segment(arg, param.kind, param.choices, _where(operation, param.name))
-        for param, fast, arg in zip(params, plan.fast, path_args, strict=True)
+        if fast and type(arg) is int and arg >= low
+        else _path_segment(arg, param, _where(operation, param))
+        for param, fast, low, arg in zip(params, plan.fast, plan.lows, path_args, strict=True)
     ]
     if plan.missing is not None:
         raise ParameterError(
@@ -248,38 +211,20 @@ def _build_query(plan: _Plan, query: Mapping[str, object]) -> list[tuple[str, st
     for name, value in query.items():
         if value is None:
             continue
-        where = _where(operation, name)
         param = params.get(name)
         if param is None:
-            raise ParameterError(f"{where} is not a query parameter of {operation.path}")
+            raise ParameterError(
+                f"{_where(operation, name)} is not a query parameter of {operation.path}"
+            )
         text: str | None
         if name == APPEND_TO_RESPONSE:
             text = _append_parts(operation, value)
-        elif param.kind in _LIST_KINDS:
-            rendered = [
-                _scalar(item, _LIST_KINDS[param.kind], f"{where} item")
-                for item in _items(value, where)
-            ]
-            for item in rendered:
-                _check_choice(item, param.choices, where)
-            text = ",".join(rendered) or None
         else:
-            text = _scalar(value, param.kind, where)
-            _check_choice(text, param.choices, where)
+            text = render(param, value, _where(operation, param))
         if text is not None:
             items.append((name, text))
     items.sort()
     return items
-
-
-def _check_body_value(value: object, param: BodyParam, where: str) -> None:
-    if param.kind in _LIST_KINDS:
-        for item in _items(value, where):
-            _check_choice(
-                _scalar(item, _LIST_KINDS[param.kind], f"{where} item"), param.choices, where
-            )
-    else:
-        _check_choice(_scalar(value, param.kind, where), param.choices, where)
 
 
 def _build_body(operation: Operation[Any], body: Mapping[str, object] | None) -> bytes | None:
@@ -288,13 +233,14 @@ def _build_body(operation: Operation[Any], body: Mapping[str, object] | None) ->
         if present:
             raise ParameterError(f"{operation.namespace}.{operation.name}() takes no request body")
         return None
-    params = {param.name: param for param in operation.body_params}
+    params: dict[str, BodyParam] = {param.name: param for param in operation.body_params}
     for name, value in present.items():
-        where = _where(operation, name)
         param = params.get(name)
         if param is None:
-            raise ParameterError(f"{where} is not a body field of {operation.path}")
-        _check_body_value(value, param, where)
+            raise ParameterError(
+                f"{_where(operation, name)} is not a body field of {operation.path}"
+            )
+        render(param, value, _where(operation, param))
     missing = [
         param.name
         for param in operation.body_params

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +106,50 @@ def test_namespaces_are_lazy_and_cached() -> None:
     assert "movies" not in vars(tmdb)
     assert tmdb.movies is tmdb.movies
     assert tmdb.movies._requester is tmdb._requester
+
+
+def _keywords(op: Operation[Any]) -> list[str]:
+    method = getattr(NAMESPACES[op.namespace], op.name)
+    params = list(inspect.signature(method).parameters.values())[1:]
+    return [p.name for p in params]
+
+
+@pytest.mark.parametrize("op", ENDPOINTS, ids=lambda op: f"{op.namespace}.{op.name}")
+def test_docstring_documents_every_parameter_in_one_line(op: Operation[Any]) -> None:
+    """Summary first, then the HTTP line, then Google-style `Args:` (one line a parameter)."""
+    lines = (inspect.getdoc(getattr(NAMESPACES[op.namespace], op.name)) or "").splitlines()
+    assert lines[0].startswith(op.summary)
+    assert lines[0].endswith(".")
+    assert lines[2].startswith(f"`{op.http_method} {op.path}` · cache: {op.cache_class.value}")
+    names = _keywords(op)
+    if not names:
+        assert "Args:" not in lines
+        return
+    args = lines[lines.index("Args:") + 1 :]
+    assert [line.split(":")[0].strip() for line in args] == names
+    docs = {p.name: p.doc for p in (*op.path_params, *op.body_params)}
+    docs |= {q.python_name: q.doc for q in op.query_params}
+    joins = {q.python_name: q.joins for q in op.query_params}
+    for name, line in zip(names, args, strict=True):
+        assert docs[name], name
+        assert docs[name] in line, (name, line)
+        if joins.get(name) == "and_or":
+            assert "(AND, `,`)" in line, line
+            assert "(OR, `|`)" in line, line
+
+
+ENDPOINTS_MD = Path(__file__).resolve().parents[2] / "docs" / "endpoints.md"
+
+
+@pytest.mark.parametrize("op", ENDPOINTS, ids=lambda op: f"{op.namespace}.{op.name}")
+def test_endpoints_md_lists_every_parameter(op: Operation[Any]) -> None:
+    text = ENDPOINTS_MD.read_text()
+    names = _keywords(op)
+    heading = f"### `{op.namespace}.{op.name}`\n"
+    if not names:
+        assert heading not in text
+        return
+    section = text.split(heading, 1)[1].split("\n\n#", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == names
+    assert all(row.count(" | ") == 2 and not row.endswith("|  |") for row in rows)

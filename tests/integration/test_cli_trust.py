@@ -466,14 +466,16 @@ def test_get_passes_query_parameters_parsed_by_kind(fake: Server, tmp_path: Path
     assert searched.returncode == 0, searched.stderr
     discovered = run(
         "get", "discover", "movie", "with_genres=28,12", "primary_release_date_gte=2020-01-01",
-        "vote_average.gte=7.5", "include_adult=false", *against(fake)[:4], cwd=tmp_path,
+        "vote_average.gte=7.5", "include_adult=false", "with_cast=287|819",
+        *against(fake)[:4], cwd=tmp_path,
     )  # fmt: skip
     assert discovered.returncode == 0, discovered.stderr
     recent = fake.control("GET", "/__fake__/stats?recent=10")["requests"]
     queries = {r["operation_id"]: r["query"] for r in recent}
     assert queries["search-movie"]["query"] == "alien"
     assert queries["search-movie"]["year"] == "1979"
-    assert queries["discover-movie"]["with_genres"] == "28,12"
+    assert queries["discover-movie"]["with_genres"] == "28,12"  # a list: all of them
+    assert queries["discover-movie"]["with_cast"] == "287|819"  # AnyOf: any of them
     assert queries["discover-movie"]["primary_release_date.gte"] == "2020-01-01"
     assert queries["discover-movie"]["vote_average.gte"] == "7.5"
     assert queries["discover-movie"]["include_adult"] == "false"
@@ -495,7 +497,7 @@ def test_get_passes_query_parameters_parsed_by_kind(fake: Server, tmp_path: Path
             ["movies", "details", "550", "langauge=de"],
             "has no parameter 'langauge'; did you mean 'language'",
         ),
-        (["discover", "movie", "page=two"], "page=two: expected an integer"),
+        (["discover", "movie", "page=two"], "page=two: page must be int"),
     ],
 )
 def test_get_says_what_is_wrong_before_any_request(
@@ -511,7 +513,7 @@ def test_get_help_lists_namespaces_then_methods(tmp_path: Path) -> None:
     top = run("get", "--help", cwd=tmp_path).stdout
     assert all(name in top for name in ("movies", "tv_seasons", "watch_providers", "search"))
     movies = run("get", "movies", "--help", cwd=tmp_path).stdout
-    assert "movies details MOVIE_ID [append_to_response=A,B,...] [language=TEXT]" in movies
+    assert "movies details MOVIE_ID [append_to_response=TEXT[,TEXT...]] [language=TEXT]" in movies
     assert "movies add_rating MOVIE_ID value=NUMBER" in movies
     one = run("get", "search", "movie", "--help", cwd=tmp_path).stdout
     assert "search movie query=TEXT" in one

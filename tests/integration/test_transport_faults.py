@@ -413,7 +413,7 @@ async def test_cancellation_leaves_nothing_behind(fake_tmdb: FakeTMDB, make: Any
     fake_tmdb.inject(Latency(30), DETAILS)
     transport = make(real_clock=True, max_connections=2, rate_limit=50)
     # 2 on the wire, the rest queued for a connection or a token; duplicates coalesced.
-    tasks = [asyncio.create_task(details(transport, i % 6)) for i in range(1, 25)]
+    tasks = [asyncio.create_task(details(transport, i % 6 + 1)) for i in range(1, 25)]
     await eventually(lambda: fake_tmdb.stats.in_flight == 2, "two requests at TMDB")
     for task in tasks:
         task.cancel()

@@ -22,6 +22,7 @@ from tests.generated.test_spec_examples_decode import strict
 from tmdb_async import ENDPOINTS, TMDB, NotFoundError
 from tmdb_async.models import MovieDetails, season_part
 from tmdb_async.testing import (
+    TMDB_ERRORS,
     CacheHeaders,
     ConcurrencyLimit,
     ConnectionReset,
@@ -236,8 +237,8 @@ async def test_realistic_quirks(fake_tmdb: FakeTMDB, http: aiohttp.ClientSession
     _, providers = await get_json(http, "/3/movie/550/watch/providers")
     assert "US" in providers["results"]
     assert all(re.fullmatch(r"[A-Z]{2}", key) for key in providers["results"])
-    _, review = await get_json(http, "/3/review/abc123")
-    assert review["id"] == "abc123"
+    _, review = await get_json(http, "/3/review/5d63da037f6c8d03acedc04b")
+    assert review["id"] == "5d63da037f6c8d03acedc04b"
 
 
 # --------------------------------------------------------------------------- auth
@@ -311,6 +312,58 @@ async def test_pages_outside_1_to_500_are_refused(
         22,
         "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer.",
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/3/discover/movie", {"with_genres": "28|12", "with_cast": "287,819"}),
+        ("/3/discover/movie", {"primary_release_date.gte": "2020-01-01", "vote_count.gte": "100"}),
+        (
+            "/3/discover/movie",
+            {"with_release_type": "2|3", "with_watch_monetization_types": "rent"},
+        ),
+        ("/3/discover/tv", {"with_status": "0|3", "timezone": "America/New_York"}),
+        ("/3/discover/tv", {"sort_by": "first_air_date.desc", "with_origin_country": "KR|JP"}),
+        ("/3/movie/550/images", {"include_image_language": "en,null"}),
+        ("/3/credit/52fe4250c3a36847f80149f3", {"language": "pt-BR"}),
+    ],
+)
+async def test_tmdb_wire_forms_are_accepted(
+    http: aiohttp.ClientSession, path: str, query: dict[str, str]
+) -> None:
+    assert (await get_json(http, path, **query))[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "answer"),
+    [
+        ("/3/discover/movie", {"release_date.gte": "2023-02-30"}, (400, 23)),
+        ("/3/discover/movie", {"primary_release_date.lte": "yesterday"}, (400, 23)),
+        ("/3/movie/changes", {"start_date": "2024-1-1"}, (400, 23)),
+        ("/3/discover/tv", {"timezone": "New York"}, (400, 28)),
+        ("/3/list/1/clear", {"confirm": "false", "session_id": "s"}, (400, 29)),
+        ("/3/discover/movie", {"with_genres": "28|action"}, (422, 5)),
+        ("/3/discover/movie", {"with_release_type": "9"}, (422, 5)),
+        ("/3/discover/movie", {"vote_count.gte": "-1"}, (422, 5)),
+        ("/3/discover/tv", {"sort_by": "title.asc"}, (422, 5)),
+        ("/3/movie/550", {"language": "english"}, (422, 5)),
+        ("/3/movie/0", {}, (404, 34)),
+        ("/3/review/not-an-id", {}, (404, 34)),
+    ],
+)
+async def test_values_tmdb_refuses_answer_its_error_body(
+    fake_tmdb: FakeTMDB,
+    http: aiohttp.ClientSession,
+    path: str,
+    query: dict[str, str],
+    answer: tuple[int, int],
+) -> None:
+    method = "POST" if path.endswith("/clear") else "GET"
+    status, body = await send(http, method, path, **query)
+    assert (status, body["status_code"]) == answer
+    code = answer[1]
+    assert tmdb_error(body) == (code, TMDB_ERRORS[code][1])
 
 
 # --------------------------------------------------------------------------- errors
@@ -499,7 +552,7 @@ async def test_error_fault_probability_and_methods(
 
 async def test_rate_limit_per_second(fake_tmdb: FakeTMDB, http: aiohttp.ClientSession) -> None:
     fake_tmdb.inject(RateLimit(per_second=5), "/3/movie/*")
-    results = await asyncio.gather(*(get_json(http, f"/3/movie/{i}") for i in range(12)))
+    results = await asyncio.gather(*(get_json(http, f"/3/movie/{i}") for i in range(1, 13)))
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] * 5 + [429] * 7
     assert all(tmdb_error(body)[0] == 25 for status, body in results if status == 429)
@@ -513,16 +566,16 @@ async def test_concurrency_limit_and_high_water_mark(fake_tmdb: FakeTMDB) -> Non
     limit = fake_tmdb.inject(ConcurrencyLimit(max_in_flight=3))
     connector = aiohttp.TCPConnector(limit=20)
     async with aiohttp.ClientSession(fake_tmdb.url, headers=AUTH, connector=connector) as http:
-        statuses = await asyncio.gather(*(status_of(http, f"/3/movie/{i}") for i in range(8)))
+        statuses = await asyncio.gather(*(status_of(http, f"/3/movie/{i}") for i in range(1, 9)))
         assert sorted(statuses) == [200] * 3 + [429] * 5
         assert limit.fired == 5
         fake_tmdb.faults.remove(limit)
         fake_tmdb.reset_stats()
-        statuses = await asyncio.gather(*(status_of(http, f"/3/movie/{i}") for i in range(6)))
+        statuses = await asyncio.gather(*(status_of(http, f"/3/movie/{i}") for i in range(1, 7)))
         assert statuses == [200] * 6
         assert fake_tmdb.stats.max_in_flight == 6
         fake_tmdb.inject(ConcurrencyLimit(max_in_flight=2, status=503))
-        statuses = await asyncio.gather(*(status_of(http, f"/3/tv/{i}") for i in range(4)))
+        statuses = await asyncio.gather(*(status_of(http, f"/3/tv/{i}") for i in range(1, 5)))
         assert sorted(statuses) == [200, 200, 503, 503]
 
 
@@ -655,13 +708,15 @@ async def test_login_session_rating_account_states(
     assert (status, body["status_code"]) == (200, 13)
     _, states = await get_json(http, "/3/movie/550/account_states", session_id=session)
     assert states["rated"] is False
-    # errors
-    assert (await send(http, "POST", rate, {"value": 11}, session_id=session))[1][
-        "status_code"
-    ] == 18
-    assert (await send(http, "POST", rate, {"value": 0}, session_id=session))[1][
-        "status_code"
-    ] == 19
+    # errors: TMDB's three answers to a rating it does not take (all 400, code 18)
+    for value, message in [
+        (11, "Value too high: Value must be less than, or equal to 10.0."),
+        (0, "Value too low: Value must be greater than 0.0."),
+        ("Poor", "Value too low: Value must be greater than 0.0."),
+        (5.2, "Value invalid: Values must be a multiple of 0.50."),
+    ]:
+        status, body = await send(http, "POST", rate, {"value": value}, session_id=session)
+        assert (status, tmdb_error(body)) == (400, (18, message))
     status, body = await send(http, "POST", rate, {"value": 5}, session_id="nope")
     assert (status, tmdb_error(body)[0]) == (401, 3)
     status, body = await send(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from typing_extensions import assert_type
 
 from tmdb_async import (
     TMDB,
+    AllOf,
+    AnyOf,
     Attempt,
     DeadlineExceededError,
     DeadlinePhase,
@@ -26,7 +30,10 @@ from tmdb_async.models import (
     MovieDetails,
     MovieSummary,
     PersonSummary,
+    ReleaseType,
+    TvSeriesStatus,
     TvSeriesSummary,
+    TvSeriesType,
     UnknownMedia,
     WatchProviders,
 )
@@ -152,3 +159,33 @@ async def bulk_helpers_check_the_methods_keywords(tmdb: TMDB) -> None:
     async for movie_id, found in tmdb.fetch_many(tmdb.movies.details, [550], 5, True):
         assert_type(movie_id, int)
         assert_type(found, MovieDetails | TMDBError)
+
+
+async def parameters_as_people_write_them(tmdb: TMDB) -> None:
+    found = await tmdb.discover.movie(
+        primary_release_date_gte=date(2020, 1, 1), with_genres=[28, 12], vote_count_gte=100
+    )
+    assert_type(found, Page[MovieSummary])
+    await tmdb.discover.movie(with_genres=AnyOf(28, 12), with_cast=AllOf(287, 819))
+    await tmdb.discover.movie(with_genres=28, primary_release_date_lte="2020-12-31")
+    await tmdb.discover.movie(with_genres="28|12")  # TMDB's own spelling, sent verbatim
+    await tmdb.discover.movie(
+        with_release_type=AnyOf(ReleaseType.THEATRICAL, ReleaseType.DIGITAL),
+        with_watch_monetization_types=AnyOf("rent", "buy"),
+        sort_by="release_date.desc",
+    )
+    await tmdb.discover.tv(
+        with_status=AnyOf(TvSeriesStatus.RETURNING_SERIES, TvSeriesStatus.IN_PRODUCTION),
+        with_type=TvSeriesType.SCRIPTED,
+        with_origin_country=AnyOf("KR", "JP"),
+        first_air_date_year=2024,
+    )
+    await tmdb.movies.images(550, include_image_language=["en", None])
+    await tmdb.discover.movie(with_genres=AnyOf("a"))  # type: ignore[arg-type]
+    await tmdb.discover.movie(vote_count_gte="x")  # type: ignore[arg-type]
+    await tmdb.discover.movie(vote_count_gte=1.5)  # type: ignore[arg-type]
+    await tmdb.discover.movie(primary_release_date_gte=20200101)  # type: ignore[arg-type]
+    await tmdb.discover.movie(with_watch_monetization_types=["rentt"])  # type: ignore[list-item]
+    await tmdb.discover.tv(sort_by="title.asc")  # type: ignore[arg-type]
+    await tmdb.discover.tv(with_status=AnyOf(1))  # type: ignore[arg-type]
+    await tmdb.search.movie(query="alien", year="2020")  # type: ignore[arg-type]

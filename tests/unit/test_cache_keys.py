@@ -164,10 +164,10 @@ def test_the_fast_key_of_a_built_request_equals_cache_key(
     )
     query = {
         "with_genres": f"{discover['with_genres']},18|35" if "with_genres" in discover else None,
-        "year": discover.get("year"),
+        "year": 1900 + discover["year"] if "year" in discover else None,
         "sort_by": "popularity.desc" if "sort_by" in discover else None,
         "page": discover.get("page"),
-        "vote_average.gte": float(discover["vote_average.gte"])
+        "vote_average.gte": discover["vote_average.gte"] / 10
         if "vote_average.gte" in discover
         else None,
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,9 @@ from tmdb_async._crawl import (
     json_line,
 )
 from tmdb_async._crawl._jsonl import MAX_LINE
-from tmdb_async._operation import Operation, ParamKind
+from tmdb_async._operation import Operation
+from tmdb_async._params import Param
+from tmdb_async._urls import build_request
 from tmdb_async.cli import _get, _ids
 from tmdb_async.cli._changes import windows
 from tmdb_async.cli._ids import (
@@ -32,7 +33,6 @@ from tmdb_async.cli._ids import (
     parse_ids,
     range_source,
 )
-from tmdb_async.cli._values import PARSERS, BadValueError, parse_value
 
 D = dt.date
 
@@ -252,22 +252,12 @@ def test_a_body_with_line_breaks_is_compacted_without_changing_content(
     assert json.loads(line) == json.loads(body)
 
 
-def test_every_parameter_kind_has_one_parser() -> None:
-    assert set(PARSERS) == set(typing.get_args(ParamKind))
-    assert parse_value("int_list", "28, 12") == [28, 12]
-    assert parse_value("str_list", "credits,images") == ["credits", "images"]
-    assert parse_value("bool", "false") is False
-    assert parse_value("int_or_str", "5e0b2a") == "5e0b2a"
-    assert parse_value("int_or_str", "42") == 42
-    assert parse_value("float", "7.5") == 7.5
-    with pytest.raises(BadValueError, match="expected an integer"):
-        parse_value("int", "two")
-    with pytest.raises(BadValueError, match="expected true or false"):
-        parse_value("bool", "maybe")
-
-
-def _example(kind: ParamKind) -> str:
-    return {"int": "7", "float": "1.5", "bool": "true", "int_list": "1,2"}.get(kind, "x")
+def _example(param: Param, op: Operation[Any]) -> str:
+    """A valid value of `param` as text (the parameter table's example, or its first choice;
+    an append part the operation takes)."""
+    if param.name == "append_to_response":
+        return op.append_parts[0].replace("{season_number}", "1")
+    return param.choices[0] if param.choices else param.check.example
 
 
 @pytest.mark.parametrize("op", ENDPOINTS, ids=lambda op: f"{op.namespace}.{op.name}")
@@ -275,15 +265,19 @@ def test_get_reaches_every_operation(op: Operation[Any]) -> None:
     """`get NAMESPACE METHOD ARGS... name=value` builds the call of any operation, by Python
     name or by TMDB's (dotted) name."""
     required = [p for p in _get._params(op).values() if p.required]
-    target = [op.namespace, op.name, *(_example(p.kind) for p in op.path_params)]
-    call = _get.resolve([*target, *(f"{p.wire}={_example(p.kind)}" for p in required)])
+    target = [op.namespace, op.name, *(_example(p, op) for p in op.path_params)]
+    call = _get.resolve([*target, *(f"{p.wire}={_example(p.param, op)}" for p in required)])
     assert call.op is op
     assert len(call.args) == len(op.path_params)
     assert set(call.keywords) == {p.name for p in required}
     for param in (p for p in _get._params(op).values() if not p.required):
-        by_python = _get.resolve([*target, *(f"{p.name}={_example(p.kind)}" for p in required),
-                                  f"{param.name}={_example(param.kind)}"])  # fmt: skip
+        by_python = _get.resolve([*target, *(f"{p.name}={_example(p.param, op)}" for p in required),
+                                  f"{param.name}={_example(param.param, op)}"])  # fmt: skip
         assert param.name in by_python.keywords
+        # What the command line parsed passes the client's own checks (ParameterError if not).
+        query = {q.name: by_python.keywords.get(q.python_name) for q in op.query_params}
+        body = {b.name: by_python.keywords.get(b.name) for b in op.body_params}
+        build_request("https://api.themoviedb.org", op, by_python.args, query, body or None)
 
 
 def test_get_takes_path_parameters_by_name_too() -> None:

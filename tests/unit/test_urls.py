@@ -10,7 +10,8 @@ from yarl import URL
 
 from tmdb_async._errors import ParameterError
 from tmdb_async._operation import BodyParam, CacheClass, Operation, PathParam, QueryParam
-from tmdb_async._urls import build_request, cache_key, format_float
+from tmdb_async._params import format_float
+from tmdb_async._urls import build_request, cache_key
 
 BASE = "https://api.themoviedb.org"
 
@@ -31,7 +32,7 @@ DETAILS = Operation(
     path_params=(PathParam("movie_id", "int"),),
     query_params=(
         QueryParam("language", "language", "str"),
-        QueryParam("append_to_response", "append_to_response", "str_list"),
+        QueryParam("append_to_response", "append_to_response", "str", joins="comma"),
     ),
     append_parts=("credits", "images", "videos", "watch/providers", "season/{season_number}"),
 )
@@ -45,7 +46,7 @@ WIDE = Operation(
     response_type=Movie,
     cache_class=CacheClass.DETAIL,
     path_params=(PathParam("id", "int"),),
-    query_params=(QueryParam("append_to_response", "append_to_response", "str_list"),),
+    query_params=(QueryParam("append_to_response", "append_to_response", "str", joins="comma"),),
     append_parts=tuple(f"part{i}" for i in range(25)),
 )
 REVIEW = Operation(
@@ -83,7 +84,7 @@ DISCOVER = Operation(
         QueryParam("include_adult", "include_adult", "bool"),
         QueryParam("page", "page", "int"),
         QueryParam("vote_average.gte", "vote_average_gte", "float"),
-        QueryParam("with_genres", "with_genres", "int_list"),
+        QueryParam("with_genres", "with_genres", "int", joins="and_or"),
         QueryParam("sort_by", "sort_by", "str", choices=("popularity.desc", "popularity.asc")),
         QueryParam("session_id", "session_id", "str"),
     ),
@@ -261,7 +262,7 @@ def test_float_accepts_int_but_not_bool() -> None:
         ({"page": True}, "page must be int"),
         ({"include_adult": 1}, "include_adult must be bool"),
         ({"with_genres": [28, "12"]}, "with_genres item must be int"),
-        ({"with_genres": 28}, "with_genres must be a list"),
+        ({"with_genres": []}, "with_genres must not be empty"),
         ({"sort_by": "title.asc"}, "sort_by must be one of"),
         ({"nope": 1}, "nope is not a query parameter"),
     ],

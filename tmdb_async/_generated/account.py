@@ -33,6 +33,10 @@ class AccountApi:
 
         `GET /3/account/{account_id}` · cache: never ·
         <https://developer.themoviedb.org/reference/account-details>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.ACCOUNT_DETAILS, (account_id,), {"session_id": session_id}
@@ -52,6 +56,13 @@ class AccountApi:
 
         `POST /3/account/{account_id}/favorite` · cache: never ·
         <https://developer.themoviedb.org/reference/account-add-favorite>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            media_type: Whether `media_id` is a movie or a series.
+            media_id: TMDB id of the movie or series, >= 1.
+            favorite: True to add it to the favorites, False to remove it.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.ACCOUNT_ADD_FAVORITE,
@@ -74,6 +85,13 @@ class AccountApi:
 
         `POST /3/account/{account_id}/watchlist` · cache: never ·
         <https://developer.themoviedb.org/reference/account-add-to-watchlist>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            media_type: Whether `media_id` is a movie or a series.
+            media_id: TMDB id of the movie or series, >= 1.
+            watchlist: True to add it to the watchlist, False to remove it.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.ACCOUNT_ADD_TO_WATCHLIST,
@@ -96,6 +114,13 @@ class AccountApi:
 
         `GET /3/account/{account_id}/favorite/movies` · cache: never ·
         <https://developer.themoviedb.org/reference/account-get-favorites>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.ACCOUNT_FAVORITE_MOVIES,
@@ -117,6 +142,13 @@ class AccountApi:
 
         `GET /3/account/{account_id}/favorite/tv` · cache: never ·
         <https://developer.themoviedb.org/reference/account-favorite-tv>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.ACCOUNT_FAVORITE_TV,
@@ -131,6 +163,11 @@ class AccountApi:
 
         `GET /3/account/{account_id}/lists` · cache: never ·
         <https://developer.themoviedb.org/reference/account-lists>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            page: Page of results, 1..500.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.ACCOUNT_LISTS, (account_id,), {"page": page, "session_id": session_id}
@@ -150,6 +187,13 @@ class AccountApi:
 
         `GET /3/account/{account_id}/rated/movies` · cache: never ·
         <https://developer.themoviedb.org/reference/account-rated-movies>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.ACCOUNT_RATED_MOVIES,
@@ -171,6 +215,13 @@ class AccountApi:
 
         `GET /3/account/{account_id}/rated/tv` · cache: never ·
         <https://developer.themoviedb.org/reference/account-rated-tv>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.ACCOUNT_RATED_TV,
@@ -192,6 +243,13 @@ class AccountApi:
 
         `GET /3/account/{account_id}/rated/tv/episodes` · cache: never ·
         <https://developer.themoviedb.org/reference/account-rated-tv-episodes>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.ACCOUNT_RATED_TV_EPISODES,
@@ -213,6 +271,13 @@ class AccountApi:
 
         `GET /3/account/{account_id}/watchlist/movies` · cache: never ·
         <https://developer.themoviedb.org/reference/account-watchlist-movies>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.ACCOUNT_WATCHLIST_MOVIES,
@@ -234,6 +299,13 @@ class AccountApi:
 
         `GET /3/account/{account_id}/watchlist/tv` · cache: never ·
         <https://developer.themoviedb.org/reference/account-watchlist-tv>
+
+        Args:
+            account_id: Id of the account (`account.details` answers it), >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.ACCOUNT_WATCHLIST_TV,

@@ -47,6 +47,9 @@ class AuthenticationApi:
 
         `POST /3/authentication/session/new` · cache: never ·
         <https://developer.themoviedb.org/reference/authentication-create-session>
+
+        Args:
+            request_token: A request token from `authentication.create_request_token`, approved by the user, non-empty.
         """
         return await self._requester.request(
             ops.AUTHENTICATION_CREATE_SESSION, (), {}, {"request_token": request_token}
@@ -57,6 +60,9 @@ class AuthenticationApi:
 
         `POST /3/authentication/session/convert/4` · cache: never ·
         <https://developer.themoviedb.org/reference/authentication-create-session-from-v4-token>
+
+        Args:
+            access_token: A v4 user access token, non-empty.
         """
         return await self._requester.request(
             ops.AUTHENTICATION_CREATE_SESSION_FROM_V4_TOKEN, (), {}, {"access_token": access_token}
@@ -69,6 +75,11 @@ class AuthenticationApi:
 
         `POST /3/authentication/token/validate_with_login` · cache: never ·
         <https://developer.themoviedb.org/reference/authentication-create-session-from-login>
+
+        Args:
+            username: The user's TMDB login, non-empty.
+            password: The user's TMDB password, non-empty.
+            request_token: A request token from `authentication.create_request_token`, approved by the user, non-empty.
         """
         return await self._requester.request(
             ops.AUTHENTICATION_CREATE_SESSION_WITH_LOGIN,
@@ -82,6 +93,9 @@ class AuthenticationApi:
 
         `DELETE /3/authentication/session` · cache: never ·
         <https://developer.themoviedb.org/reference/authentication-delete-session>
+
+        Args:
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.AUTHENTICATION_DELETE_SESSION, (), {}, {"session_id": session_id}

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from .._operation import Requester
 from . import operations as ops
 from .models import ChangedId, Page
@@ -19,12 +21,21 @@ class ChangesApi:
         self._requester = requester
 
     async def movie_list(
-        self, *, end_date: str | None = None, page: int | None = None, start_date: str | None = None
+        self,
+        *,
+        end_date: date | str | None = None,
+        page: int | None = None,
+        start_date: date | str | None = None,
     ) -> Page[ChangedId]:
         """Movie List: get a list of all of the movie ids that have been changed in the past 24 hours.
 
         `GET /3/movie/changes` · cache: changes ·
         <https://developer.themoviedb.org/reference/changes-movie-list>
+
+        Args:
+            end_date: Last day of the changes (at most 14 days after `start_date`), a datetime.date or 'YYYY-MM-DD'.
+            page: Page of results, 1..500.
+            start_date: First day of the changes (at most 14 days before `end_date`), a datetime.date or 'YYYY-MM-DD'.
         """
         return await self._requester.request(
             ops.CHANGES_MOVIE_LIST,
@@ -33,12 +44,21 @@ class ChangesApi:
         )
 
     async def people_list(
-        self, *, end_date: str | None = None, page: int | None = None, start_date: str | None = None
+        self,
+        *,
+        end_date: date | str | None = None,
+        page: int | None = None,
+        start_date: date | str | None = None,
     ) -> Page[ChangedId]:
         """People List.
 
         `GET /3/person/changes` · cache: changes ·
         <https://developer.themoviedb.org/reference/changes-people-list>
+
+        Args:
+            end_date: Last day of the changes (at most 14 days after `start_date`), a datetime.date or 'YYYY-MM-DD'.
+            page: Page of results, 1..500.
+            start_date: First day of the changes (at most 14 days before `end_date`), a datetime.date or 'YYYY-MM-DD'.
         """
         return await self._requester.request(
             ops.CHANGES_PEOPLE_LIST,
@@ -47,12 +67,21 @@ class ChangesApi:
         )
 
     async def tv_list(
-        self, *, end_date: str | None = None, page: int | None = None, start_date: str | None = None
+        self,
+        *,
+        end_date: date | str | None = None,
+        page: int | None = None,
+        start_date: date | str | None = None,
     ) -> Page[ChangedId]:
         """TV List.
 
         `GET /3/tv/changes` · cache: changes ·
         <https://developer.themoviedb.org/reference/changes-tv-list>
+
+        Args:
+            end_date: Last day of the changes (at most 14 days after `start_date`), a datetime.date or 'YYYY-MM-DD'.
+            page: Page of results, 1..500.
+            start_date: First day of the changes (at most 14 days before `end_date`), a datetime.date or 'YYYY-MM-DD'.
         """
         return await self._requester.request(
             ops.CHANGES_TV_LIST, (), {"end_date": end_date, "page": page, "start_date": start_date}

@@ -32,6 +32,11 @@ class CollectionsApi:
 
         `GET /3/collection/{collection_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/collection-details>
+
+        Args:
+            collection_id: TMDB id of the collection, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            append_to_response: Other parts of this item to fetch in the same request, each under its own field; one or a list; each parts of this operation, at most 20.
         """
         return await self._requester.request(
             ops.COLLECTIONS_DETAILS,
@@ -44,13 +49,18 @@ class CollectionsApi:
         collection_id: int,
         /,
         *,
-        include_image_language: str | None = None,
+        include_image_language: str | Sequence[str | None] | None = None,
         language: str | None = None,
     ) -> Images:
         """Images: get the images that belong to a collection.
 
         `GET /3/collection/{collection_id}/images` · cache: detail ·
         <https://developer.themoviedb.org/reference/collection-images>
+
+        Args:
+            collection_id: TMDB id of the collection, >= 1.
+            include_image_language: Also include images in these languages, with None for images without text; one or a list; each like en or en-US, or None for no language.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.COLLECTIONS_IMAGES,
@@ -63,5 +73,8 @@ class CollectionsApi:
 
         `GET /3/collection/{collection_id}/translations` · cache: detail ·
         <https://developer.themoviedb.org/reference/collection-translations>
+
+        Args:
+            collection_id: TMDB id of the collection, >= 1.
         """
         return await self._requester.request(ops.COLLECTIONS_TRANSLATIONS, (collection_id,), {})

@@ -27,6 +27,10 @@ class CompaniesApi:
 
         `GET /3/company/{company_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/company-details>
+
+        Args:
+            company_id: TMDB id of the company, >= 1.
+            append_to_response: Other parts of this item to fetch in the same request, each under its own field; one or a list; each parts of this operation, at most 20.
         """
         return await self._requester.request(
             ops.COMPANIES_DETAILS, (company_id,), {"append_to_response": append_to_response}
@@ -37,6 +41,9 @@ class CompaniesApi:
 
         `GET /3/company/{company_id}/alternative_names` · cache: detail ·
         <https://developer.themoviedb.org/reference/company-alternative-names>
+
+        Args:
+            company_id: TMDB id of the company, >= 1.
         """
         return await self._requester.request(ops.COMPANIES_ALTERNATIVE_NAMES, (company_id,), {})
 
@@ -45,5 +52,8 @@ class CompaniesApi:
 
         `GET /3/company/{company_id}/images` · cache: detail ·
         <https://developer.themoviedb.org/reference/company-images>
+
+        Args:
+            company_id: TMDB id of the company, >= 1.
         """
         return await self._requester.request(ops.COMPANIES_IMAGES, (company_id,), {})

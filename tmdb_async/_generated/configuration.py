@@ -31,6 +31,9 @@ class ConfigurationApi:
 
         `GET /3/configuration/countries` · cache: static ·
         <https://developer.themoviedb.org/reference/configuration-countries>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.CONFIGURATION_COUNTRIES, (), {"language": language}

@@ -23,6 +23,10 @@ class CreditsApi:
 
         `GET /3/credit/{credit_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/credit-details>
+
+        Args:
+            credit_id: Id of the credit (`credit_id` in credits), 24 lowercase hex digits.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.CREDITS_DETAILS, (credit_id,), {"language": language}

@@ -3,11 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Literal
 
-from .._operation import Requester
+from .._operation import AllOf, AnyOf, Requester
 from . import operations as ops
-from .models import MovieSummary, Page, TvSeriesSummary
+from .models import (
+    MovieSummary,
+    Page,
+    ReleaseType,
+    TvSeriesStatus,
+    TvSeriesSummary,
+    TvSeriesType,
+    WatchMonetizationType,
+)
 
 __all__ = ["DiscoverApi"]
 
@@ -32,22 +42,24 @@ class DiscoverApi:
         language: str | None = None,
         page: int | None = None,
         primary_release_year: int | None = None,
-        primary_release_date_gte: str | None = None,
-        primary_release_date_lte: str | None = None,
+        primary_release_date_gte: date | str | None = None,
+        primary_release_date_lte: date | str | None = None,
         region: str | None = None,
-        release_date_gte: str | None = None,
-        release_date_lte: str | None = None,
+        release_date_gte: date | str | None = None,
+        release_date_lte: date | str | None = None,
         sort_by: Literal[
-            "original_title.asc",
-            "original_title.desc",
             "popularity.asc",
             "popularity.desc",
+            "primary_release_date.asc",
+            "primary_release_date.desc",
+            "release_date.asc",
+            "release_date.desc",
             "revenue.asc",
             "revenue.desc",
-            "primary_release_date.asc",
             "title.asc",
             "title.desc",
-            "primary_release_date.desc",
+            "original_title.asc",
+            "original_title.desc",
             "vote_average.asc",
             "vote_average.desc",
             "vote_count.asc",
@@ -56,32 +68,82 @@ class DiscoverApi:
         | None = None,
         vote_average_gte: float | None = None,
         vote_average_lte: float | None = None,
-        vote_count_gte: float | None = None,
-        vote_count_lte: float | None = None,
+        vote_count_gte: int | None = None,
+        vote_count_lte: int | None = None,
         watch_region: str | None = None,
-        with_cast: str | None = None,
-        with_companies: str | None = None,
-        with_crew: str | None = None,
-        with_genres: str | None = None,
-        with_keywords: str | None = None,
-        with_origin_country: str | None = None,
-        with_original_language: str | None = None,
-        with_people: str | None = None,
-        with_release_type: int | None = None,
+        with_cast: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_companies: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_crew: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_genres: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_keywords: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_origin_country: str | AnyOf[str] | None = None,
+        with_original_language: str | AnyOf[str] | None = None,
+        with_people: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_release_type: ReleaseType
+        | Sequence[ReleaseType]
+        | AnyOf[ReleaseType]
+        | AllOf[ReleaseType]
+        | str
+        | None = None,
         with_runtime_gte: int | None = None,
         with_runtime_lte: int | None = None,
-        with_watch_monetization_types: str | None = None,
-        with_watch_providers: str | None = None,
-        without_companies: str | None = None,
-        without_genres: str | None = None,
-        without_keywords: str | None = None,
-        without_watch_providers: str | None = None,
+        with_watch_monetization_types: WatchMonetizationType
+        | Sequence[WatchMonetizationType]
+        | AnyOf[WatchMonetizationType]
+        | AllOf[WatchMonetizationType]
+        | str
+        | None = None,
+        with_watch_providers: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        without_companies: int | Sequence[int] | str | None = None,
+        without_genres: int | Sequence[int] | str | None = None,
+        without_keywords: int | Sequence[int] | str | None = None,
+        without_watch_providers: int | Sequence[int] | str | None = None,
         year: int | None = None,
     ) -> Page[MovieSummary]:
         """Movie: find movies using over 30 filters and sort options.
 
         `GET /3/discover/movie` · cache: listing ·
         <https://developer.themoviedb.org/reference/discover-movie>
+
+        Args:
+            certification: Only movies with this certification in `certification_country` (PG-13, 12...), non-empty.
+            certification_gte: Only movies certified at least this in `certification_country`, non-empty.
+            certification_lte: Only movies certified at most this in `certification_country`, non-empty.
+            certification_country: Country of the certification filters, like US (ISO 3166-1).
+            include_adult: Include adult titles and people.
+            include_video: Include entries that are videos rather than films.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            primary_release_year: Only movies first released in this year, 1000..9999.
+            primary_release_date_gte: Only movies first released on or after this day, a datetime.date or 'YYYY-MM-DD'.
+            primary_release_date_lte: Only movies first released on or before this day, a datetime.date or 'YYYY-MM-DD'.
+            region: Country whose release dates apply (the client's `region=` by default), like US (ISO 3166-1).
+            release_date_gte: Only movies with a release (of `with_release_type`, in `region`) on or after this day, a datetime.date or 'YYYY-MM-DD'.
+            release_date_lte: Only movies with a release (of `with_release_type`, in `region`) on or before this day, a datetime.date or 'YYYY-MM-DD'.
+            sort_by: Order of the results (TMDB's default: popularity.desc).
+            vote_average_gte: Only titles rated at least this on average, 0..10.
+            vote_average_lte: Only titles rated at most this on average, 0..10.
+            vote_count_gte: Only titles with at least this many votes, >= 0.
+            vote_count_lte: Only titles with at most this many votes, >= 0.
+            watch_region: Country of the watch providers (with `with_watch_providers` or `with_watch_monetization_types`), like US (ISO 3166-1).
+            with_cast: Only movies with these people in the cast; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_companies: Only titles made by these companies; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_crew: Only movies with these people in the crew; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_genres: Only titles with these genres (`genres.movie_list` / `genres.tv_list` list their ids); a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_keywords: Only titles tagged with these keywords; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_origin_country: Only titles from this country of origin; `AnyOf(...)` for any of several (OR, `|`); each like US (ISO 3166-1).
+            with_original_language: Only titles whose original language is this one; `AnyOf(...)` for any of several (OR, `|`); each like en or ja.
+            with_people: Only movies with these people in the cast or the crew; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_release_type: Only movies with releases of these types (in `region`, with `release_date.*`); a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each a ReleaseType (1..6).
+            with_runtime_gte: Only titles running at least this long, minutes, >= 0.
+            with_runtime_lte: Only titles running at most this long, minutes, >= 0.
+            with_watch_monetization_types: Only titles offered this way in `watch_region`; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each flatrate, free, ads, rent or buy.
+            with_watch_providers: Only titles offered by these watch providers in `watch_region`; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            without_companies: Leave out titles made by any of these companies; one or a list; each >= 1.
+            without_genres: Leave out titles with any of these genres; one or a list; each >= 1.
+            without_keywords: Leave out titles tagged with any of these keywords; one or a list; each >= 1.
+            without_watch_providers: Leave out titles offered by any of these watch providers; one or a list; each >= 1.
+            year: Only movies with a release (any of them) in this year, 1000..9999.
         """
         return await self._requester.request(
             ops.DISCOVER_MOVIE,
@@ -131,25 +193,25 @@ class DiscoverApi:
     async def tv(
         self,
         *,
-        air_date_gte: str | None = None,
-        air_date_lte: str | None = None,
+        air_date_gte: date | str | None = None,
+        air_date_lte: date | str | None = None,
         first_air_date_year: int | None = None,
-        first_air_date_gte: str | None = None,
-        first_air_date_lte: str | None = None,
+        first_air_date_gte: date | str | None = None,
+        first_air_date_lte: date | str | None = None,
         include_adult: bool | None = None,
         include_null_first_air_dates: bool | None = None,
         language: str | None = None,
         page: int | None = None,
         screened_theatrically: bool | None = None,
         sort_by: Literal[
+            "popularity.asc",
+            "popularity.desc",
             "first_air_date.asc",
             "first_air_date.desc",
             "name.asc",
             "name.desc",
             "original_name.asc",
             "original_name.desc",
-            "popularity.asc",
-            "popularity.desc",
             "vote_average.asc",
             "vote_average.desc",
             "vote_count.asc",
@@ -159,30 +221,70 @@ class DiscoverApi:
         timezone: str | None = None,
         vote_average_gte: float | None = None,
         vote_average_lte: float | None = None,
-        vote_count_gte: float | None = None,
-        vote_count_lte: float | None = None,
+        vote_count_gte: int | None = None,
+        vote_count_lte: int | None = None,
         watch_region: str | None = None,
-        with_companies: str | None = None,
-        with_genres: str | None = None,
-        with_keywords: str | None = None,
-        with_networks: int | None = None,
-        with_origin_country: str | None = None,
-        with_original_language: str | None = None,
+        with_companies: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_genres: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_keywords: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_networks: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        with_origin_country: str | AnyOf[str] | None = None,
+        with_original_language: str | AnyOf[str] | None = None,
         with_runtime_gte: int | None = None,
         with_runtime_lte: int | None = None,
-        with_status: str | None = None,
-        with_watch_monetization_types: str | None = None,
-        with_watch_providers: str | None = None,
-        without_companies: str | None = None,
-        without_genres: str | None = None,
-        without_keywords: str | None = None,
-        without_watch_providers: str | None = None,
-        with_type: str | None = None,
+        with_status: TvSeriesStatus | AnyOf[TvSeriesStatus] | str | None = None,
+        with_watch_monetization_types: WatchMonetizationType
+        | Sequence[WatchMonetizationType]
+        | AnyOf[WatchMonetizationType]
+        | AllOf[WatchMonetizationType]
+        | str
+        | None = None,
+        with_watch_providers: int | Sequence[int] | AnyOf[int] | AllOf[int] | str | None = None,
+        without_companies: int | Sequence[int] | str | None = None,
+        without_genres: int | Sequence[int] | str | None = None,
+        without_keywords: int | Sequence[int] | str | None = None,
+        without_watch_providers: int | Sequence[int] | str | None = None,
+        with_type: TvSeriesType | AnyOf[TvSeriesType] | str | None = None,
     ) -> Page[TvSeriesSummary]:
         """TV: find TV shows using over 30 filters and sort options.
 
         `GET /3/discover/tv` · cache: listing ·
         <https://developer.themoviedb.org/reference/discover-tv>
+
+        Args:
+            air_date_gte: Only series with an episode aired on or after this day, a datetime.date or 'YYYY-MM-DD'.
+            air_date_lte: Only series with an episode aired on or before this day, a datetime.date or 'YYYY-MM-DD'.
+            first_air_date_year: Only series first aired in this year, 1000..9999.
+            first_air_date_gte: Only series first aired on or after this day, a datetime.date or 'YYYY-MM-DD'.
+            first_air_date_lte: Only series first aired on or before this day, a datetime.date or 'YYYY-MM-DD'.
+            include_adult: Include adult titles and people.
+            include_null_first_air_dates: Include series without a first air date.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            screened_theatrically: Only series with an episode screened in theatres.
+            sort_by: Order of the results (TMDB's default: popularity.desc).
+            timezone: Time zone that decides which day is today, an IANA name like America/New_York.
+            vote_average_gte: Only titles rated at least this on average, 0..10.
+            vote_average_lte: Only titles rated at most this on average, 0..10.
+            vote_count_gte: Only titles with at least this many votes, >= 0.
+            vote_count_lte: Only titles with at most this many votes, >= 0.
+            watch_region: Country of the watch providers (with `with_watch_providers` or `with_watch_monetization_types`), like US (ISO 3166-1).
+            with_companies: Only titles made by these companies; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_genres: Only titles with these genres (`genres.movie_list` / `genres.tv_list` list their ids); a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_keywords: Only titles tagged with these keywords; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_networks: Only series aired on these networks; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            with_origin_country: Only titles from this country of origin; `AnyOf(...)` for any of several (OR, `|`); each like US (ISO 3166-1).
+            with_original_language: Only titles whose original language is this one; `AnyOf(...)` for any of several (OR, `|`); each like en or ja.
+            with_runtime_gte: Only titles running at least this long, minutes, >= 0.
+            with_runtime_lte: Only titles running at most this long, minutes, >= 0.
+            with_status: Only series with this status; `AnyOf(...)` for any of several (OR, `|`); each a TvSeriesStatus (0..5).
+            with_watch_monetization_types: Only titles offered this way in `watch_region`; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each flatrate, free, ads, rent or buy.
+            with_watch_providers: Only titles offered by these watch providers in `watch_region`; a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`); each >= 1.
+            without_companies: Leave out titles made by any of these companies; one or a list; each >= 1.
+            without_genres: Leave out titles with any of these genres; one or a list; each >= 1.
+            without_keywords: Leave out titles tagged with any of these keywords; one or a list; each >= 1.
+            without_watch_providers: Leave out titles offered by any of these watch providers; one or a list; each >= 1.
+            with_type: Only series of this type; `AnyOf(...)` for any of several (OR, `|`); each a TvSeriesType (0..6).
         """
         return await self._requester.request(
             ops.DISCOVER_TV,

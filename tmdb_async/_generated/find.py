@@ -41,6 +41,11 @@ class FindApi:
 
         `GET /3/find/{external_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/find-by-id>
+
+        Args:
+            external_id: The id on the other site, such as the IMDb id tt0137523, non-empty.
+            external_source: Which site `external_id` comes from.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.FIND_FIND_BY_ID,

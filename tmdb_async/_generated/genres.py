@@ -23,6 +23,9 @@ class GenresApi:
 
         `GET /3/genre/movie/list` · cache: static ·
         <https://developer.themoviedb.org/reference/genre-movie-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(ops.GENRES_MOVIE_LIST, (), {"language": language})
 
@@ -31,5 +34,8 @@ class GenresApi:
 
         `GET /3/genre/tv/list` · cache: static ·
         <https://developer.themoviedb.org/reference/genre-tv-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(ops.GENRES_TV_LIST, (), {"language": language})

@@ -33,6 +33,12 @@ class GuestSessionsApi:
 
         `GET /3/guest_session/{guest_session_id}/rated/movies` · cache: never ·
         <https://developer.themoviedb.org/reference/guest-session-rated-movies>
+
+        Args:
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.GUEST_SESSIONS_RATED_MOVIES,
@@ -53,6 +59,12 @@ class GuestSessionsApi:
 
         `GET /3/guest_session/{guest_session_id}/rated/tv` · cache: never ·
         <https://developer.themoviedb.org/reference/guest-session-rated-tv>
+
+        Args:
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.GUEST_SESSIONS_RATED_TV,
@@ -73,6 +85,12 @@ class GuestSessionsApi:
 
         `GET /3/guest_session/{guest_session_id}/rated/tv/episodes` · cache: never ·
         <https://developer.themoviedb.org/reference/guest-session-rated-tv-episodes>
+
+        Args:
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            sort_by: Order of the results, by when each was added (TMDB's default: created_at.asc).
         """
         return await self._requester.request(
             ops.GUEST_SESSIONS_RATED_TV_EPISODES,

@@ -23,6 +23,9 @@ class KeywordsApi:
 
         `GET /3/keyword/{keyword_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/keyword-details>
+
+        Args:
+            keyword_id: TMDB id of the keyword, >= 1.
         """
         return await self._requester.request(ops.KEYWORDS_DETAILS, (keyword_id,), {})
 
@@ -39,6 +42,12 @@ class KeywordsApi:
 
         `GET /3/keyword/{keyword_id}/movies` · cache: detail ·
         <https://developer.themoviedb.org/reference/keyword-movies>
+
+        Args:
+            keyword_id: TMDB id of the keyword, >= 1.
+            include_adult: Include adult titles and people.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.KEYWORDS_MOVIES,

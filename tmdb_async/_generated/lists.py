@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from .._operation import Requester
 from . import operations as ops
 from .models import ListCreated, ListDetails, ListItemStatus, StatusResponse
@@ -25,6 +27,11 @@ class ListsApi:
 
         `POST /3/list/{list_id}/add_item` · cache: never ·
         <https://developer.themoviedb.org/reference/list-add-movie>
+
+        Args:
+            list_id: Id of the list, >= 1, or 24 hex digits.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            media_id: TMDB id of the movie or series, >= 1.
         """
         return await self._requester.request(
             ops.LISTS_ADD_MOVIE, (list_id,), {"session_id": session_id}, {"media_id": media_id}
@@ -37,18 +44,28 @@ class ListsApi:
 
         `GET /3/list/{list_id}/item_status` · cache: detail ·
         <https://developer.themoviedb.org/reference/list-check-item-status>
+
+        Args:
+            list_id: Id of the list, >= 1, or 24 hex digits.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            movie_id: TMDB id of the movie to look for in the list, >= 1.
         """
         return await self._requester.request(
             ops.LISTS_CHECK_ITEM_STATUS, (list_id,), {"language": language, "movie_id": movie_id}
         )
 
     async def clear(
-        self, list_id: int | str, /, *, session_id: str, confirm: bool
+        self, list_id: int | str, /, *, session_id: str, confirm: Literal["true"]
     ) -> StatusResponse:
         """Clear: clear all items from a list.
 
         `POST /3/list/{list_id}/clear` · cache: never ·
         <https://developer.themoviedb.org/reference/list-clear>
+
+        Args:
+            list_id: Id of the list, >= 1, or 24 hex digits.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            confirm: Must be True: clearing a list cannot be undone.
         """
         return await self._requester.request(
             ops.LISTS_CLEAR, (list_id,), {"session_id": session_id, "confirm": confirm}
@@ -61,6 +78,12 @@ class ListsApi:
 
         `POST /3/list` · cache: never ·
         <https://developer.themoviedb.org/reference/list-create>
+
+        Args:
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            name: Name of the list, non-empty.
+            description: Description of the list, any text.
+            language: Language of the list, like en or en-US.
         """
         return await self._requester.request(
             ops.LISTS_CREATE,
@@ -74,6 +97,10 @@ class ListsApi:
 
         `DELETE /3/list/{list_id}` · cache: never ·
         <https://developer.themoviedb.org/reference/list-delete>
+
+        Args:
+            list_id: Id of the list, >= 1, or 24 hex digits.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.LISTS_DELETE, (list_id,), {"session_id": session_id}
@@ -86,6 +113,11 @@ class ListsApi:
 
         `GET /3/list/{list_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/list-details>
+
+        Args:
+            list_id: Id of the list, >= 1, or 24 hex digits.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.LISTS_DETAILS, (list_id,), {"language": language, "page": page}
@@ -98,6 +130,11 @@ class ListsApi:
 
         `POST /3/list/{list_id}/remove_item` · cache: never ·
         <https://developer.themoviedb.org/reference/list-remove-movie>
+
+        Args:
+            list_id: Id of the list, >= 1, or 24 hex digits.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            media_id: TMDB id of the movie or series, >= 1.
         """
         return await self._requester.request(
             ops.LISTS_REMOVE_MOVIE, (list_id,), {"session_id": session_id}, {"media_id": media_id}

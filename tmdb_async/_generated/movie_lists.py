@@ -25,6 +25,11 @@ class MovieListsApi:
 
         `GET /3/movie/now_playing` · cache: listing ·
         <https://developer.themoviedb.org/reference/movie-now-playing-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            region: Country whose release dates apply (the client's `region=` by default), like US (ISO 3166-1).
         """
         return await self._requester.request(
             ops.MOVIE_LISTS_NOW_PLAYING, (), {"language": language, "page": page, "region": region}
@@ -37,6 +42,11 @@ class MovieListsApi:
 
         `GET /3/movie/popular` · cache: listing ·
         <https://developer.themoviedb.org/reference/movie-popular-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            region: Country whose release dates apply (the client's `region=` by default), like US (ISO 3166-1).
         """
         return await self._requester.request(
             ops.MOVIE_LISTS_POPULAR, (), {"language": language, "page": page, "region": region}
@@ -49,6 +59,11 @@ class MovieListsApi:
 
         `GET /3/movie/top_rated` · cache: listing ·
         <https://developer.themoviedb.org/reference/movie-top-rated-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            region: Country whose release dates apply (the client's `region=` by default), like US (ISO 3166-1).
         """
         return await self._requester.request(
             ops.MOVIE_LISTS_TOP_RATED, (), {"language": language, "page": page, "region": region}
@@ -61,6 +76,11 @@ class MovieListsApi:
 
         `GET /3/movie/upcoming` · cache: listing ·
         <https://developer.themoviedb.org/reference/movie-upcoming-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            region: Country whose release dates apply (the client's `region=` by default), like US (ISO 3166-1).
         """
         return await self._requester.request(
             ops.MOVIE_LISTS_UPCOMING, (), {"language": language, "page": page, "region": region}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from .._operation import Requester
 from . import operations as ops
@@ -51,6 +52,11 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-details>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            append_to_response: Other parts of this item to fetch in the same request, each under its own field; one or a list; each parts of this operation, at most 20.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.MOVIES_DETAILS,
@@ -70,6 +76,11 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/account_states` · cache: never ·
         <https://developer.themoviedb.org/reference/movie-account-states>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.MOVIES_ACCOUNT_STATES,
@@ -84,6 +95,10 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/alternative_titles` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-alternative-titles>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            country: Only the titles used in this country, like US (ISO 3166-1).
         """
         return await self._requester.request(
             ops.MOVIES_ALTERNATIVE_TITLES, (movie_id,), {"country": country}
@@ -94,14 +109,20 @@ class MoviesApi:
         movie_id: int,
         /,
         *,
-        end_date: str | None = None,
+        end_date: date | str | None = None,
         page: int | None = None,
-        start_date: str | None = None,
+        start_date: date | str | None = None,
     ) -> Changes:
         """Changes: get the recent changes for a movie.
 
         `GET /3/movie/{movie_id}/changes` · cache: changes ·
         <https://developer.themoviedb.org/reference/movie-changes>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            end_date: Last day of the changes (at most 14 days after `start_date`), a datetime.date or 'YYYY-MM-DD'.
+            page: Page of results, 1..500.
+            start_date: First day of the changes (at most 14 days before `end_date`), a datetime.date or 'YYYY-MM-DD'.
         """
         return await self._requester.request(
             ops.MOVIES_CHANGES,
@@ -114,6 +135,10 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/credits` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-credits>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.MOVIES_CREDITS, (movie_id,), {"language": language}
@@ -124,6 +149,9 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/external_ids` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-external-ids>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
         """
         return await self._requester.request(ops.MOVIES_EXTERNAL_IDS, (movie_id,), {})
 
@@ -132,13 +160,18 @@ class MoviesApi:
         movie_id: int,
         /,
         *,
-        include_image_language: str | None = None,
+        include_image_language: str | Sequence[str | None] | None = None,
         language: str | None = None,
     ) -> Images:
         """Images: get the images that belong to a movie.
 
         `GET /3/movie/{movie_id}/images` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-images>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            include_image_language: Also include images in these languages, with None for images without text; one or a list; each like en or en-US, or None for no language.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.MOVIES_IMAGES,
@@ -151,6 +184,9 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/keywords` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-keywords>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
         """
         return await self._requester.request(ops.MOVIES_KEYWORDS, (movie_id,), {})
 
@@ -169,6 +205,11 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/lists` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-lists>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.MOVIES_LISTS, (movie_id,), {"language": language, "page": page}
@@ -181,6 +222,11 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/recommendations` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-recommendations>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.MOVIES_RECOMMENDATIONS, (movie_id,), {"language": language, "page": page}
@@ -191,6 +237,9 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/release_dates` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-release-dates>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
         """
         return await self._requester.request(ops.MOVIES_RELEASE_DATES, (movie_id,), {})
 
@@ -201,6 +250,11 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/reviews` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-reviews>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.MOVIES_REVIEWS, (movie_id,), {"language": language, "page": page}
@@ -213,6 +267,11 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/similar` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-similar>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.MOVIES_SIMILAR, (movie_id,), {"language": language, "page": page}
@@ -223,6 +282,9 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/translations` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-translations>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
         """
         return await self._requester.request(ops.MOVIES_TRANSLATIONS, (movie_id,), {})
 
@@ -231,6 +293,10 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/videos` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-videos>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(ops.MOVIES_VIDEOS, (movie_id,), {"language": language})
 
@@ -239,6 +305,9 @@ class MoviesApi:
 
         `GET /3/movie/{movie_id}/watch/providers` · cache: detail ·
         <https://developer.themoviedb.org/reference/movie-watch-providers>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
         """
         return await self._requester.request(ops.MOVIES_WATCH_PROVIDERS, (movie_id,), {})
 
@@ -255,6 +324,12 @@ class MoviesApi:
 
         `POST /3/movie/{movie_id}/rating` · cache: never ·
         <https://developer.themoviedb.org/reference/movie-add-rating>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            value: The rating to give, 0.5..10 in steps of 0.5.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.MOVIES_ADD_RATING,
@@ -275,6 +350,11 @@ class MoviesApi:
 
         `DELETE /3/movie/{movie_id}/rating` · cache: never ·
         <https://developer.themoviedb.org/reference/movie-delete-rating>
+
+        Args:
+            movie_id: TMDB id of the movie, >= 1.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.MOVIES_DELETE_RATING,

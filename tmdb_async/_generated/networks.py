@@ -27,6 +27,10 @@ class NetworksApi:
 
         `GET /3/network/{network_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/network-details>
+
+        Args:
+            network_id: TMDB id of the TV network, >= 1.
+            append_to_response: Other parts of this item to fetch in the same request, each under its own field; one or a list; each parts of this operation, at most 20.
         """
         return await self._requester.request(
             ops.NETWORKS_DETAILS, (network_id,), {"append_to_response": append_to_response}
@@ -37,6 +41,9 @@ class NetworksApi:
 
         `GET /3/network/{network_id}/alternative_names` · cache: detail ·
         <https://developer.themoviedb.org/reference/details-copy>
+
+        Args:
+            network_id: TMDB id of the TV network, >= 1.
         """
         return await self._requester.request(ops.NETWORKS_ALTERNATIVE_NAMES, (network_id,), {})
 
@@ -45,5 +52,8 @@ class NetworksApi:
 
         `GET /3/network/{network_id}/images` · cache: detail ·
         <https://developer.themoviedb.org/reference/alternative-names-copy>
+
+        Args:
+            network_id: TMDB id of the TV network, >= 1.
         """
         return await self._requester.request(ops.NETWORKS_IMAGES, (network_id,), {})

@@ -9,6 +9,7 @@ from .._operation import (
     AppendTemplate,
     BodyParam,
     CacheClass,
+    Check,
     Operation,
     PathParam,
     QueryParam,
@@ -237,6 +238,80 @@ __all__ = [
     "WATCH_PROVIDERS_TV_PROVIDERS",
 ]
 
+# The checks of each parameter kind (codegen/parameters.toml).
+KIND_ANY_TEXT: Final = Check(name="any_text", format="any text", example="Films to watch")
+KIND_APPEND: Final = Check(
+    name="append", format="parts of this operation, at most 20", example="credits"
+)
+KIND_CHOICE: Final = Check(name="choice", format="one of its values", example="")
+KIND_CONFIRM: Final = Check(name="confirm", format="True", example="true")
+KIND_COUNT: Final = Check(name="count", minimum=0, format=">= 0", example="100")
+KIND_COUNTRIES: Final = Check(
+    name="countries", pattern="[A-Z]{2}", format="like US (ISO 3166-1)", example="KR"
+)
+KIND_COUNTRY: Final = Check(
+    name="country", pattern="[A-Z]{2}", format="like US (ISO 3166-1)", example="US"
+)
+KIND_DATE: Final = Check(
+    name="date", format="a datetime.date or 'YYYY-MM-DD'", example="2020-01-01"
+)
+KIND_EXCLUDED_IDS: Final = Check(name="excluded_ids", minimum=1, format=">= 1", example="27")
+KIND_FLAG: Final = Check(name="flag", format="True or False", example="true")
+KIND_ID: Final = Check(name="id", minimum=1, format=">= 1", example="550")
+KIND_IDS: Final = Check(name="ids", minimum=1, format=">= 1", example="28")
+KIND_IMAGE_LANGUAGES: Final = Check(
+    name="image_languages",
+    pattern="[a-z]{2}(-[A-Z]{2})?",
+    null=True,
+    format="like en or en-US, or None for no language",
+    example="en,null",
+)
+KIND_LANGUAGE: Final = Check(
+    name="language", pattern="[a-z]{2}(-[A-Z]{2})?", format="like en or en-US", example="en-US"
+)
+KIND_LIST_ID: Final = Check(
+    name="list_id", minimum=1, pattern="[0-9a-f]{24}", format=">= 1, or 24 hex digits", example="1"
+)
+KIND_MINUTES: Final = Check(name="minutes", minimum=0, format="minutes, >= 0", example="90")
+KIND_MONETIZATION_TYPES: Final = Check(
+    name="monetization_types", format="flatrate, free, ads, rent or buy", example="flatrate"
+)
+KIND_NUMBER: Final = Check(name="number", minimum=0, format=">= 0", example="1")
+KIND_OBJECT_ID: Final = Check(
+    name="object_id",
+    pattern="[0-9a-f]{24}",
+    format="24 lowercase hex digits",
+    example="52fe4250c3a36847f8014a11",
+)
+KIND_ORIGINAL_LANGUAGES: Final = Check(
+    name="original_languages", pattern="[a-z]{2}", format="like en or ja", example="ja"
+)
+KIND_PAGE: Final = Check(name="page", minimum=1, maximum=500, format="1..500", example="1")
+KIND_RATING: Final = Check(
+    name="rating",
+    minimum=0.5,
+    maximum=10,
+    step=0.5,
+    format="0.5..10 in steps of 0.5",
+    example="8.5",
+)
+KIND_RELEASE_TYPES: Final = Check(name="release_types", format="a ReleaseType (1..6)", example="3")
+KIND_SCORE: Final = Check(name="score", minimum=0, maximum=10, format="0..10", example="7.5")
+KIND_SERIES_STATUSES: Final = Check(
+    name="series_statuses", format="a TvSeriesStatus (0..5)", example="0"
+)
+KIND_SERIES_TYPES: Final = Check(name="series_types", format="a TvSeriesType (0..6)", example="4")
+KIND_TEXT: Final = Check(name="text", nonempty=True, format="non-empty", example="alien")
+KIND_TIMEZONE: Final = Check(
+    name="timezone",
+    pattern="[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*",
+    format="an IANA name like America/New_York",
+    example="America/New_York",
+)
+KIND_YEAR: Final = Check(
+    name="year", minimum=1000, maximum=9999, format="1000..9999", example="2020"
+)
+
 AUTHENTICATION_VALIDATE_KEY: Final[Operation[StatusResponse]] = Operation(
     operation_id="authentication-validate-key",
     http_method="GET",
@@ -256,8 +331,23 @@ ACCOUNT_DETAILS: Final[Operation[AccountDetails]] = Operation(
     summary="Details",
     response_type=AccountDetails,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
-    query_params=(QueryParam("session_id", "session_id", "str"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
+    query_params=(
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+    ),
 )
 ACCOUNT_ADD_FAVORITE: Final[Operation[StatusResponse]] = Operation(
     operation_id="account-add-favorite",
@@ -268,12 +358,38 @@ ACCOUNT_ADD_FAVORITE: Final[Operation[StatusResponse]] = Operation(
     summary="Add Favorite",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
-    query_params=(QueryParam("session_id", "session_id", "str"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
+    query_params=(
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+    ),
     body_params=(
-        BodyParam("media_type", "str", choices=("movie", "tv")),
-        BodyParam("media_id", "int"),
-        BodyParam("favorite", "bool"),
+        BodyParam(
+            "media_type",
+            "str",
+            choices=("movie", "tv"),
+            check=KIND_CHOICE,
+            doc="Whether `media_id` is a movie or a series",
+        ),
+        BodyParam("media_id", "int", check=KIND_ID, doc="TMDB id of the movie or series"),
+        BodyParam(
+            "favorite",
+            "bool",
+            check=KIND_FLAG,
+            doc="True to add it to the favorites, False to remove it",
+        ),
     ),
 )
 ACCOUNT_ADD_TO_WATCHLIST: Final[Operation[StatusResponse]] = Operation(
@@ -285,12 +401,38 @@ ACCOUNT_ADD_TO_WATCHLIST: Final[Operation[StatusResponse]] = Operation(
     summary="Add To Watchlist",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
-    query_params=(QueryParam("session_id", "session_id", "str"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
+    query_params=(
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+    ),
     body_params=(
-        BodyParam("media_type", "str", choices=("movie", "tv")),
-        BodyParam("media_id", "int"),
-        BodyParam("watchlist", "bool"),
+        BodyParam(
+            "media_type",
+            "str",
+            choices=("movie", "tv"),
+            check=KIND_CHOICE,
+            doc="Whether `media_id` is a movie or a series",
+        ),
+        BodyParam("media_id", "int", check=KIND_ID, doc="TMDB id of the movie or series"),
+        BodyParam(
+            "watchlist",
+            "bool",
+            check=KIND_FLAG,
+            doc="True to add it to the watchlist, False to remove it",
+        ),
     ),
 )
 ACCOUNT_FAVORITE_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
@@ -302,12 +444,38 @@ ACCOUNT_FAVORITE_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
     summary="Favorite Movies",
     response_type=Page[MovieSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 ACCOUNT_FAVORITE_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -319,12 +487,38 @@ ACCOUNT_FAVORITE_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     summary="Favorite TV",
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 ACCOUNT_LISTS: Final[Operation[Page[ListSummary]]] = Operation(
@@ -336,10 +530,23 @@ ACCOUNT_LISTS: Final[Operation[Page[ListSummary]]] = Operation(
     summary="Lists",
     response_type=Page[ListSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
     query_params=(
-        QueryParam("page", "page", "int"),
-        QueryParam("session_id", "session_id", "str"),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
     ),
 )
 ACCOUNT_RATED_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
@@ -351,12 +558,38 @@ ACCOUNT_RATED_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
     summary="Rated Movies",
     response_type=Page[MovieSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 ACCOUNT_RATED_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -368,12 +601,38 @@ ACCOUNT_RATED_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     summary="Rated TV",
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 ACCOUNT_RATED_TV_EPISODES: Final[Operation[Page[EpisodeSummary]]] = Operation(
@@ -385,12 +644,38 @@ ACCOUNT_RATED_TV_EPISODES: Final[Operation[Page[EpisodeSummary]]] = Operation(
     summary="Rated TV Episodes",
     response_type=Page[EpisodeSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 ACCOUNT_WATCHLIST_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
@@ -402,12 +687,38 @@ ACCOUNT_WATCHLIST_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
     summary="Watchlist Movies",
     response_type=Page[MovieSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 ACCOUNT_WATCHLIST_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -419,12 +730,38 @@ ACCOUNT_WATCHLIST_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     summary="Watchlist TV",
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("account_id", "int"),),
+    path_params=(
+        PathParam(
+            "account_id",
+            "int",
+            check=KIND_ID,
+            doc="Id of the account (`account.details` answers it)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 AUTHENTICATION_CREATE_GUEST_SESSION: Final[Operation[GuestSession]] = Operation(
@@ -456,7 +793,14 @@ AUTHENTICATION_CREATE_SESSION: Final[Operation[Session]] = Operation(
     summary="Create Session",
     response_type=Session,
     cache_class=CacheClass.NEVER,
-    body_params=(BodyParam("request_token", "str"),),
+    body_params=(
+        BodyParam(
+            "request_token",
+            "str",
+            check=KIND_TEXT,
+            doc="A request token from `authentication.create_request_token`, approved by the user",
+        ),
+    ),
 )
 AUTHENTICATION_CREATE_SESSION_FROM_V4_TOKEN: Final[Operation[Session]] = Operation(
     operation_id="authentication-create-session-from-v4-token",
@@ -467,7 +811,7 @@ AUTHENTICATION_CREATE_SESSION_FROM_V4_TOKEN: Final[Operation[Session]] = Operati
     summary="Create Session (from v4 token)",
     response_type=Session,
     cache_class=CacheClass.NEVER,
-    body_params=(BodyParam("access_token", "str"),),
+    body_params=(BodyParam("access_token", "str", check=KIND_TEXT, doc="A v4 user access token"),),
 )
 AUTHENTICATION_CREATE_SESSION_WITH_LOGIN: Final[Operation[SessionToken]] = Operation(
     operation_id="authentication-create-session-from-login",
@@ -479,9 +823,14 @@ AUTHENTICATION_CREATE_SESSION_WITH_LOGIN: Final[Operation[SessionToken]] = Opera
     response_type=SessionToken,
     cache_class=CacheClass.NEVER,
     body_params=(
-        BodyParam("username", "str"),
-        BodyParam("password", "str"),
-        BodyParam("request_token", "str"),
+        BodyParam("username", "str", check=KIND_TEXT, doc="The user's TMDB login"),
+        BodyParam("password", "str", check=KIND_TEXT, doc="The user's TMDB password"),
+        BodyParam(
+            "request_token",
+            "str",
+            check=KIND_TEXT,
+            doc="A request token from `authentication.create_request_token`, approved by the user",
+        ),
     ),
 )
 AUTHENTICATION_DELETE_SESSION: Final[Operation[StatusResponse]] = Operation(
@@ -493,7 +842,14 @@ AUTHENTICATION_DELETE_SESSION: Final[Operation[StatusResponse]] = Operation(
     summary="Delete Session",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    body_params=(BodyParam("session_id", "str"),),
+    body_params=(
+        BodyParam(
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+    ),
 )
 CERTIFICATIONS_MOVIE_CERTIFICATIONS: Final[Operation[Certifications]] = Operation(
     operation_id="certification-movie-list",
@@ -525,9 +881,21 @@ CHANGES_MOVIE_LIST: Final[Operation[Page[ChangedId]]] = Operation(
     response_type=Page[ChangedId],
     cache_class=CacheClass.CHANGES,
     query_params=(
-        QueryParam("end_date", "end_date", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("start_date", "start_date", "str"),
+        QueryParam(
+            "end_date",
+            "end_date",
+            "date",
+            check=KIND_DATE,
+            doc="Last day of the changes (at most 14 days after `start_date`)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "start_date",
+            "start_date",
+            "date",
+            check=KIND_DATE,
+            doc="First day of the changes (at most 14 days before `end_date`)",
+        ),
     ),
 )
 CHANGES_PEOPLE_LIST: Final[Operation[Page[ChangedId]]] = Operation(
@@ -540,9 +908,21 @@ CHANGES_PEOPLE_LIST: Final[Operation[Page[ChangedId]]] = Operation(
     response_type=Page[ChangedId],
     cache_class=CacheClass.CHANGES,
     query_params=(
-        QueryParam("end_date", "end_date", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("start_date", "start_date", "str"),
+        QueryParam(
+            "end_date",
+            "end_date",
+            "date",
+            check=KIND_DATE,
+            doc="Last day of the changes (at most 14 days after `start_date`)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "start_date",
+            "start_date",
+            "date",
+            check=KIND_DATE,
+            doc="First day of the changes (at most 14 days before `end_date`)",
+        ),
     ),
 )
 CHANGES_TV_LIST: Final[Operation[Page[ChangedId]]] = Operation(
@@ -555,9 +935,21 @@ CHANGES_TV_LIST: Final[Operation[Page[ChangedId]]] = Operation(
     response_type=Page[ChangedId],
     cache_class=CacheClass.CHANGES,
     query_params=(
-        QueryParam("end_date", "end_date", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("start_date", "start_date", "str"),
+        QueryParam(
+            "end_date",
+            "end_date",
+            "date",
+            check=KIND_DATE,
+            doc="Last day of the changes (at most 14 days after `start_date`)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "start_date",
+            "start_date",
+            "date",
+            check=KIND_DATE,
+            doc="First day of the changes (at most 14 days before `end_date`)",
+        ),
     ),
 )
 COLLECTIONS_DETAILS: Final[Operation[CollectionDetails]] = Operation(
@@ -569,10 +961,25 @@ COLLECTIONS_DETAILS: Final[Operation[CollectionDetails]] = Operation(
     summary="Details",
     response_type=CollectionDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("collection_id", "int"),),
+    path_params=(
+        PathParam("collection_id", "int", check=KIND_ID, doc="TMDB id of the collection"),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("append_to_response", "append_to_response", "str_list"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam(
+            "append_to_response",
+            "append_to_response",
+            "str",
+            joins="comma",
+            check=KIND_APPEND,
+            doc="Other parts of this item to fetch in the same request, each under its own field",
+        ),
     ),
     append_parts=("images", "translations"),
 )
@@ -585,10 +992,25 @@ COLLECTIONS_IMAGES: Final[Operation[Images]] = Operation(
     summary="Images",
     response_type=Images,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("collection_id", "int"),),
+    path_params=(
+        PathParam("collection_id", "int", check=KIND_ID, doc="TMDB id of the collection"),
+    ),
     query_params=(
-        QueryParam("include_image_language", "include_image_language", "str"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "include_image_language",
+            "include_image_language",
+            "str",
+            joins="comma",
+            check=KIND_IMAGE_LANGUAGES,
+            doc="Also include images in these languages, with None for images without text",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
 )
 COLLECTIONS_TRANSLATIONS: Final[Operation[Translations]] = Operation(
@@ -600,7 +1022,9 @@ COLLECTIONS_TRANSLATIONS: Final[Operation[Translations]] = Operation(
     summary="Translations",
     response_type=Translations,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("collection_id", "int"),),
+    path_params=(
+        PathParam("collection_id", "int", check=KIND_ID, doc="TMDB id of the collection"),
+    ),
 )
 COMPANIES_DETAILS: Final[Operation[CompanyDetails]] = Operation(
     operation_id="company-details",
@@ -611,8 +1035,17 @@ COMPANIES_DETAILS: Final[Operation[CompanyDetails]] = Operation(
     summary="Details",
     response_type=CompanyDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("company_id", "int"),),
-    query_params=(QueryParam("append_to_response", "append_to_response", "str_list"),),
+    path_params=(PathParam("company_id", "int", check=KIND_ID, doc="TMDB id of the company"),),
+    query_params=(
+        QueryParam(
+            "append_to_response",
+            "append_to_response",
+            "str",
+            joins="comma",
+            check=KIND_APPEND,
+            doc="Other parts of this item to fetch in the same request, each under its own field",
+        ),
+    ),
     append_parts=("alternative_names", "images"),
 )
 COMPANIES_ALTERNATIVE_NAMES: Final[Operation[AlternativeNames]] = Operation(
@@ -624,7 +1057,7 @@ COMPANIES_ALTERNATIVE_NAMES: Final[Operation[AlternativeNames]] = Operation(
     summary="Alternative Names",
     response_type=AlternativeNames,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("company_id", "int"),),
+    path_params=(PathParam("company_id", "int", check=KIND_ID, doc="TMDB id of the company"),),
 )
 COMPANIES_IMAGES: Final[Operation[Images]] = Operation(
     operation_id="company-images",
@@ -635,7 +1068,7 @@ COMPANIES_IMAGES: Final[Operation[Images]] = Operation(
     summary="Images",
     response_type=Images,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("company_id", "int"),),
+    path_params=(PathParam("company_id", "int", check=KIND_ID, doc="TMDB id of the company"),),
 )
 CONFIGURATION_DETAILS: Final[Operation[Configuration]] = Operation(
     operation_id="configuration-details",
@@ -656,7 +1089,15 @@ CONFIGURATION_COUNTRIES: Final[Operation[list[Country]]] = Operation(
     summary="Countries",
     response_type=list[Country],
     cache_class=CacheClass.STATIC,
-    query_params=(QueryParam("language", "language", "str"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 CONFIGURATION_JOBS: Final[Operation[list[Department]]] = Operation(
     operation_id="configuration-jobs",
@@ -707,8 +1148,23 @@ CREDITS_DETAILS: Final[Operation[CreditDetails]] = Operation(
     summary="Details",
     response_type=CreditDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("credit_id", "str"),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(
+        PathParam(
+            "credit_id",
+            "str",
+            check=KIND_OBJECT_ID,
+            doc="Id of the credit (`credit_id` in credits)",
+        ),
+    ),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 DISCOVER_MOVIE: Final[Operation[Page[MovieSummary]]] = Operation(
     operation_id="discover-movie",
@@ -720,64 +1176,301 @@ DISCOVER_MOVIE: Final[Operation[Page[MovieSummary]]] = Operation(
     response_type=Page[MovieSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("certification", "certification", "str"),
-        QueryParam("certification.gte", "certification_gte", "str"),
-        QueryParam("certification.lte", "certification_lte", "str"),
-        QueryParam("certification_country", "certification_country", "str"),
-        QueryParam("include_adult", "include_adult", "bool"),
-        QueryParam("include_video", "include_video", "bool"),
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("primary_release_year", "primary_release_year", "int"),
-        QueryParam("primary_release_date.gte", "primary_release_date_gte", "str"),
-        QueryParam("primary_release_date.lte", "primary_release_date_lte", "str"),
-        QueryParam("region", "region", "str"),
-        QueryParam("release_date.gte", "release_date_gte", "str"),
-        QueryParam("release_date.lte", "release_date_lte", "str"),
+        QueryParam(
+            "certification",
+            "certification",
+            "str",
+            check=KIND_TEXT,
+            doc="Only movies with this certification in `certification_country` (PG-13, 12...)",
+        ),
+        QueryParam(
+            "certification.gte",
+            "certification_gte",
+            "str",
+            check=KIND_TEXT,
+            doc="Only movies certified at least this in `certification_country`",
+        ),
+        QueryParam(
+            "certification.lte",
+            "certification_lte",
+            "str",
+            check=KIND_TEXT,
+            doc="Only movies certified at most this in `certification_country`",
+        ),
+        QueryParam(
+            "certification_country",
+            "certification_country",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country of the certification filters",
+        ),
+        QueryParam(
+            "include_adult",
+            "include_adult",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include adult titles and people",
+        ),
+        QueryParam(
+            "include_video",
+            "include_video",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include entries that are videos rather than films",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "primary_release_year",
+            "primary_release_year",
+            "int",
+            check=KIND_YEAR,
+            doc="Only movies first released in this year",
+        ),
+        QueryParam(
+            "primary_release_date.gte",
+            "primary_release_date_gte",
+            "date",
+            check=KIND_DATE,
+            doc="Only movies first released on or after this day",
+        ),
+        QueryParam(
+            "primary_release_date.lte",
+            "primary_release_date_lte",
+            "date",
+            check=KIND_DATE,
+            doc="Only movies first released on or before this day",
+        ),
+        QueryParam(
+            "region",
+            "region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country whose release dates apply (the client's `region=` by default)",
+        ),
+        QueryParam(
+            "release_date.gte",
+            "release_date_gte",
+            "date",
+            check=KIND_DATE,
+            doc="Only movies with a release (of `with_release_type`, in `region`) on or after this day",
+        ),
+        QueryParam(
+            "release_date.lte",
+            "release_date_lte",
+            "date",
+            check=KIND_DATE,
+            doc="Only movies with a release (of `with_release_type`, in `region`) on or before this day",
+        ),
         QueryParam(
             "sort_by",
             "sort_by",
             "str",
             choices=(
-                "original_title.asc",
-                "original_title.desc",
                 "popularity.asc",
                 "popularity.desc",
+                "primary_release_date.asc",
+                "primary_release_date.desc",
+                "release_date.asc",
+                "release_date.desc",
                 "revenue.asc",
                 "revenue.desc",
-                "primary_release_date.asc",
                 "title.asc",
                 "title.desc",
-                "primary_release_date.desc",
+                "original_title.asc",
+                "original_title.desc",
                 "vote_average.asc",
                 "vote_average.desc",
                 "vote_count.asc",
                 "vote_count.desc",
             ),
+            check=KIND_CHOICE,
+            doc="Order of the results (TMDB's default: popularity.desc)",
         ),
-        QueryParam("vote_average.gte", "vote_average_gte", "float"),
-        QueryParam("vote_average.lte", "vote_average_lte", "float"),
-        QueryParam("vote_count.gte", "vote_count_gte", "float"),
-        QueryParam("vote_count.lte", "vote_count_lte", "float"),
-        QueryParam("watch_region", "watch_region", "str"),
-        QueryParam("with_cast", "with_cast", "str"),
-        QueryParam("with_companies", "with_companies", "str"),
-        QueryParam("with_crew", "with_crew", "str"),
-        QueryParam("with_genres", "with_genres", "str"),
-        QueryParam("with_keywords", "with_keywords", "str"),
-        QueryParam("with_origin_country", "with_origin_country", "str"),
-        QueryParam("with_original_language", "with_original_language", "str"),
-        QueryParam("with_people", "with_people", "str"),
-        QueryParam("with_release_type", "with_release_type", "int"),
-        QueryParam("with_runtime.gte", "with_runtime_gte", "int"),
-        QueryParam("with_runtime.lte", "with_runtime_lte", "int"),
-        QueryParam("with_watch_monetization_types", "with_watch_monetization_types", "str"),
-        QueryParam("with_watch_providers", "with_watch_providers", "str"),
-        QueryParam("without_companies", "without_companies", "str"),
-        QueryParam("without_genres", "without_genres", "str"),
-        QueryParam("without_keywords", "without_keywords", "str"),
-        QueryParam("without_watch_providers", "without_watch_providers", "str"),
-        QueryParam("year", "year", "int"),
+        QueryParam(
+            "vote_average.gte",
+            "vote_average_gte",
+            "float",
+            check=KIND_SCORE,
+            doc="Only titles rated at least this on average",
+        ),
+        QueryParam(
+            "vote_average.lte",
+            "vote_average_lte",
+            "float",
+            check=KIND_SCORE,
+            doc="Only titles rated at most this on average",
+        ),
+        QueryParam(
+            "vote_count.gte",
+            "vote_count_gte",
+            "int",
+            check=KIND_COUNT,
+            doc="Only titles with at least this many votes",
+        ),
+        QueryParam(
+            "vote_count.lte",
+            "vote_count_lte",
+            "int",
+            check=KIND_COUNT,
+            doc="Only titles with at most this many votes",
+        ),
+        QueryParam(
+            "watch_region",
+            "watch_region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country of the watch providers (with `with_watch_providers` or `with_watch_monetization_types`)",
+        ),
+        QueryParam(
+            "with_cast",
+            "with_cast",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only movies with these people in the cast",
+        ),
+        QueryParam(
+            "with_companies",
+            "with_companies",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only titles made by these companies",
+        ),
+        QueryParam(
+            "with_crew",
+            "with_crew",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only movies with these people in the crew",
+        ),
+        QueryParam(
+            "with_genres",
+            "with_genres",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only titles with these genres (`genres.movie_list` / `genres.tv_list` list their ids)",
+        ),
+        QueryParam(
+            "with_keywords",
+            "with_keywords",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only titles tagged with these keywords",
+        ),
+        QueryParam(
+            "with_origin_country",
+            "with_origin_country",
+            "str",
+            joins="or",
+            check=KIND_COUNTRIES,
+            doc="Only titles from this country of origin",
+        ),
+        QueryParam(
+            "with_original_language",
+            "with_original_language",
+            "str",
+            joins="or",
+            check=KIND_ORIGINAL_LANGUAGES,
+            doc="Only titles whose original language is this one",
+        ),
+        QueryParam(
+            "with_people",
+            "with_people",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only movies with these people in the cast or the crew",
+        ),
+        QueryParam(
+            "with_release_type",
+            "with_release_type",
+            "int",
+            choices=("1", "2", "3", "4", "5", "6"),
+            joins="and_or",
+            check=KIND_RELEASE_TYPES,
+            doc="Only movies with releases of these types (in `region`, with `release_date.*`)",
+        ),
+        QueryParam(
+            "with_runtime.gte",
+            "with_runtime_gte",
+            "int",
+            check=KIND_MINUTES,
+            doc="Only titles running at least this long",
+        ),
+        QueryParam(
+            "with_runtime.lte",
+            "with_runtime_lte",
+            "int",
+            check=KIND_MINUTES,
+            doc="Only titles running at most this long",
+        ),
+        QueryParam(
+            "with_watch_monetization_types",
+            "with_watch_monetization_types",
+            "str",
+            choices=("flatrate", "free", "ads", "rent", "buy"),
+            joins="and_or",
+            check=KIND_MONETIZATION_TYPES,
+            doc="Only titles offered this way in `watch_region`",
+        ),
+        QueryParam(
+            "with_watch_providers",
+            "with_watch_providers",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only titles offered by these watch providers in `watch_region`",
+        ),
+        QueryParam(
+            "without_companies",
+            "without_companies",
+            "int",
+            joins="comma",
+            check=KIND_EXCLUDED_IDS,
+            doc="Leave out titles made by any of these companies",
+        ),
+        QueryParam(
+            "without_genres",
+            "without_genres",
+            "int",
+            joins="comma",
+            check=KIND_EXCLUDED_IDS,
+            doc="Leave out titles with any of these genres",
+        ),
+        QueryParam(
+            "without_keywords",
+            "without_keywords",
+            "int",
+            joins="comma",
+            check=KIND_EXCLUDED_IDS,
+            doc="Leave out titles tagged with any of these keywords",
+        ),
+        QueryParam(
+            "without_watch_providers",
+            "without_watch_providers",
+            "int",
+            joins="comma",
+            check=KIND_EXCLUDED_IDS,
+            doc="Leave out titles offered by any of these watch providers",
+        ),
+        QueryParam(
+            "year",
+            "year",
+            "int",
+            check=KIND_YEAR,
+            doc="Only movies with a release (any of them) in this year",
+        ),
     ),
 )
 DISCOVER_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -790,57 +1483,262 @@ DISCOVER_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("air_date.gte", "air_date_gte", "str"),
-        QueryParam("air_date.lte", "air_date_lte", "str"),
-        QueryParam("first_air_date_year", "first_air_date_year", "int"),
-        QueryParam("first_air_date.gte", "first_air_date_gte", "str"),
-        QueryParam("first_air_date.lte", "first_air_date_lte", "str"),
-        QueryParam("include_adult", "include_adult", "bool"),
-        QueryParam("include_null_first_air_dates", "include_null_first_air_dates", "bool"),
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("screened_theatrically", "screened_theatrically", "bool"),
+        QueryParam(
+            "air_date.gte",
+            "air_date_gte",
+            "date",
+            check=KIND_DATE,
+            doc="Only series with an episode aired on or after this day",
+        ),
+        QueryParam(
+            "air_date.lte",
+            "air_date_lte",
+            "date",
+            check=KIND_DATE,
+            doc="Only series with an episode aired on or before this day",
+        ),
+        QueryParam(
+            "first_air_date_year",
+            "first_air_date_year",
+            "int",
+            check=KIND_YEAR,
+            doc="Only series first aired in this year",
+        ),
+        QueryParam(
+            "first_air_date.gte",
+            "first_air_date_gte",
+            "date",
+            check=KIND_DATE,
+            doc="Only series first aired on or after this day",
+        ),
+        QueryParam(
+            "first_air_date.lte",
+            "first_air_date_lte",
+            "date",
+            check=KIND_DATE,
+            doc="Only series first aired on or before this day",
+        ),
+        QueryParam(
+            "include_adult",
+            "include_adult",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include adult titles and people",
+        ),
+        QueryParam(
+            "include_null_first_air_dates",
+            "include_null_first_air_dates",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include series without a first air date",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "screened_theatrically",
+            "screened_theatrically",
+            "bool",
+            check=KIND_FLAG,
+            doc="Only series with an episode screened in theatres",
+        ),
         QueryParam(
             "sort_by",
             "sort_by",
             "str",
             choices=(
+                "popularity.asc",
+                "popularity.desc",
                 "first_air_date.asc",
                 "first_air_date.desc",
                 "name.asc",
                 "name.desc",
                 "original_name.asc",
                 "original_name.desc",
-                "popularity.asc",
-                "popularity.desc",
                 "vote_average.asc",
                 "vote_average.desc",
                 "vote_count.asc",
                 "vote_count.desc",
             ),
+            check=KIND_CHOICE,
+            doc="Order of the results (TMDB's default: popularity.desc)",
         ),
-        QueryParam("timezone", "timezone", "str"),
-        QueryParam("vote_average.gte", "vote_average_gte", "float"),
-        QueryParam("vote_average.lte", "vote_average_lte", "float"),
-        QueryParam("vote_count.gte", "vote_count_gte", "float"),
-        QueryParam("vote_count.lte", "vote_count_lte", "float"),
-        QueryParam("watch_region", "watch_region", "str"),
-        QueryParam("with_companies", "with_companies", "str"),
-        QueryParam("with_genres", "with_genres", "str"),
-        QueryParam("with_keywords", "with_keywords", "str"),
-        QueryParam("with_networks", "with_networks", "int"),
-        QueryParam("with_origin_country", "with_origin_country", "str"),
-        QueryParam("with_original_language", "with_original_language", "str"),
-        QueryParam("with_runtime.gte", "with_runtime_gte", "int"),
-        QueryParam("with_runtime.lte", "with_runtime_lte", "int"),
-        QueryParam("with_status", "with_status", "str"),
-        QueryParam("with_watch_monetization_types", "with_watch_monetization_types", "str"),
-        QueryParam("with_watch_providers", "with_watch_providers", "str"),
-        QueryParam("without_companies", "without_companies", "str"),
-        QueryParam("without_genres", "without_genres", "str"),
-        QueryParam("without_keywords", "without_keywords", "str"),
-        QueryParam("without_watch_providers", "without_watch_providers", "str"),
-        QueryParam("with_type", "with_type", "str"),
+        QueryParam(
+            "timezone",
+            "timezone",
+            "str",
+            check=KIND_TIMEZONE,
+            doc="Time zone that decides which day is today",
+        ),
+        QueryParam(
+            "vote_average.gte",
+            "vote_average_gte",
+            "float",
+            check=KIND_SCORE,
+            doc="Only titles rated at least this on average",
+        ),
+        QueryParam(
+            "vote_average.lte",
+            "vote_average_lte",
+            "float",
+            check=KIND_SCORE,
+            doc="Only titles rated at most this on average",
+        ),
+        QueryParam(
+            "vote_count.gte",
+            "vote_count_gte",
+            "int",
+            check=KIND_COUNT,
+            doc="Only titles with at least this many votes",
+        ),
+        QueryParam(
+            "vote_count.lte",
+            "vote_count_lte",
+            "int",
+            check=KIND_COUNT,
+            doc="Only titles with at most this many votes",
+        ),
+        QueryParam(
+            "watch_region",
+            "watch_region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country of the watch providers (with `with_watch_providers` or `with_watch_monetization_types`)",
+        ),
+        QueryParam(
+            "with_companies",
+            "with_companies",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only titles made by these companies",
+        ),
+        QueryParam(
+            "with_genres",
+            "with_genres",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only titles with these genres (`genres.movie_list` / `genres.tv_list` list their ids)",
+        ),
+        QueryParam(
+            "with_keywords",
+            "with_keywords",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only titles tagged with these keywords",
+        ),
+        QueryParam(
+            "with_networks",
+            "with_networks",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only series aired on these networks",
+        ),
+        QueryParam(
+            "with_origin_country",
+            "with_origin_country",
+            "str",
+            joins="or",
+            check=KIND_COUNTRIES,
+            doc="Only titles from this country of origin",
+        ),
+        QueryParam(
+            "with_original_language",
+            "with_original_language",
+            "str",
+            joins="or",
+            check=KIND_ORIGINAL_LANGUAGES,
+            doc="Only titles whose original language is this one",
+        ),
+        QueryParam(
+            "with_runtime.gte",
+            "with_runtime_gte",
+            "int",
+            check=KIND_MINUTES,
+            doc="Only titles running at least this long",
+        ),
+        QueryParam(
+            "with_runtime.lte",
+            "with_runtime_lte",
+            "int",
+            check=KIND_MINUTES,
+            doc="Only titles running at most this long",
+        ),
+        QueryParam(
+            "with_status",
+            "with_status",
+            "int",
+            choices=("0", "1", "2", "3", "4", "5"),
+            joins="or",
+            check=KIND_SERIES_STATUSES,
+            doc="Only series with this status",
+        ),
+        QueryParam(
+            "with_watch_monetization_types",
+            "with_watch_monetization_types",
+            "str",
+            choices=("flatrate", "free", "ads", "rent", "buy"),
+            joins="and_or",
+            check=KIND_MONETIZATION_TYPES,
+            doc="Only titles offered this way in `watch_region`",
+        ),
+        QueryParam(
+            "with_watch_providers",
+            "with_watch_providers",
+            "int",
+            joins="and_or",
+            check=KIND_IDS,
+            doc="Only titles offered by these watch providers in `watch_region`",
+        ),
+        QueryParam(
+            "without_companies",
+            "without_companies",
+            "int",
+            joins="comma",
+            check=KIND_EXCLUDED_IDS,
+            doc="Leave out titles made by any of these companies",
+        ),
+        QueryParam(
+            "without_genres",
+            "without_genres",
+            "int",
+            joins="comma",
+            check=KIND_EXCLUDED_IDS,
+            doc="Leave out titles with any of these genres",
+        ),
+        QueryParam(
+            "without_keywords",
+            "without_keywords",
+            "int",
+            joins="comma",
+            check=KIND_EXCLUDED_IDS,
+            doc="Leave out titles tagged with any of these keywords",
+        ),
+        QueryParam(
+            "without_watch_providers",
+            "without_watch_providers",
+            "int",
+            joins="comma",
+            check=KIND_EXCLUDED_IDS,
+            doc="Leave out titles offered by any of these watch providers",
+        ),
+        QueryParam(
+            "with_type",
+            "with_type",
+            "int",
+            choices=("0", "1", "2", "3", "4", "5", "6"),
+            joins="or",
+            check=KIND_SERIES_TYPES,
+            doc="Only series of this type",
+        ),
     ),
 )
 FIND_FIND_BY_ID: Final[Operation[FindResults]] = Operation(
@@ -852,7 +1750,14 @@ FIND_FIND_BY_ID: Final[Operation[FindResults]] = Operation(
     summary="Find By ID",
     response_type=FindResults,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("external_id", "str"),),
+    path_params=(
+        PathParam(
+            "external_id",
+            "str",
+            check=KIND_TEXT,
+            doc="The id on the other site, such as the IMDb id tt0137523",
+        ),
+    ),
     query_params=(
         QueryParam(
             "external_source",
@@ -868,8 +1773,17 @@ FIND_FIND_BY_ID: Final[Operation[FindResults]] = Operation(
                 "wikidata_id",
                 "youtube_id",
             ),
+            check=KIND_CHOICE,
+            required=True,
+            doc="Which site `external_id` comes from",
         ),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
 )
 GENRES_MOVIE_LIST: Final[Operation[Genres]] = Operation(
@@ -881,7 +1795,15 @@ GENRES_MOVIE_LIST: Final[Operation[Genres]] = Operation(
     summary="Movie List",
     response_type=Genres,
     cache_class=CacheClass.STATIC,
-    query_params=(QueryParam("language", "language", "str"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 GENRES_TV_LIST: Final[Operation[Genres]] = Operation(
     operation_id="genre-tv-list",
@@ -892,7 +1814,15 @@ GENRES_TV_LIST: Final[Operation[Genres]] = Operation(
     summary="TV List",
     response_type=Genres,
     cache_class=CacheClass.STATIC,
-    query_params=(QueryParam("language", "language", "str"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 GUEST_SESSIONS_RATED_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
     operation_id="guest-session-rated-movies",
@@ -903,11 +1833,31 @@ GUEST_SESSIONS_RATED_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
     summary="Rated Movies",
     response_type=Page[MovieSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("guest_session_id", "str"),),
+    path_params=(
+        PathParam(
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 GUEST_SESSIONS_RATED_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -919,11 +1869,31 @@ GUEST_SESSIONS_RATED_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     summary="Rated TV",
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("guest_session_id", "str"),),
+    path_params=(
+        PathParam(
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 GUEST_SESSIONS_RATED_TV_EPISODES: Final[Operation[Page[EpisodeSummary]]] = Operation(
@@ -935,11 +1905,31 @@ GUEST_SESSIONS_RATED_TV_EPISODES: Final[Operation[Page[EpisodeSummary]]] = Opera
     summary="Rated TV Episodes",
     response_type=Page[EpisodeSummary],
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("guest_session_id", "str"),),
+    path_params=(
+        PathParam(
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
+    ),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("sort_by", "sort_by", "str", choices=("created_at.asc", "created_at.desc")),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "sort_by",
+            "sort_by",
+            "str",
+            choices=("created_at.asc", "created_at.desc"),
+            check=KIND_CHOICE,
+            doc="Order of the results, by when each was added (TMDB's default: created_at.asc)",
+        ),
     ),
 )
 KEYWORDS_DETAILS: Final[Operation[Keyword]] = Operation(
@@ -951,7 +1941,7 @@ KEYWORDS_DETAILS: Final[Operation[Keyword]] = Operation(
     summary="Details",
     response_type=Keyword,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("keyword_id", "int"),),
+    path_params=(PathParam("keyword_id", "int", check=KIND_ID, doc="TMDB id of the keyword"),),
 )
 KEYWORDS_MOVIES: Final[Operation[KeywordMovies]] = Operation(
     operation_id="keyword-movies",
@@ -962,11 +1952,23 @@ KEYWORDS_MOVIES: Final[Operation[KeywordMovies]] = Operation(
     summary="Movies",
     response_type=KeywordMovies,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("keyword_id", "int"),),
+    path_params=(PathParam("keyword_id", "int", check=KIND_ID, doc="TMDB id of the keyword"),),
     query_params=(
-        QueryParam("include_adult", "include_adult", "bool"),
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "include_adult",
+            "include_adult",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include adult titles and people",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 LISTS_ADD_MOVIE: Final[Operation[StatusResponse]] = Operation(
@@ -978,9 +1980,20 @@ LISTS_ADD_MOVIE: Final[Operation[StatusResponse]] = Operation(
     summary="Add Movie",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("list_id", "int_or_str"),),
-    query_params=(QueryParam("session_id", "session_id", "str"),),
-    body_params=(BodyParam("media_id", "int"),),
+    path_params=(PathParam("list_id", "int_or_str", check=KIND_LIST_ID, doc="Id of the list"),),
+    query_params=(
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            required=True,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+    ),
+    body_params=(
+        BodyParam("media_id", "int", check=KIND_ID, doc="TMDB id of the movie or series"),
+    ),
 )
 LISTS_CHECK_ITEM_STATUS: Final[Operation[ListItemStatus]] = Operation(
     operation_id="list-check-item-status",
@@ -991,10 +2004,22 @@ LISTS_CHECK_ITEM_STATUS: Final[Operation[ListItemStatus]] = Operation(
     summary="Check Item Status",
     response_type=ListItemStatus,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("list_id", "int_or_str"),),
+    path_params=(PathParam("list_id", "int_or_str", check=KIND_LIST_ID, doc="Id of the list"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("movie_id", "movie_id", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam(
+            "movie_id",
+            "movie_id",
+            "int",
+            check=KIND_ID,
+            doc="TMDB id of the movie to look for in the list",
+        ),
     ),
 )
 LISTS_CLEAR: Final[Operation[StatusResponse]] = Operation(
@@ -1006,10 +2031,25 @@ LISTS_CLEAR: Final[Operation[StatusResponse]] = Operation(
     summary="Clear",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("list_id", "int_or_str"),),
+    path_params=(PathParam("list_id", "int_or_str", check=KIND_LIST_ID, doc="Id of the list"),),
     query_params=(
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("confirm", "confirm", "bool"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            required=True,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "confirm",
+            "confirm",
+            "bool",
+            choices=("true",),
+            check=KIND_CONFIRM,
+            required=True,
+            doc="Must be True: clearing a list cannot be undone",
+        ),
     ),
 )
 LISTS_CREATE: Final[Operation[ListCreated]] = Operation(
@@ -1021,11 +2061,20 @@ LISTS_CREATE: Final[Operation[ListCreated]] = Operation(
     summary="Create",
     response_type=ListCreated,
     cache_class=CacheClass.NEVER,
-    query_params=(QueryParam("session_id", "session_id", "str"),),
+    query_params=(
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            required=True,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+    ),
     body_params=(
-        BodyParam("name", "str"),
-        BodyParam("description", "str"),
-        BodyParam("language", "str"),
+        BodyParam("name", "str", check=KIND_TEXT, doc="Name of the list"),
+        BodyParam("description", "str", check=KIND_ANY_TEXT, doc="Description of the list"),
+        BodyParam("language", "str", check=KIND_LANGUAGE, doc="Language of the list"),
     ),
 )
 LISTS_DELETE: Final[Operation[StatusResponse]] = Operation(
@@ -1037,8 +2086,17 @@ LISTS_DELETE: Final[Operation[StatusResponse]] = Operation(
     summary="Delete",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("list_id", "int_or_str"),),
-    query_params=(QueryParam("session_id", "session_id", "str"),),
+    path_params=(PathParam("list_id", "int_or_str", check=KIND_LIST_ID, doc="Id of the list"),),
+    query_params=(
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            required=True,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+    ),
 )
 LISTS_DETAILS: Final[Operation[ListDetails]] = Operation(
     operation_id="list-details",
@@ -1049,10 +2107,16 @@ LISTS_DETAILS: Final[Operation[ListDetails]] = Operation(
     summary="Details",
     response_type=ListDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("list_id", "int_or_str"),),
+    path_params=(PathParam("list_id", "int_or_str", check=KIND_LIST_ID, doc="Id of the list"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 LISTS_REMOVE_MOVIE: Final[Operation[StatusResponse]] = Operation(
@@ -1064,9 +2128,20 @@ LISTS_REMOVE_MOVIE: Final[Operation[StatusResponse]] = Operation(
     summary="Remove Movie",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("list_id", "int_or_str"),),
-    query_params=(QueryParam("session_id", "session_id", "str"),),
-    body_params=(BodyParam("media_id", "int"),),
+    path_params=(PathParam("list_id", "int_or_str", check=KIND_LIST_ID, doc="Id of the list"),),
+    query_params=(
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            required=True,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+    ),
+    body_params=(
+        BodyParam("media_id", "int", check=KIND_ID, doc="TMDB id of the movie or series"),
+    ),
 )
 MOVIE_LISTS_NOW_PLAYING: Final[Operation[DatedMoviePage]] = Operation(
     operation_id="movie-now-playing-list",
@@ -1078,9 +2153,21 @@ MOVIE_LISTS_NOW_PLAYING: Final[Operation[DatedMoviePage]] = Operation(
     response_type=DatedMoviePage,
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("region", "region", "str"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "region",
+            "region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country whose release dates apply (the client's `region=` by default)",
+        ),
     ),
 )
 MOVIE_LISTS_POPULAR: Final[Operation[Page[MovieSummary]]] = Operation(
@@ -1093,9 +2180,21 @@ MOVIE_LISTS_POPULAR: Final[Operation[Page[MovieSummary]]] = Operation(
     response_type=Page[MovieSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("region", "region", "str"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "region",
+            "region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country whose release dates apply (the client's `region=` by default)",
+        ),
     ),
 )
 MOVIE_LISTS_TOP_RATED: Final[Operation[Page[MovieSummary]]] = Operation(
@@ -1108,9 +2207,21 @@ MOVIE_LISTS_TOP_RATED: Final[Operation[Page[MovieSummary]]] = Operation(
     response_type=Page[MovieSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("region", "region", "str"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "region",
+            "region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country whose release dates apply (the client's `region=` by default)",
+        ),
     ),
 )
 MOVIE_LISTS_UPCOMING: Final[Operation[DatedMoviePage]] = Operation(
@@ -1123,9 +2234,21 @@ MOVIE_LISTS_UPCOMING: Final[Operation[DatedMoviePage]] = Operation(
     response_type=DatedMoviePage,
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("region", "region", "str"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "region",
+            "region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country whose release dates apply (the client's `region=` by default)",
+        ),
     ),
 )
 MOVIES_DETAILS: Final[Operation[MovieDetails]] = Operation(
@@ -1137,10 +2260,23 @@ MOVIES_DETAILS: Final[Operation[MovieDetails]] = Operation(
     summary="Details",
     response_type=MovieDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("append_to_response", "append_to_response", "str_list"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "append_to_response",
+            "append_to_response",
+            "str",
+            joins="comma",
+            check=KIND_APPEND,
+            doc="Other parts of this item to fetch in the same request, each under its own field",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
     append_parts=(
         "account_states",
@@ -1169,10 +2305,22 @@ MOVIES_ACCOUNT_STATES: Final[Operation[AccountStates]] = Operation(
     summary="Account States",
     response_type=AccountStates,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("guest_session_id", "guest_session_id", "str"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
     ),
 )
 MOVIES_ALTERNATIVE_TITLES: Final[Operation[AlternativeTitles]] = Operation(
@@ -1184,8 +2332,16 @@ MOVIES_ALTERNATIVE_TITLES: Final[Operation[AlternativeTitles]] = Operation(
     summary="Alternative Titles",
     response_type=AlternativeTitles,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
-    query_params=(QueryParam("country", "country", "str"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
+    query_params=(
+        QueryParam(
+            "country",
+            "country",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Only the titles used in this country",
+        ),
+    ),
 )
 MOVIES_CHANGES: Final[Operation[Changes]] = Operation(
     operation_id="movie-changes",
@@ -1196,11 +2352,23 @@ MOVIES_CHANGES: Final[Operation[Changes]] = Operation(
     summary="Changes",
     response_type=Changes,
     cache_class=CacheClass.CHANGES,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("end_date", "end_date", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("start_date", "start_date", "str"),
+        QueryParam(
+            "end_date",
+            "end_date",
+            "date",
+            check=KIND_DATE,
+            doc="Last day of the changes (at most 14 days after `start_date`)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "start_date",
+            "start_date",
+            "date",
+            check=KIND_DATE,
+            doc="First day of the changes (at most 14 days before `end_date`)",
+        ),
     ),
 )
 MOVIES_CREDITS: Final[Operation[Credits]] = Operation(
@@ -1212,8 +2380,16 @@ MOVIES_CREDITS: Final[Operation[Credits]] = Operation(
     summary="Credits",
     response_type=Credits,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 MOVIES_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     operation_id="movie-external-ids",
@@ -1224,7 +2400,7 @@ MOVIES_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     summary="External IDs",
     response_type=ExternalIds,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
 )
 MOVIES_IMAGES: Final[Operation[Images]] = Operation(
     operation_id="movie-images",
@@ -1235,10 +2411,23 @@ MOVIES_IMAGES: Final[Operation[Images]] = Operation(
     summary="Images",
     response_type=Images,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("include_image_language", "include_image_language", "str"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "include_image_language",
+            "include_image_language",
+            "str",
+            joins="comma",
+            check=KIND_IMAGE_LANGUAGES,
+            doc="Also include images in these languages, with None for images without text",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
 )
 MOVIES_KEYWORDS: Final[Operation[Keywords]] = Operation(
@@ -1250,7 +2439,7 @@ MOVIES_KEYWORDS: Final[Operation[Keywords]] = Operation(
     summary="Keywords",
     response_type=Keywords,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
 )
 MOVIES_LATEST: Final[Operation[MovieDetails]] = Operation(
     operation_id="movie-latest-id",
@@ -1271,10 +2460,16 @@ MOVIES_LISTS: Final[Operation[ListsPage]] = Operation(
     summary="Lists",
     response_type=ListsPage,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 MOVIES_RECOMMENDATIONS: Final[Operation[Page[MovieSummary]]] = Operation(
@@ -1286,10 +2481,16 @@ MOVIES_RECOMMENDATIONS: Final[Operation[Page[MovieSummary]]] = Operation(
     summary="Recommendations",
     response_type=Page[MovieSummary],
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 MOVIES_RELEASE_DATES: Final[Operation[ReleaseDates]] = Operation(
@@ -1301,7 +2502,7 @@ MOVIES_RELEASE_DATES: Final[Operation[ReleaseDates]] = Operation(
     summary="Release Dates",
     response_type=ReleaseDates,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
 )
 MOVIES_REVIEWS: Final[Operation[Reviews]] = Operation(
     operation_id="movie-reviews",
@@ -1312,10 +2513,16 @@ MOVIES_REVIEWS: Final[Operation[Reviews]] = Operation(
     summary="Reviews",
     response_type=Reviews,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 MOVIES_SIMILAR: Final[Operation[Page[MovieSummary]]] = Operation(
@@ -1327,10 +2534,16 @@ MOVIES_SIMILAR: Final[Operation[Page[MovieSummary]]] = Operation(
     summary="Similar",
     response_type=Page[MovieSummary],
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 MOVIES_TRANSLATIONS: Final[Operation[Translations]] = Operation(
@@ -1342,7 +2555,7 @@ MOVIES_TRANSLATIONS: Final[Operation[Translations]] = Operation(
     summary="Translations",
     response_type=Translations,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
 )
 MOVIES_VIDEOS: Final[Operation[Videos]] = Operation(
     operation_id="movie-videos",
@@ -1353,8 +2566,16 @@ MOVIES_VIDEOS: Final[Operation[Videos]] = Operation(
     summary="Videos",
     response_type=Videos,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 MOVIES_WATCH_PROVIDERS: Final[Operation[WatchProviders]] = Operation(
     operation_id="movie-watch-providers",
@@ -1365,7 +2586,7 @@ MOVIES_WATCH_PROVIDERS: Final[Operation[WatchProviders]] = Operation(
     summary="Watch Providers",
     response_type=WatchProviders,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
 )
 MOVIES_ADD_RATING: Final[Operation[StatusResponse]] = Operation(
     operation_id="movie-add-rating",
@@ -1376,12 +2597,24 @@ MOVIES_ADD_RATING: Final[Operation[StatusResponse]] = Operation(
     summary="Add Rating",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("guest_session_id", "guest_session_id", "str"),
-        QueryParam("session_id", "session_id", "str"),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
     ),
-    body_params=(BodyParam("value", "float"),),
+    body_params=(BodyParam("value", "float", check=KIND_RATING, doc="The rating to give"),),
 )
 MOVIES_DELETE_RATING: Final[Operation[StatusResponse]] = Operation(
     operation_id="movie-delete-rating",
@@ -1392,10 +2625,22 @@ MOVIES_DELETE_RATING: Final[Operation[StatusResponse]] = Operation(
     summary="Delete Rating",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("movie_id", "int"),),
+    path_params=(PathParam("movie_id", "int", check=KIND_ID, doc="TMDB id of the movie"),),
     query_params=(
-        QueryParam("guest_session_id", "guest_session_id", "str"),
-        QueryParam("session_id", "session_id", "str"),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
     ),
 )
 NETWORKS_DETAILS: Final[Operation[NetworkDetails]] = Operation(
@@ -1407,8 +2652,17 @@ NETWORKS_DETAILS: Final[Operation[NetworkDetails]] = Operation(
     summary="Details",
     response_type=NetworkDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("network_id", "int"),),
-    query_params=(QueryParam("append_to_response", "append_to_response", "str_list"),),
+    path_params=(PathParam("network_id", "int", check=KIND_ID, doc="TMDB id of the TV network"),),
+    query_params=(
+        QueryParam(
+            "append_to_response",
+            "append_to_response",
+            "str",
+            joins="comma",
+            check=KIND_APPEND,
+            doc="Other parts of this item to fetch in the same request, each under its own field",
+        ),
+    ),
     append_parts=("alternative_names", "images"),
 )
 NETWORKS_ALTERNATIVE_NAMES: Final[Operation[AlternativeNames]] = Operation(
@@ -1420,7 +2674,7 @@ NETWORKS_ALTERNATIVE_NAMES: Final[Operation[AlternativeNames]] = Operation(
     summary="Alternative Names",
     response_type=AlternativeNames,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("network_id", "int"),),
+    path_params=(PathParam("network_id", "int", check=KIND_ID, doc="TMDB id of the TV network"),),
 )
 NETWORKS_IMAGES: Final[Operation[Images]] = Operation(
     operation_id="alternative-names-copy",
@@ -1431,7 +2685,7 @@ NETWORKS_IMAGES: Final[Operation[Images]] = Operation(
     summary="Images",
     response_type=Images,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("network_id", "int"),),
+    path_params=(PathParam("network_id", "int", check=KIND_ID, doc="TMDB id of the TV network"),),
 )
 PEOPLE_LISTS_POPULAR: Final[Operation[Page[PersonSummary]]] = Operation(
     operation_id="person-popular-list",
@@ -1443,8 +2697,14 @@ PEOPLE_LISTS_POPULAR: Final[Operation[Page[PersonSummary]]] = Operation(
     response_type=Page[PersonSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 PEOPLE_DETAILS: Final[Operation[PersonDetails]] = Operation(
@@ -1456,10 +2716,23 @@ PEOPLE_DETAILS: Final[Operation[PersonDetails]] = Operation(
     summary="Details",
     response_type=PersonDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("person_id", "int"),),
+    path_params=(PathParam("person_id", "int", check=KIND_ID, doc="TMDB id of the person"),),
     query_params=(
-        QueryParam("append_to_response", "append_to_response", "str_list"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "append_to_response",
+            "append_to_response",
+            "str",
+            joins="comma",
+            check=KIND_APPEND,
+            doc="Other parts of this item to fetch in the same request, each under its own field",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
     append_parts=(
         "changes",
@@ -1481,11 +2754,23 @@ PEOPLE_CHANGES: Final[Operation[Changes]] = Operation(
     summary="Changes",
     response_type=Changes,
     cache_class=CacheClass.CHANGES,
-    path_params=(PathParam("person_id", "int"),),
+    path_params=(PathParam("person_id", "int", check=KIND_ID, doc="TMDB id of the person"),),
     query_params=(
-        QueryParam("end_date", "end_date", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("start_date", "start_date", "str"),
+        QueryParam(
+            "end_date",
+            "end_date",
+            "date",
+            check=KIND_DATE,
+            doc="Last day of the changes (at most 14 days after `start_date`)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "start_date",
+            "start_date",
+            "date",
+            check=KIND_DATE,
+            doc="First day of the changes (at most 14 days before `end_date`)",
+        ),
     ),
 )
 PEOPLE_COMBINED_CREDITS: Final[Operation[CombinedCredits]] = Operation(
@@ -1497,8 +2782,16 @@ PEOPLE_COMBINED_CREDITS: Final[Operation[CombinedCredits]] = Operation(
     summary="Combined Credits",
     response_type=CombinedCredits,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("person_id", "int"),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(PathParam("person_id", "int", check=KIND_ID, doc="TMDB id of the person"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 PEOPLE_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     operation_id="person-external-ids",
@@ -1509,7 +2802,7 @@ PEOPLE_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     summary="External IDs",
     response_type=ExternalIds,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("person_id", "int"),),
+    path_params=(PathParam("person_id", "int", check=KIND_ID, doc="TMDB id of the person"),),
 )
 PEOPLE_IMAGES: Final[Operation[Images]] = Operation(
     operation_id="person-images",
@@ -1520,7 +2813,7 @@ PEOPLE_IMAGES: Final[Operation[Images]] = Operation(
     summary="Images",
     response_type=Images,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("person_id", "int"),),
+    path_params=(PathParam("person_id", "int", check=KIND_ID, doc="TMDB id of the person"),),
 )
 PEOPLE_LATEST: Final[Operation[PersonDetails]] = Operation(
     operation_id="person-latest-id",
@@ -1541,8 +2834,16 @@ PEOPLE_MOVIE_CREDITS: Final[Operation[PersonMovieCredits]] = Operation(
     summary="Movie Credits",
     response_type=PersonMovieCredits,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("person_id", "int"),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(PathParam("person_id", "int", check=KIND_ID, doc="TMDB id of the person"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 PEOPLE_TV_CREDITS: Final[Operation[PersonTvCredits]] = Operation(
     operation_id="person-tv-credits",
@@ -1553,8 +2854,16 @@ PEOPLE_TV_CREDITS: Final[Operation[PersonTvCredits]] = Operation(
     summary="TV Credits",
     response_type=PersonTvCredits,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("person_id", "int"),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(PathParam("person_id", "int", check=KIND_ID, doc="TMDB id of the person"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 PEOPLE_TAGGED_IMAGES: Final[Operation[TaggedImages]] = Operation(
     operation_id="person-tagged-images",
@@ -1565,8 +2874,8 @@ PEOPLE_TAGGED_IMAGES: Final[Operation[TaggedImages]] = Operation(
     summary="Tagged Images",
     response_type=TaggedImages,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("person_id", "int"),),
-    query_params=(QueryParam("page", "page", "int"),),
+    path_params=(PathParam("person_id", "int", check=KIND_ID, doc="TMDB id of the person"),),
+    query_params=(QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),),
 )
 PEOPLE_TRANSLATIONS: Final[Operation[Translations]] = Operation(
     operation_id="translations",
@@ -1577,7 +2886,7 @@ PEOPLE_TRANSLATIONS: Final[Operation[Translations]] = Operation(
     summary="Translations",
     response_type=Translations,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("person_id", "int"),),
+    path_params=(PathParam("person_id", "int", check=KIND_ID, doc="TMDB id of the person"),),
 )
 REVIEWS_DETAILS: Final[Operation[Review]] = Operation(
     operation_id="review-details",
@@ -1588,7 +2897,7 @@ REVIEWS_DETAILS: Final[Operation[Review]] = Operation(
     summary="Details",
     response_type=Review,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("review_id", "str"),),
+    path_params=(PathParam("review_id", "str", check=KIND_OBJECT_ID, doc="Id of the review"),),
 )
 SEARCH_COLLECTION: Final[Operation[Page[CollectionSummary]]] = Operation(
     operation_id="search-collection",
@@ -1600,11 +2909,31 @@ SEARCH_COLLECTION: Final[Operation[Page[CollectionSummary]]] = Operation(
     response_type=Page[CollectionSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("query", "query", "str"),
-        QueryParam("include_adult", "include_adult", "bool"),
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("region", "region", "str"),
+        QueryParam(
+            "query", "query", "str", check=KIND_TEXT, required=True, doc="Text to search for"
+        ),
+        QueryParam(
+            "include_adult",
+            "include_adult",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include adult titles and people",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "region",
+            "region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country whose release dates apply (the client's `region=` by default)",
+        ),
     ),
 )
 SEARCH_COMPANY: Final[Operation[Page[Company]]] = Operation(
@@ -1617,8 +2946,10 @@ SEARCH_COMPANY: Final[Operation[Page[Company]]] = Operation(
     response_type=Page[Company],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("query", "query", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "query", "query", "str", check=KIND_TEXT, required=True, doc="Text to search for"
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 SEARCH_KEYWORD: Final[Operation[Page[Keyword]]] = Operation(
@@ -1631,8 +2962,10 @@ SEARCH_KEYWORD: Final[Operation[Page[Keyword]]] = Operation(
     response_type=Page[Keyword],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("query", "query", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "query", "query", "str", check=KIND_TEXT, required=True, doc="Text to search for"
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 SEARCH_MOVIE: Final[Operation[Page[MovieSummary]]] = Operation(
@@ -1645,13 +2978,45 @@ SEARCH_MOVIE: Final[Operation[Page[MovieSummary]]] = Operation(
     response_type=Page[MovieSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("query", "query", "str"),
-        QueryParam("include_adult", "include_adult", "bool"),
-        QueryParam("language", "language", "str"),
-        QueryParam("primary_release_year", "primary_release_year", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("region", "region", "str"),
-        QueryParam("year", "year", "str"),
+        QueryParam(
+            "query", "query", "str", check=KIND_TEXT, required=True, doc="Text to search for"
+        ),
+        QueryParam(
+            "include_adult",
+            "include_adult",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include adult titles and people",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam(
+            "primary_release_year",
+            "primary_release_year",
+            "int",
+            check=KIND_YEAR,
+            doc="Only movies first released in this year",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "region",
+            "region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country whose release dates apply (the client's `region=` by default)",
+        ),
+        QueryParam(
+            "year",
+            "year",
+            "int",
+            check=KIND_YEAR,
+            doc="Only movies with a release (any of them) in this year",
+        ),
     ),
 )
 SEARCH_MULTI: Final[
@@ -1670,10 +3035,24 @@ SEARCH_MULTI: Final[
     ],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("query", "query", "str"),
-        QueryParam("include_adult", "include_adult", "bool"),
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "query", "query", "str", check=KIND_TEXT, required=True, doc="Text to search for"
+        ),
+        QueryParam(
+            "include_adult",
+            "include_adult",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include adult titles and people",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 SEARCH_PERSON: Final[Operation[Page[PersonSummary]]] = Operation(
@@ -1686,10 +3065,24 @@ SEARCH_PERSON: Final[Operation[Page[PersonSummary]]] = Operation(
     response_type=Page[PersonSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("query", "query", "str"),
-        QueryParam("include_adult", "include_adult", "bool"),
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "query", "query", "str", check=KIND_TEXT, required=True, doc="Text to search for"
+        ),
+        QueryParam(
+            "include_adult",
+            "include_adult",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include adult titles and people",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 SEARCH_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -1702,12 +3095,38 @@ SEARCH_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("query", "query", "str"),
-        QueryParam("first_air_date_year", "first_air_date_year", "int"),
-        QueryParam("include_adult", "include_adult", "bool"),
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("year", "year", "int"),
+        QueryParam(
+            "query", "query", "str", check=KIND_TEXT, required=True, doc="Text to search for"
+        ),
+        QueryParam(
+            "first_air_date_year",
+            "first_air_date_year",
+            "int",
+            check=KIND_YEAR,
+            doc="Only series first aired in this year",
+        ),
+        QueryParam(
+            "include_adult",
+            "include_adult",
+            "bool",
+            check=KIND_FLAG,
+            doc="Include adult titles and people",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "year",
+            "year",
+            "int",
+            check=KIND_YEAR,
+            doc="Only series with its first or any episode's air date in this year",
+        ),
     ),
 )
 TRENDING_ALL: Final[
@@ -1721,8 +3140,24 @@ TRENDING_ALL: Final[
     summary="All",
     response_type=Page[MovieSummary | PersonSummary | TvSeriesSummary | UnknownMedia],
     cache_class=CacheClass.LISTING,
-    path_params=(PathParam("time_window", "str", choices=("day", "week")),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(
+        PathParam(
+            "time_window",
+            "str",
+            choices=("day", "week"),
+            check=KIND_CHOICE,
+            doc="Trending over the last day or the last week",
+        ),
+    ),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TRENDING_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
     operation_id="trending-movies",
@@ -1733,8 +3168,24 @@ TRENDING_MOVIES: Final[Operation[Page[MovieSummary]]] = Operation(
     summary="Movies",
     response_type=Page[MovieSummary],
     cache_class=CacheClass.LISTING,
-    path_params=(PathParam("time_window", "str", choices=("day", "week")),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(
+        PathParam(
+            "time_window",
+            "str",
+            choices=("day", "week"),
+            check=KIND_CHOICE,
+            doc="Trending over the last day or the last week",
+        ),
+    ),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TRENDING_PEOPLE: Final[Operation[Page[PersonSummary]]] = Operation(
     operation_id="trending-people",
@@ -1745,8 +3196,24 @@ TRENDING_PEOPLE: Final[Operation[Page[PersonSummary]]] = Operation(
     summary="People",
     response_type=Page[PersonSummary],
     cache_class=CacheClass.LISTING,
-    path_params=(PathParam("time_window", "str", choices=("day", "week")),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(
+        PathParam(
+            "time_window",
+            "str",
+            choices=("day", "week"),
+            check=KIND_CHOICE,
+            doc="Trending over the last day or the last week",
+        ),
+    ),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TRENDING_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     operation_id="trending-tv",
@@ -1757,8 +3224,24 @@ TRENDING_TV: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     summary="TV",
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.LISTING,
-    path_params=(PathParam("time_window", "str", choices=("day", "week")),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(
+        PathParam(
+            "time_window",
+            "str",
+            choices=("day", "week"),
+            check=KIND_CHOICE,
+            doc="Trending over the last day or the last week",
+        ),
+    ),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TV_SERIES_LISTS_AIRING_TODAY: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     operation_id="tv-series-airing-today-list",
@@ -1770,9 +3253,21 @@ TV_SERIES_LISTS_AIRING_TODAY: Final[Operation[Page[TvSeriesSummary]]] = Operatio
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("timezone", "timezone", "str"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "timezone",
+            "timezone",
+            "str",
+            check=KIND_TIMEZONE,
+            doc="Time zone that decides which day is today",
+        ),
     ),
 )
 TV_SERIES_LISTS_ON_THE_AIR: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -1785,9 +3280,21 @@ TV_SERIES_LISTS_ON_THE_AIR: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("timezone", "timezone", "str"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "timezone",
+            "timezone",
+            "str",
+            check=KIND_TIMEZONE,
+            doc="Time zone that decides which day is today",
+        ),
     ),
 )
 TV_SERIES_LISTS_POPULAR: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -1800,8 +3307,14 @@ TV_SERIES_LISTS_POPULAR: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 TV_SERIES_LISTS_TOP_RATED: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -1814,8 +3327,14 @@ TV_SERIES_LISTS_TOP_RATED: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.LISTING,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 TV_SERIES_DETAILS: Final[Operation[TvSeriesDetails]] = Operation(
@@ -1827,10 +3346,23 @@ TV_SERIES_DETAILS: Final[Operation[TvSeriesDetails]] = Operation(
     summary="Details",
     response_type=TvSeriesDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("append_to_response", "append_to_response", "str_list"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "append_to_response",
+            "append_to_response",
+            "str",
+            joins="comma",
+            check=KIND_APPEND,
+            doc="Other parts of this item to fetch in the same request, each under its own field",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
     append_parts=(
         "account_states",
@@ -1866,10 +3398,22 @@ TV_SERIES_ACCOUNT_STATES: Final[Operation[AccountStates]] = Operation(
     summary="Account States",
     response_type=AccountStates,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("guest_session_id", "guest_session_id", "str"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
     ),
 )
 TV_SERIES_AGGREGATE_CREDITS: Final[Operation[AggregateCredits]] = Operation(
@@ -1881,8 +3425,16 @@ TV_SERIES_AGGREGATE_CREDITS: Final[Operation[AggregateCredits]] = Operation(
     summary="Aggregate Credits",
     response_type=AggregateCredits,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TV_SERIES_ALTERNATIVE_TITLES: Final[Operation[AlternativeTitles]] = Operation(
     operation_id="tv-series-alternative-titles",
@@ -1893,7 +3445,7 @@ TV_SERIES_ALTERNATIVE_TITLES: Final[Operation[AlternativeTitles]] = Operation(
     summary="Alternative Titles",
     response_type=AlternativeTitles,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
 )
 TV_SERIES_CHANGES: Final[Operation[Changes]] = Operation(
     operation_id="tv-series-changes",
@@ -1904,11 +3456,23 @@ TV_SERIES_CHANGES: Final[Operation[Changes]] = Operation(
     summary="Changes",
     response_type=Changes,
     cache_class=CacheClass.CHANGES,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("end_date", "end_date", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("start_date", "start_date", "str"),
+        QueryParam(
+            "end_date",
+            "end_date",
+            "date",
+            check=KIND_DATE,
+            doc="Last day of the changes (at most 14 days after `start_date`)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "start_date",
+            "start_date",
+            "date",
+            check=KIND_DATE,
+            doc="First day of the changes (at most 14 days before `end_date`)",
+        ),
     ),
 )
 TV_SERIES_CONTENT_RATINGS: Final[Operation[ContentRatings]] = Operation(
@@ -1920,7 +3484,7 @@ TV_SERIES_CONTENT_RATINGS: Final[Operation[ContentRatings]] = Operation(
     summary="Content Ratings",
     response_type=ContentRatings,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
 )
 TV_SERIES_CREDITS: Final[Operation[Credits]] = Operation(
     operation_id="tv-series-credits",
@@ -1931,8 +3495,16 @@ TV_SERIES_CREDITS: Final[Operation[Credits]] = Operation(
     summary="Credits",
     response_type=Credits,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
-    query_params=(QueryParam("language", "language", "str"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TV_SERIES_EPISODE_GROUPS: Final[Operation[EpisodeGroups]] = Operation(
     operation_id="tv-series-episode-groups",
@@ -1943,7 +3515,7 @@ TV_SERIES_EPISODE_GROUPS: Final[Operation[EpisodeGroups]] = Operation(
     summary="Episode Groups",
     response_type=EpisodeGroups,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
 )
 TV_SERIES_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     operation_id="tv-series-external-ids",
@@ -1954,7 +3526,7 @@ TV_SERIES_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     summary="External IDs",
     response_type=ExternalIds,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
 )
 TV_SERIES_IMAGES: Final[Operation[Images]] = Operation(
     operation_id="tv-series-images",
@@ -1965,10 +3537,23 @@ TV_SERIES_IMAGES: Final[Operation[Images]] = Operation(
     summary="Images",
     response_type=Images,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("include_image_language", "include_image_language", "str"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "include_image_language",
+            "include_image_language",
+            "str",
+            joins="comma",
+            check=KIND_IMAGE_LANGUAGES,
+            doc="Also include images in these languages, with None for images without text",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
 )
 TV_SERIES_KEYWORDS: Final[Operation[Keywords]] = Operation(
@@ -1980,7 +3565,7 @@ TV_SERIES_KEYWORDS: Final[Operation[Keywords]] = Operation(
     summary="Keywords",
     response_type=Keywords,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
 )
 TV_SERIES_LATEST: Final[Operation[TvSeriesDetails]] = Operation(
     operation_id="tv-series-latest-id",
@@ -2001,10 +3586,16 @@ TV_SERIES_LISTS: Final[Operation[ListsPage]] = Operation(
     summary="Lists",
     response_type=ListsPage,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 TV_SERIES_RECOMMENDATIONS: Final[Operation[Page[TvSeriesSummary]]] = Operation(
@@ -2016,10 +3607,16 @@ TV_SERIES_RECOMMENDATIONS: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     summary="Recommendations",
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 TV_SERIES_REVIEWS: Final[Operation[Reviews]] = Operation(
@@ -2031,10 +3628,16 @@ TV_SERIES_REVIEWS: Final[Operation[Reviews]] = Operation(
     summary="Reviews",
     response_type=Reviews,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 TV_SERIES_SCREENED_THEATRICALLY: Final[Operation[ScreenedTheatrically]] = Operation(
@@ -2046,7 +3649,7 @@ TV_SERIES_SCREENED_THEATRICALLY: Final[Operation[ScreenedTheatrically]] = Operat
     summary="Screened Theatrically",
     response_type=ScreenedTheatrically,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
 )
 TV_SERIES_SIMILAR: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     operation_id="tv-series-similar",
@@ -2057,10 +3660,16 @@ TV_SERIES_SIMILAR: Final[Operation[Page[TvSeriesSummary]]] = Operation(
     summary="Similar",
     response_type=Page[TvSeriesSummary],
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("page", "page", "int"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
     ),
 )
 TV_SERIES_TRANSLATIONS: Final[Operation[Translations]] = Operation(
@@ -2072,7 +3681,7 @@ TV_SERIES_TRANSLATIONS: Final[Operation[Translations]] = Operation(
     summary="Translations",
     response_type=Translations,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
 )
 TV_SERIES_VIDEOS: Final[Operation[Videos]] = Operation(
     operation_id="tv-series-videos",
@@ -2083,10 +3692,23 @@ TV_SERIES_VIDEOS: Final[Operation[Videos]] = Operation(
     summary="Videos",
     response_type=Videos,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("include_video_language", "include_video_language", "str"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "include_video_language",
+            "include_video_language",
+            "str",
+            joins="comma",
+            check=KIND_IMAGE_LANGUAGES,
+            doc="Also include videos in these languages, with None for videos without one",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
 )
 TV_SERIES_WATCH_PROVIDERS: Final[Operation[WatchProviders]] = Operation(
@@ -2098,7 +3720,7 @@ TV_SERIES_WATCH_PROVIDERS: Final[Operation[WatchProviders]] = Operation(
     summary="Watch Providers",
     response_type=WatchProviders,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
 )
 TV_SERIES_ADD_RATING: Final[Operation[StatusResponse]] = Operation(
     operation_id="tv-series-add-rating",
@@ -2109,12 +3731,24 @@ TV_SERIES_ADD_RATING: Final[Operation[StatusResponse]] = Operation(
     summary="Add Rating",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("guest_session_id", "guest_session_id", "str"),
-        QueryParam("session_id", "session_id", "str"),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
     ),
-    body_params=(BodyParam("value", "float"),),
+    body_params=(BodyParam("value", "float", check=KIND_RATING, doc="The rating to give"),),
 )
 TV_SERIES_DELETE_RATING: Final[Operation[StatusResponse]] = Operation(
     operation_id="tv-series-delete-rating",
@@ -2125,10 +3759,22 @@ TV_SERIES_DELETE_RATING: Final[Operation[StatusResponse]] = Operation(
     summary="Delete Rating",
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
-    path_params=(PathParam("series_id", "int"),),
+    path_params=(PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),),
     query_params=(
-        QueryParam("guest_session_id", "guest_session_id", "str"),
-        QueryParam("session_id", "session_id", "str"),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
     ),
 )
 TV_SEASONS_DETAILS: Final[Operation[TvSeasonDetails]] = Operation(
@@ -2141,12 +3787,30 @@ TV_SEASONS_DETAILS: Final[Operation[TvSeasonDetails]] = Operation(
     response_type=TvSeasonDetails,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
     ),
     query_params=(
-        QueryParam("append_to_response", "append_to_response", "str_list"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "append_to_response",
+            "append_to_response",
+            "str",
+            joins="comma",
+            check=KIND_APPEND,
+            doc="Other parts of this item to fetch in the same request, each under its own field",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
     append_parts=(
         "account_states",
@@ -2170,12 +3834,29 @@ TV_SEASONS_ACCOUNT_STATES: Final[Operation[SeasonAccountStates]] = Operation(
     response_type=SeasonAccountStates,
     cache_class=CacheClass.NEVER,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
     ),
     query_params=(
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("guest_session_id", "guest_session_id", "str"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
     ),
 )
 TV_SEASONS_AGGREGATE_CREDITS: Final[Operation[AggregateCredits]] = Operation(
@@ -2188,10 +3869,23 @@ TV_SEASONS_AGGREGATE_CREDITS: Final[Operation[AggregateCredits]] = Operation(
     response_type=AggregateCredits,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
     ),
-    query_params=(QueryParam("language", "language", "str"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TV_SEASONS_CHANGES: Final[Operation[Changes]] = Operation(
     operation_id="tv-season-changes-by-id",
@@ -2202,11 +3896,25 @@ TV_SEASONS_CHANGES: Final[Operation[Changes]] = Operation(
     summary="Changes",
     response_type=Changes,
     cache_class=CacheClass.CHANGES,
-    path_params=(PathParam("season_id", "int"),),
+    path_params=(
+        PathParam("season_id", "int", check=KIND_ID, doc="TMDB id of the season (not its number)"),
+    ),
     query_params=(
-        QueryParam("end_date", "end_date", "str"),
-        QueryParam("page", "page", "int"),
-        QueryParam("start_date", "start_date", "str"),
+        QueryParam(
+            "end_date",
+            "end_date",
+            "date",
+            check=KIND_DATE,
+            doc="Last day of the changes (at most 14 days after `start_date`)",
+        ),
+        QueryParam("page", "page", "int", check=KIND_PAGE, doc="Page of results"),
+        QueryParam(
+            "start_date",
+            "start_date",
+            "date",
+            check=KIND_DATE,
+            doc="First day of the changes (at most 14 days before `end_date`)",
+        ),
     ),
 )
 TV_SEASONS_CREDITS: Final[Operation[Credits]] = Operation(
@@ -2219,10 +3927,23 @@ TV_SEASONS_CREDITS: Final[Operation[Credits]] = Operation(
     response_type=Credits,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
     ),
-    query_params=(QueryParam("language", "language", "str"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TV_SEASONS_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     operation_id="tv-season-external-ids",
@@ -2234,8 +3955,13 @@ TV_SEASONS_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     response_type=ExternalIds,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
     ),
 )
 TV_SEASONS_IMAGES: Final[Operation[Images]] = Operation(
@@ -2248,12 +3974,30 @@ TV_SEASONS_IMAGES: Final[Operation[Images]] = Operation(
     response_type=Images,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
     ),
     query_params=(
-        QueryParam("include_image_language", "include_image_language", "str"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "include_image_language",
+            "include_image_language",
+            "str",
+            joins="comma",
+            check=KIND_IMAGE_LANGUAGES,
+            doc="Also include images in these languages, with None for images without text",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
 )
 TV_SEASONS_TRANSLATIONS: Final[Operation[Translations]] = Operation(
@@ -2266,8 +4010,13 @@ TV_SEASONS_TRANSLATIONS: Final[Operation[Translations]] = Operation(
     response_type=Translations,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
     ),
 )
 TV_SEASONS_VIDEOS: Final[Operation[Videos]] = Operation(
@@ -2280,12 +4029,30 @@ TV_SEASONS_VIDEOS: Final[Operation[Videos]] = Operation(
     response_type=Videos,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
     ),
     query_params=(
-        QueryParam("include_video_language", "include_video_language", "str"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "include_video_language",
+            "include_video_language",
+            "str",
+            joins="comma",
+            check=KIND_IMAGE_LANGUAGES,
+            doc="Also include videos in these languages, with None for videos without one",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
 )
 TV_SEASONS_WATCH_PROVIDERS: Final[Operation[WatchProviders]] = Operation(
@@ -2298,10 +4065,23 @@ TV_SEASONS_WATCH_PROVIDERS: Final[Operation[WatchProviders]] = Operation(
     response_type=WatchProviders,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
     ),
-    query_params=(QueryParam("language", "language", "str"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TV_EPISODES_DETAILS: Final[Operation[TvEpisodeDetails]] = Operation(
     operation_id="tv-episode-details",
@@ -2313,13 +4093,33 @@ TV_EPISODES_DETAILS: Final[Operation[TvEpisodeDetails]] = Operation(
     response_type=TvEpisodeDetails,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
-        PathParam("episode_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
+        PathParam(
+            "episode_number", "int", check=KIND_NUMBER, doc="Number of the episode in its season"
+        ),
     ),
     query_params=(
-        QueryParam("append_to_response", "append_to_response", "str_list"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "append_to_response",
+            "append_to_response",
+            "str",
+            joins="comma",
+            check=KIND_APPEND,
+            doc="Other parts of this item to fetch in the same request, each under its own field",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
     append_parts=(
         "account_states",
@@ -2341,13 +4141,32 @@ TV_EPISODES_ACCOUNT_STATES: Final[Operation[AccountStates]] = Operation(
     response_type=AccountStates,
     cache_class=CacheClass.NEVER,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
-        PathParam("episode_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
+        PathParam(
+            "episode_number", "int", check=KIND_NUMBER, doc="Number of the episode in its season"
+        ),
     ),
     query_params=(
-        QueryParam("session_id", "session_id", "str"),
-        QueryParam("guest_session_id", "guest_session_id", "str"),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
     ),
 )
 TV_EPISODES_CHANGES: Final[Operation[Changes]] = Operation(
@@ -2359,7 +4178,11 @@ TV_EPISODES_CHANGES: Final[Operation[Changes]] = Operation(
     summary="Changes",
     response_type=Changes,
     cache_class=CacheClass.CHANGES,
-    path_params=(PathParam("episode_id", "int"),),
+    path_params=(
+        PathParam(
+            "episode_id", "int", check=KIND_ID, doc="TMDB id of the episode (not its number)"
+        ),
+    ),
 )
 TV_EPISODES_CREDITS: Final[Operation[Credits]] = Operation(
     operation_id="tv-episode-credits",
@@ -2371,11 +4194,26 @@ TV_EPISODES_CREDITS: Final[Operation[Credits]] = Operation(
     response_type=Credits,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
-        PathParam("episode_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
+        PathParam(
+            "episode_number", "int", check=KIND_NUMBER, doc="Number of the episode in its season"
+        ),
     ),
-    query_params=(QueryParam("language", "language", "str"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 TV_EPISODES_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     operation_id="tv-episode-external-ids",
@@ -2387,9 +4225,16 @@ TV_EPISODES_EXTERNAL_IDS: Final[Operation[ExternalIds]] = Operation(
     response_type=ExternalIds,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
-        PathParam("episode_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
+        PathParam(
+            "episode_number", "int", check=KIND_NUMBER, doc="Number of the episode in its season"
+        ),
     ),
 )
 TV_EPISODES_IMAGES: Final[Operation[Images]] = Operation(
@@ -2402,13 +4247,33 @@ TV_EPISODES_IMAGES: Final[Operation[Images]] = Operation(
     response_type=Images,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
-        PathParam("episode_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
+        PathParam(
+            "episode_number", "int", check=KIND_NUMBER, doc="Number of the episode in its season"
+        ),
     ),
     query_params=(
-        QueryParam("include_image_language", "include_image_language", "str"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "include_image_language",
+            "include_image_language",
+            "str",
+            joins="comma",
+            check=KIND_IMAGE_LANGUAGES,
+            doc="Also include images in these languages, with None for images without text",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
 )
 TV_EPISODES_TRANSLATIONS: Final[Operation[Translations]] = Operation(
@@ -2421,9 +4286,16 @@ TV_EPISODES_TRANSLATIONS: Final[Operation[Translations]] = Operation(
     response_type=Translations,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
-        PathParam("episode_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
+        PathParam(
+            "episode_number", "int", check=KIND_NUMBER, doc="Number of the episode in its season"
+        ),
     ),
 )
 TV_EPISODES_VIDEOS: Final[Operation[Videos]] = Operation(
@@ -2436,13 +4308,33 @@ TV_EPISODES_VIDEOS: Final[Operation[Videos]] = Operation(
     response_type=Videos,
     cache_class=CacheClass.DETAIL,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
-        PathParam("episode_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
+        PathParam(
+            "episode_number", "int", check=KIND_NUMBER, doc="Number of the episode in its season"
+        ),
     ),
     query_params=(
-        QueryParam("include_video_language", "include_video_language", "str"),
-        QueryParam("language", "language", "str"),
+        QueryParam(
+            "include_video_language",
+            "include_video_language",
+            "str",
+            joins="comma",
+            check=KIND_IMAGE_LANGUAGES,
+            doc="Also include videos in these languages, with None for videos without one",
+        ),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
     ),
 )
 TV_EPISODES_ADD_RATING: Final[Operation[StatusResponse]] = Operation(
@@ -2455,15 +4347,34 @@ TV_EPISODES_ADD_RATING: Final[Operation[StatusResponse]] = Operation(
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
-        PathParam("episode_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
+        PathParam(
+            "episode_number", "int", check=KIND_NUMBER, doc="Number of the episode in its season"
+        ),
     ),
     query_params=(
-        QueryParam("guest_session_id", "guest_session_id", "str"),
-        QueryParam("session_id", "session_id", "str"),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
     ),
-    body_params=(BodyParam("value", "float"),),
+    body_params=(BodyParam("value", "float", check=KIND_RATING, doc="The rating to give"),),
 )
 TV_EPISODES_DELETE_RATING: Final[Operation[StatusResponse]] = Operation(
     operation_id="tv-episode-delete-rating",
@@ -2475,13 +4386,32 @@ TV_EPISODES_DELETE_RATING: Final[Operation[StatusResponse]] = Operation(
     response_type=StatusResponse,
     cache_class=CacheClass.NEVER,
     path_params=(
-        PathParam("series_id", "int"),
-        PathParam("season_number", "int"),
-        PathParam("episode_number", "int"),
+        PathParam("series_id", "int", check=KIND_ID, doc="TMDB id of the TV series"),
+        PathParam(
+            "season_number",
+            "int",
+            check=KIND_NUMBER,
+            doc="Number of the season in its series (0 for specials)",
+        ),
+        PathParam(
+            "episode_number", "int", check=KIND_NUMBER, doc="Number of the episode in its season"
+        ),
     ),
     query_params=(
-        QueryParam("guest_session_id", "guest_session_id", "str"),
-        QueryParam("session_id", "session_id", "str"),
+        QueryParam(
+            "guest_session_id",
+            "guest_session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A guest session (`tmdb.guest_session()` passes it for you)",
+        ),
+        QueryParam(
+            "session_id",
+            "session_id",
+            "str",
+            check=KIND_TEXT,
+            doc="A user session (`tmdb.user_session()` passes it for you)",
+        ),
     ),
 )
 TV_EPISODE_GROUPS_DETAILS: Final[Operation[EpisodeGroupDetails]] = Operation(
@@ -2493,7 +4423,14 @@ TV_EPISODE_GROUPS_DETAILS: Final[Operation[EpisodeGroupDetails]] = Operation(
     summary="Details",
     response_type=EpisodeGroupDetails,
     cache_class=CacheClass.DETAIL,
-    path_params=(PathParam("tv_episode_group_id", "str"),),
+    path_params=(
+        PathParam(
+            "tv_episode_group_id",
+            "str",
+            check=KIND_OBJECT_ID,
+            doc="Id of the episode group (`tv_series.episode_groups` lists them)",
+        ),
+    ),
 )
 WATCH_PROVIDERS_AVAILABLE_REGIONS: Final[Operation[WatchRegions]] = Operation(
     operation_id="watch-providers-available-regions",
@@ -2504,7 +4441,15 @@ WATCH_PROVIDERS_AVAILABLE_REGIONS: Final[Operation[WatchRegions]] = Operation(
     summary="Available Regions",
     response_type=WatchRegions,
     cache_class=CacheClass.STATIC,
-    query_params=(QueryParam("language", "language", "str"),),
+    query_params=(
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+    ),
 )
 WATCH_PROVIDERS_MOVIE_PROVIDERS: Final[Operation[Providers]] = Operation(
     operation_id="watch-providers-movie-list",
@@ -2516,8 +4461,20 @@ WATCH_PROVIDERS_MOVIE_PROVIDERS: Final[Operation[Providers]] = Operation(
     response_type=Providers,
     cache_class=CacheClass.STATIC,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("watch_region", "watch_region", "str"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam(
+            "watch_region",
+            "watch_region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country of the watch providers (with `with_watch_providers` or `with_watch_monetization_types`)",
+        ),
     ),
 )
 WATCH_PROVIDERS_TV_PROVIDERS: Final[Operation[Providers]] = Operation(
@@ -2530,8 +4487,20 @@ WATCH_PROVIDERS_TV_PROVIDERS: Final[Operation[Providers]] = Operation(
     response_type=Providers,
     cache_class=CacheClass.STATIC,
     query_params=(
-        QueryParam("language", "language", "str"),
-        QueryParam("watch_region", "watch_region", "str"),
+        QueryParam(
+            "language",
+            "language",
+            "str",
+            check=KIND_LANGUAGE,
+            doc="Language of the translated fields (the client's `language=` by default)",
+        ),
+        QueryParam(
+            "watch_region",
+            "watch_region",
+            "str",
+            check=KIND_COUNTRY,
+            doc="Country of the watch providers (with `with_watch_providers` or `with_watch_monetization_types`)",
+        ),
     ),
 )
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from .._operation import Requester
 from . import operations as ops
@@ -43,6 +44,11 @@ class PeopleApi:
 
         `GET /3/person/{person_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/person-details>
+
+        Args:
+            person_id: TMDB id of the person, >= 1.
+            append_to_response: Other parts of this item to fetch in the same request, each under its own field; one or a list; each parts of this operation, at most 20.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.PEOPLE_DETAILS,
@@ -55,14 +61,20 @@ class PeopleApi:
         person_id: int,
         /,
         *,
-        end_date: str | None = None,
+        end_date: date | str | None = None,
         page: int | None = None,
-        start_date: str | None = None,
+        start_date: date | str | None = None,
     ) -> Changes:
         """Changes: get the recent changes for a person.
 
         `GET /3/person/{person_id}/changes` · cache: changes ·
         <https://developer.themoviedb.org/reference/person-changes>
+
+        Args:
+            person_id: TMDB id of the person, >= 1.
+            end_date: Last day of the changes (at most 14 days after `start_date`), a datetime.date or 'YYYY-MM-DD'.
+            page: Page of results, 1..500.
+            start_date: First day of the changes (at most 14 days before `end_date`), a datetime.date or 'YYYY-MM-DD'.
         """
         return await self._requester.request(
             ops.PEOPLE_CHANGES,
@@ -77,6 +89,10 @@ class PeopleApi:
 
         `GET /3/person/{person_id}/combined_credits` · cache: detail ·
         <https://developer.themoviedb.org/reference/person-combined-credits>
+
+        Args:
+            person_id: TMDB id of the person, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.PEOPLE_COMBINED_CREDITS, (person_id,), {"language": language}
@@ -87,6 +103,9 @@ class PeopleApi:
 
         `GET /3/person/{person_id}/external_ids` · cache: detail ·
         <https://developer.themoviedb.org/reference/person-external-ids>
+
+        Args:
+            person_id: TMDB id of the person, >= 1.
         """
         return await self._requester.request(ops.PEOPLE_EXTERNAL_IDS, (person_id,), {})
 
@@ -95,6 +114,9 @@ class PeopleApi:
 
         `GET /3/person/{person_id}/images` · cache: detail ·
         <https://developer.themoviedb.org/reference/person-images>
+
+        Args:
+            person_id: TMDB id of the person, >= 1.
         """
         return await self._requester.request(ops.PEOPLE_IMAGES, (person_id,), {})
 
@@ -113,6 +135,10 @@ class PeopleApi:
 
         `GET /3/person/{person_id}/movie_credits` · cache: detail ·
         <https://developer.themoviedb.org/reference/person-movie-credits>
+
+        Args:
+            person_id: TMDB id of the person, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.PEOPLE_MOVIE_CREDITS, (person_id,), {"language": language}
@@ -125,6 +151,10 @@ class PeopleApi:
 
         `GET /3/person/{person_id}/tv_credits` · cache: detail ·
         <https://developer.themoviedb.org/reference/person-tv-credits>
+
+        Args:
+            person_id: TMDB id of the person, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.PEOPLE_TV_CREDITS, (person_id,), {"language": language}
@@ -135,6 +165,10 @@ class PeopleApi:
 
         `GET /3/person/{person_id}/tagged_images` · cache: detail ·
         <https://developer.themoviedb.org/reference/person-tagged-images>
+
+        Args:
+            person_id: TMDB id of the person, >= 1.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(ops.PEOPLE_TAGGED_IMAGES, (person_id,), {"page": page})
 
@@ -143,5 +177,8 @@ class PeopleApi:
 
         `GET /3/person/{person_id}/translations` · cache: detail ·
         <https://developer.themoviedb.org/reference/translations>
+
+        Args:
+            person_id: TMDB id of the person, >= 1.
         """
         return await self._requester.request(ops.PEOPLE_TRANSLATIONS, (person_id,), {})

@@ -25,6 +25,10 @@ class PeopleListsApi:
 
         `GET /3/person/popular` · cache: listing ·
         <https://developer.themoviedb.org/reference/person-popular-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.PEOPLE_LISTS_POPULAR, (), {"language": language, "page": page}

@@ -23,5 +23,8 @@ class ReviewsApi:
 
         `GET /3/review/{review_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/review-details>
+
+        Args:
+            review_id: Id of the review, 24 lowercase hex digits.
         """
         return await self._requester.request(ops.REVIEWS_DETAILS, (review_id,), {})

@@ -40,6 +40,13 @@ class SearchApi:
 
         `GET /3/search/collection` · cache: listing ·
         <https://developer.themoviedb.org/reference/search-collection>
+
+        Args:
+            query: Text to search for, non-empty.
+            include_adult: Include adult titles and people.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            region: Country whose release dates apply (the client's `region=` by default), like US (ISO 3166-1).
         """
         return await self._requester.request(
             ops.SEARCH_COLLECTION,
@@ -58,6 +65,10 @@ class SearchApi:
 
         `GET /3/search/company` · cache: listing ·
         <https://developer.themoviedb.org/reference/search-company>
+
+        Args:
+            query: Text to search for, non-empty.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(ops.SEARCH_COMPANY, (), {"query": query, "page": page})
 
@@ -66,6 +77,10 @@ class SearchApi:
 
         `GET /3/search/keyword` · cache: listing ·
         <https://developer.themoviedb.org/reference/search-keyword>
+
+        Args:
+            query: Text to search for, non-empty.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(ops.SEARCH_KEYWORD, (), {"query": query, "page": page})
 
@@ -75,15 +90,24 @@ class SearchApi:
         query: str,
         include_adult: bool | None = None,
         language: str | None = None,
-        primary_release_year: str | None = None,
+        primary_release_year: int | None = None,
         page: int | None = None,
         region: str | None = None,
-        year: str | None = None,
+        year: int | None = None,
     ) -> Page[MovieSummary]:
         """Movie: search for movies by their original, translated and alternative titles.
 
         `GET /3/search/movie` · cache: listing ·
         <https://developer.themoviedb.org/reference/search-movie>
+
+        Args:
+            query: Text to search for, non-empty.
+            include_adult: Include adult titles and people.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            primary_release_year: Only movies first released in this year, 1000..9999.
+            page: Page of results, 1..500.
+            region: Country whose release dates apply (the client's `region=` by default), like US (ISO 3166-1).
+            year: Only movies with a release (any of them) in this year, 1000..9999.
         """
         return await self._requester.request(
             ops.SEARCH_MOVIE,
@@ -111,6 +135,12 @@ class SearchApi:
 
         `GET /3/search/multi` · cache: listing ·
         <https://developer.themoviedb.org/reference/search-multi>
+
+        Args:
+            query: Text to search for, non-empty.
+            include_adult: Include adult titles and people.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.SEARCH_MULTI,
@@ -130,6 +160,12 @@ class SearchApi:
 
         `GET /3/search/person` · cache: listing ·
         <https://developer.themoviedb.org/reference/search-person>
+
+        Args:
+            query: Text to search for, non-empty.
+            include_adult: Include adult titles and people.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.SEARCH_PERSON,
@@ -151,6 +187,14 @@ class SearchApi:
 
         `GET /3/search/tv` · cache: listing ·
         <https://developer.themoviedb.org/reference/search-tv>
+
+        Args:
+            query: Text to search for, non-empty.
+            first_air_date_year: Only series first aired in this year, 1000..9999.
+            include_adult: Include adult titles and people.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            year: Only series with its first or any episode's air date in this year, 1000..9999.
         """
         return await self._requester.request(
             ops.SEARCH_TV,

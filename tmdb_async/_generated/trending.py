@@ -27,6 +27,10 @@ class TrendingApi:
 
         `GET /3/trending/all/{time_window}` · cache: listing ·
         <https://developer.themoviedb.org/reference/trending-all>
+
+        Args:
+            time_window: Trending over the last day or the last week.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TRENDING_ALL, (time_window,), {"language": language}
@@ -39,6 +43,10 @@ class TrendingApi:
 
         `GET /3/trending/movie/{time_window}` · cache: listing ·
         <https://developer.themoviedb.org/reference/trending-movies>
+
+        Args:
+            time_window: Trending over the last day or the last week.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TRENDING_MOVIES, (time_window,), {"language": language}
@@ -51,6 +59,10 @@ class TrendingApi:
 
         `GET /3/trending/person/{time_window}` · cache: listing ·
         <https://developer.themoviedb.org/reference/trending-people>
+
+        Args:
+            time_window: Trending over the last day or the last week.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TRENDING_PEOPLE, (time_window,), {"language": language}
@@ -63,6 +75,10 @@ class TrendingApi:
 
         `GET /3/trending/tv/{time_window}` · cache: listing ·
         <https://developer.themoviedb.org/reference/trending-tv>
+
+        Args:
+            time_window: Trending over the last day or the last week.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TRENDING_TV, (time_window,), {"language": language}

@@ -23,6 +23,9 @@ class TvEpisodeGroupsApi:
 
         `GET /3/tv/episode_group/{tv_episode_group_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-episode-group-details>
+
+        Args:
+            tv_episode_group_id: Id of the episode group (`tv_series.episode_groups` lists them), 24 lowercase hex digits.
         """
         return await self._requester.request(
             ops.TV_EPISODE_GROUPS_DETAILS, (tv_episode_group_id,), {}

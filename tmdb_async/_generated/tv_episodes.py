@@ -45,6 +45,13 @@ class TvEpisodesApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/episode/{episode_number}` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-episode-details>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            episode_number: Number of the episode in its season, >= 0.
+            append_to_response: Other parts of this item to fetch in the same request, each under its own field; one or a list; each parts of this operation, at most 20.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_EPISODES_DETAILS,
@@ -70,6 +77,13 @@ class TvEpisodesApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/episode/{episode_number}/account_states` · cache: never ·
         <https://developer.themoviedb.org/reference/tv-episode-account-states>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            episode_number: Number of the episode in its season, >= 0.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.TV_EPISODES_ACCOUNT_STATES,
@@ -86,6 +100,9 @@ class TvEpisodesApi:
 
         `GET /3/tv/episode/{episode_id}/changes` · cache: changes ·
         <https://developer.themoviedb.org/reference/tv-episode-changes-by-id>
+
+        Args:
+            episode_id: TMDB id of the episode (not its number), >= 1.
         """
         return await self._requester.request(ops.TV_EPISODES_CHANGES, (episode_id,), {})
 
@@ -102,6 +119,12 @@ class TvEpisodesApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/episode/{episode_number}/credits` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-episode-credits>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            episode_number: Number of the episode in its season, >= 0.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_EPISODES_CREDITS,
@@ -120,6 +143,11 @@ class TvEpisodesApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/episode/{episode_number}/external_ids` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-episode-external-ids>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            episode_number: Number of the episode in its season, >= 0.
         """
         return await self._requester.request(
             ops.TV_EPISODES_EXTERNAL_IDS,
@@ -138,13 +166,20 @@ class TvEpisodesApi:
         episode_number: int,
         /,
         *,
-        include_image_language: str | None = None,
+        include_image_language: str | Sequence[str | None] | None = None,
         language: str | None = None,
     ) -> Images:
         """Images: get the images that belong to a TV episode.
 
         `GET /3/tv/{series_id}/season/{season_number}/episode/{episode_number}/images` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-episode-images>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            episode_number: Number of the episode in its season, >= 0.
+            include_image_language: Also include images in these languages, with None for images without text; one or a list; each like en or en-US, or None for no language.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_EPISODES_IMAGES,
@@ -163,6 +198,11 @@ class TvEpisodesApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/episode/{episode_number}/translations` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-episode-translations>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            episode_number: Number of the episode in its season, >= 0.
         """
         return await self._requester.request(
             ops.TV_EPISODES_TRANSLATIONS,
@@ -181,13 +221,20 @@ class TvEpisodesApi:
         episode_number: int,
         /,
         *,
-        include_video_language: str | None = None,
+        include_video_language: str | Sequence[str | None] | None = None,
         language: str | None = None,
     ) -> Videos:
         """Videos: get the videos that belong to a TV episode.
 
         `GET /3/tv/{series_id}/season/{season_number}/episode/{episode_number}/videos` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-episode-videos>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            episode_number: Number of the episode in its season, >= 0.
+            include_video_language: Also include videos in these languages, with None for videos without one; one or a list; each like en or en-US, or None for no language.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_EPISODES_VIDEOS,
@@ -214,6 +261,14 @@ class TvEpisodesApi:
 
         `POST /3/tv/{series_id}/season/{season_number}/episode/{episode_number}/rating` · cache: never ·
         <https://developer.themoviedb.org/reference/tv-episode-add-rating>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            episode_number: Number of the episode in its season, >= 0.
+            value: The rating to give, 0.5..10 in steps of 0.5.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.TV_EPISODES_ADD_RATING,
@@ -240,6 +295,13 @@ class TvEpisodesApi:
 
         `DELETE /3/tv/{series_id}/season/{season_number}/episode/{episode_number}/rating` · cache: never ·
         <https://developer.themoviedb.org/reference/tv-episode-delete-rating>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            episode_number: Number of the episode in its season, >= 0.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.TV_EPISODES_DELETE_RATING,

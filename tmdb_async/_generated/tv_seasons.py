@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from .._operation import Requester
 from . import operations as ops
@@ -45,6 +46,12 @@ class TvSeasonsApi:
 
         `GET /3/tv/{series_id}/season/{season_number}` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-season-details>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            append_to_response: Other parts of this item to fetch in the same request, each under its own field; one or a list; each parts of this operation, at most 20.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SEASONS_DETAILS,
@@ -68,6 +75,12 @@ class TvSeasonsApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/account_states` · cache: never ·
         <https://developer.themoviedb.org/reference/tv-season-account-states>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.TV_SEASONS_ACCOUNT_STATES,
@@ -85,6 +98,11 @@ class TvSeasonsApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/aggregate_credits` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-season-aggregate-credits>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SEASONS_AGGREGATE_CREDITS,
@@ -100,14 +118,20 @@ class TvSeasonsApi:
         season_id: int,
         /,
         *,
-        end_date: str | None = None,
+        end_date: date | str | None = None,
         page: int | None = None,
-        start_date: str | None = None,
+        start_date: date | str | None = None,
     ) -> Changes:
         """Changes: get the recent changes for a TV season.
 
         `GET /3/tv/season/{season_id}/changes` · cache: changes ·
         <https://developer.themoviedb.org/reference/tv-season-changes-by-id>
+
+        Args:
+            season_id: TMDB id of the season (not its number), >= 1.
+            end_date: Last day of the changes (at most 14 days after `start_date`), a datetime.date or 'YYYY-MM-DD'.
+            page: Page of results, 1..500.
+            start_date: First day of the changes (at most 14 days before `end_date`), a datetime.date or 'YYYY-MM-DD'.
         """
         return await self._requester.request(
             ops.TV_SEASONS_CHANGES,
@@ -122,6 +146,11 @@ class TvSeasonsApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/credits` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-season-credits>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SEASONS_CREDITS,
@@ -137,6 +166,10 @@ class TvSeasonsApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/external_ids` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-season-external-ids>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
         """
         return await self._requester.request(
             ops.TV_SEASONS_EXTERNAL_IDS,
@@ -153,13 +186,19 @@ class TvSeasonsApi:
         season_number: int,
         /,
         *,
-        include_image_language: str | None = None,
+        include_image_language: str | Sequence[str | None] | None = None,
         language: str | None = None,
     ) -> Images:
         """Images: get the images that belong to a TV season.
 
         `GET /3/tv/{series_id}/season/{season_number}/images` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-season-images>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            include_image_language: Also include images in these languages, with None for images without text; one or a list; each like en or en-US, or None for no language.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SEASONS_IMAGES,
@@ -175,6 +214,10 @@ class TvSeasonsApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/translations` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-season-translations>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
         """
         return await self._requester.request(
             ops.TV_SEASONS_TRANSLATIONS,
@@ -191,13 +234,19 @@ class TvSeasonsApi:
         season_number: int,
         /,
         *,
-        include_video_language: str | None = None,
+        include_video_language: str | Sequence[str | None] | None = None,
         language: str | None = None,
     ) -> Videos:
         """Videos: get the videos that belong to a TV season.
 
         `GET /3/tv/{series_id}/season/{season_number}/videos` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-season-videos>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            include_video_language: Also include videos in these languages, with None for videos without one; one or a list; each like en or en-US, or None for no language.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SEASONS_VIDEOS,
@@ -215,6 +264,11 @@ class TvSeasonsApi:
 
         `GET /3/tv/{series_id}/season/{season_number}/watch/providers` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-season-watch-providers>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            season_number: Number of the season in its series (0 for specials), >= 0.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SEASONS_WATCH_PROVIDERS,

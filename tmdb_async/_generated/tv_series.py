@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from .._operation import Requester
 from . import operations as ops
@@ -55,6 +56,11 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-details>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            append_to_response: Other parts of this item to fetch in the same request, each under its own field; one or a list; each parts of this operation, at most 20.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SERIES_DETAILS,
@@ -74,6 +80,11 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/account_states` · cache: never ·
         <https://developer.themoviedb.org/reference/tv-series-account-states>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.TV_SERIES_ACCOUNT_STATES,
@@ -88,6 +99,10 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/aggregate_credits` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-aggregate-credits>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SERIES_AGGREGATE_CREDITS, (series_id,), {"language": language}
@@ -98,6 +113,9 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/alternative_titles` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-alternative-titles>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
         """
         return await self._requester.request(ops.TV_SERIES_ALTERNATIVE_TITLES, (series_id,), {})
 
@@ -106,14 +124,20 @@ class TvSeriesApi:
         series_id: int,
         /,
         *,
-        end_date: str | None = None,
+        end_date: date | str | None = None,
         page: int | None = None,
-        start_date: str | None = None,
+        start_date: date | str | None = None,
     ) -> Changes:
         """Changes: get the recent changes for a TV show.
 
         `GET /3/tv/{series_id}/changes` · cache: changes ·
         <https://developer.themoviedb.org/reference/tv-series-changes>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            end_date: Last day of the changes (at most 14 days after `start_date`), a datetime.date or 'YYYY-MM-DD'.
+            page: Page of results, 1..500.
+            start_date: First day of the changes (at most 14 days before `end_date`), a datetime.date or 'YYYY-MM-DD'.
         """
         return await self._requester.request(
             ops.TV_SERIES_CHANGES,
@@ -126,6 +150,9 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/content_ratings` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-content-ratings>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
         """
         return await self._requester.request(ops.TV_SERIES_CONTENT_RATINGS, (series_id,), {})
 
@@ -134,6 +161,10 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/credits` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-credits>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SERIES_CREDITS, (series_id,), {"language": language}
@@ -144,6 +175,9 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/episode_groups` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-episode-groups>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
         """
         return await self._requester.request(ops.TV_SERIES_EPISODE_GROUPS, (series_id,), {})
 
@@ -152,6 +186,9 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/external_ids` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-external-ids>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
         """
         return await self._requester.request(ops.TV_SERIES_EXTERNAL_IDS, (series_id,), {})
 
@@ -160,13 +197,18 @@ class TvSeriesApi:
         series_id: int,
         /,
         *,
-        include_image_language: str | None = None,
+        include_image_language: str | Sequence[str | None] | None = None,
         language: str | None = None,
     ) -> Images:
         """Images: get the images that belong to a TV series.
 
         `GET /3/tv/{series_id}/images` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-images>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            include_image_language: Also include images in these languages, with None for images without text; one or a list; each like en or en-US, or None for no language.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SERIES_IMAGES,
@@ -179,6 +221,9 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/keywords` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-keywords>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
         """
         return await self._requester.request(ops.TV_SERIES_KEYWORDS, (series_id,), {})
 
@@ -197,6 +242,11 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/lists` · cache: detail ·
         <https://developer.themoviedb.org/reference/lists-copy>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.TV_SERIES_LISTS, (series_id,), {"language": language, "page": page}
@@ -209,6 +259,11 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/recommendations` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-recommendations>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.TV_SERIES_RECOMMENDATIONS, (series_id,), {"language": language, "page": page}
@@ -221,6 +276,11 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/reviews` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-reviews>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.TV_SERIES_REVIEWS, (series_id,), {"language": language, "page": page}
@@ -231,6 +291,9 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/screened_theatrically` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-screened-theatrically>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
         """
         return await self._requester.request(ops.TV_SERIES_SCREENED_THEATRICALLY, (series_id,), {})
 
@@ -241,6 +304,11 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/similar` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-similar>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.TV_SERIES_SIMILAR, (series_id,), {"language": language, "page": page}
@@ -251,6 +319,9 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/translations` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-translations>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
         """
         return await self._requester.request(ops.TV_SERIES_TRANSLATIONS, (series_id,), {})
 
@@ -259,13 +330,18 @@ class TvSeriesApi:
         series_id: int,
         /,
         *,
-        include_video_language: str | None = None,
+        include_video_language: str | Sequence[str | None] | None = None,
         language: str | None = None,
     ) -> Videos:
         """Videos: get the videos that belong to a TV show.
 
         `GET /3/tv/{series_id}/videos` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-videos>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            include_video_language: Also include videos in these languages, with None for videos without one; one or a list; each like en or en-US, or None for no language.
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.TV_SERIES_VIDEOS,
@@ -278,6 +354,9 @@ class TvSeriesApi:
 
         `GET /3/tv/{series_id}/watch/providers` · cache: detail ·
         <https://developer.themoviedb.org/reference/tv-series-watch-providers>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
         """
         return await self._requester.request(ops.TV_SERIES_WATCH_PROVIDERS, (series_id,), {})
 
@@ -294,6 +373,12 @@ class TvSeriesApi:
 
         `POST /3/tv/{series_id}/rating` · cache: never ·
         <https://developer.themoviedb.org/reference/tv-series-add-rating>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            value: The rating to give, 0.5..10 in steps of 0.5.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.TV_SERIES_ADD_RATING,
@@ -314,6 +399,11 @@ class TvSeriesApi:
 
         `DELETE /3/tv/{series_id}/rating` · cache: never ·
         <https://developer.themoviedb.org/reference/tv-series-delete-rating>
+
+        Args:
+            series_id: TMDB id of the TV series, >= 1.
+            guest_session_id: A guest session (`tmdb.guest_session()` passes it for you), non-empty.
+            session_id: A user session (`tmdb.user_session()` passes it for you), non-empty.
         """
         return await self._requester.request(
             ops.TV_SERIES_DELETE_RATING,

@@ -25,6 +25,11 @@ class TvSeriesListsApi:
 
         `GET /3/tv/airing_today` · cache: listing ·
         <https://developer.themoviedb.org/reference/tv-series-airing-today-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            timezone: Time zone that decides which day is today, an IANA name like America/New_York.
         """
         return await self._requester.request(
             ops.TV_SERIES_LISTS_AIRING_TODAY,
@@ -39,6 +44,11 @@ class TvSeriesListsApi:
 
         `GET /3/tv/on_the_air` · cache: listing ·
         <https://developer.themoviedb.org/reference/tv-series-on-the-air-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
+            timezone: Time zone that decides which day is today, an IANA name like America/New_York.
         """
         return await self._requester.request(
             ops.TV_SERIES_LISTS_ON_THE_AIR,
@@ -53,6 +63,10 @@ class TvSeriesListsApi:
 
         `GET /3/tv/popular` · cache: listing ·
         <https://developer.themoviedb.org/reference/tv-series-popular-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.TV_SERIES_LISTS_POPULAR, (), {"language": language, "page": page}
@@ -65,6 +79,10 @@ class TvSeriesListsApi:
 
         `GET /3/tv/top_rated` · cache: listing ·
         <https://developer.themoviedb.org/reference/tv-series-top-rated-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            page: Page of results, 1..500.
         """
         return await self._requester.request(
             ops.TV_SERIES_LISTS_TOP_RATED, (), {"language": language, "page": page}

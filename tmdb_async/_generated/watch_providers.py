@@ -23,6 +23,9 @@ class WatchProvidersApi:
 
         `GET /3/watch/providers/regions` · cache: static ·
         <https://developer.themoviedb.org/reference/watch-providers-available-regions>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
         """
         return await self._requester.request(
             ops.WATCH_PROVIDERS_AVAILABLE_REGIONS, (), {"language": language}
@@ -35,6 +38,10 @@ class WatchProvidersApi:
 
         `GET /3/watch/providers/movie` · cache: static ·
         <https://developer.themoviedb.org/reference/watch-providers-movie-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            watch_region: Country of the watch providers (with `with_watch_providers` or `with_watch_monetization_types`), like US (ISO 3166-1).
         """
         return await self._requester.request(
             ops.WATCH_PROVIDERS_MOVIE_PROVIDERS,
@@ -49,6 +56,10 @@ class WatchProvidersApi:
 
         `GET /3/watch/providers/tv` · cache: static ·
         <https://developer.themoviedb.org/reference/watch-provider-tv-list>
+
+        Args:
+            language: Language of the translated fields (the client's `language=` by default), like en or en-US.
+            watch_region: Country of the watch providers (with `with_watch_providers` or `with_watch_monetization_types`), like US (ISO 3166-1).
         """
         return await self._requester.request(
             ops.WATCH_PROVIDERS_TV_PROVIDERS,

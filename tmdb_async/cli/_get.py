@@ -2,7 +2,8 @@
 
 Path parameters are positional, in path order; query (and body) parameters are
 `name=value`, by their Python name (`vote_average_gte`) or TMDB's (`vote_average.gte`), each
-value parsed by its parameter's kind (`_values.parse_value`). `get KIND ID` is short for the
+value parsed by its parameter's kind (`tmdb_async._params.parse_param_text`: `28,12` is a
+list, `28|12` is `AnyOf(28, 12)`, `2020-01-01` a date). `get KIND ID` is short for the
 details of a kind (`get movie 550`). What is wrong is said before any request: an unknown
 namespace, method or parameter (with the closest names), a missing or extra argument.
 """
@@ -21,8 +22,10 @@ from typing import Any, Final
 import msgspec
 
 from .._crawl import StdoutLines, json_line
+from .._errors import ParameterError
 from .._generated.operations import ENDPOINTS
-from .._operation import Operation, ParamKind
+from .._operation import Operation, QueryParam
+from .._params import Param, parse_param_text
 from ._client_flags import (
     CREDENTIALS_HELP,
     UsageError,
@@ -31,7 +34,6 @@ from ._client_flags import (
     require_credentials,
 )
 from ._registry import Subcommands
-from ._values import BadValueError, parse_value
 
 __all__ = ["KIND_ALIASES", "OPERATIONS", "Call", "register", "resolve"]
 
@@ -59,9 +61,18 @@ KIND_LABELS: Final[dict[str, str]] = {
     "int_or_str": "ID",
     "float": "NUMBER",
     "bool": "true|false",
-    "str_list": "A,B,...",
-    "int_list": "1,2,...",
+    "date": "YYYY-MM-DD",
 }
+
+
+def _label(param: Param) -> str:
+    """How a value of `param` is spelled: `INT`; for a list, `,` joins all of them (AND) and
+    `|` any of them (OR), where TMDB takes each."""
+    label = KIND_LABELS[param.kind]
+    if not isinstance(param, QueryParam) or param.joins is None:
+        return label
+    all_of, any_of = f"{label}[,{label}...]", f"{label}[|{label}...]"
+    return {"comma": all_of, "or": any_of}.get(param.joins, f"{all_of}(all)|{any_of}(any)")
 
 
 def methods_of(namespace: str) -> list[Operation[Any]]:
@@ -81,16 +92,14 @@ class _Param:
     name: str
     """The Python keyword."""
     wire: str
-    kind: ParamKind
+    param: Param
     required: bool
 
 
 def _params(op: Operation[Any]) -> dict[str, _Param]:
     required = _required_keywords(op)
-    params = [
-        _Param(q.python_name, q.name, q.kind, q.python_name in required) for q in op.query_params
-    ]
-    params += [_Param(b.name, b.name, b.kind, b.required) for b in op.body_params]
+    params = [_Param(q.python_name, q.name, q, q.python_name in required) for q in op.query_params]
+    params += [_Param(b.name, b.name, b, b.required) for b in op.body_params]
     return {p.name: p for p in params}
 
 
@@ -109,7 +118,7 @@ def usage_of(op: Operation[Any]) -> str:
     """`movies details MOVIE_ID [append_to_response=A,B,...] [language=TEXT]`."""
     words = [op.namespace, op.name, *(p.name.upper() for p in op.path_params)]
     for param in sorted(_params(op).values(), key=lambda p: not p.required):
-        word = f"{param.name}={KIND_LABELS[param.kind]}"
+        word = f"{param.name}={_label(param.param)}"
         words.append(word if param.required else f"[{word}]")
     return " ".join(words)
 
@@ -165,7 +174,7 @@ def _path_args(op: Operation[Any], raw: list[str], by_name: dict[str, str]) -> t
         takes = " ".join(p.name.upper() for p in op.path_params) or "no positional arguments"
         got = " ".join(raw) or "none"
         raise UsageError(f"{op.namespace} {op.name} takes {takes} (got {got}): {usage_of(op)}")
-    return tuple(_parsed(p.name, p.kind, text) for p, text in zip(op.path_params, raw, strict=True))
+    return tuple(_parsed(p.name, p, text) for p, text in zip(op.path_params, raw, strict=True))
 
 
 def _keywords(op: Operation[Any], named: list[tuple[str, str]]) -> dict[str, object]:
@@ -183,7 +192,7 @@ def _keywords(op: Operation[Any], named: list[tuple[str, str]]) -> dict[str, obj
             )
         if param.name in keywords:
             raise UsageError(f"{param.name} is given twice")
-        keywords[param.name] = _parsed(name, param.kind, text)
+        keywords[param.name] = _parsed(name, param.param, text)
     missing = [p.name for p in params.values() if p.required and p.name not in keywords]
     if missing:
         needs = " ".join(f"{name}=..." for name in missing)
@@ -191,10 +200,10 @@ def _keywords(op: Operation[Any], named: list[tuple[str, str]]) -> dict[str, obj
     return keywords
 
 
-def _parsed(name: str, kind: ParamKind, text: str) -> object:
+def _parsed(name: str, param: Param, text: str) -> object:
     try:
-        return parse_value(kind, text)
-    except BadValueError as err:
+        return parse_param_text(param, text)
+    except ParameterError as err:
         raise UsageError(f"{name}={text}: {err}") from None
 
 
@@ -208,10 +217,21 @@ def help_text(target: Sequence[str]) -> str:
         words = [KIND_ALIASES[words[0]], "details"]
     if len(words) >= 2 and (words[0], words[1]) in OPERATIONS:
         op = OPERATIONS[(words[0], words[1])]
-        return (
-            f"usage: tmdb-async get {usage_of(op)}\n\n{op.summary}\n"
-            f"{op.http_method} {op.path} · {op.docs_url}\n"
-        )
+        lines = [
+            f"usage: tmdb-async get {usage_of(op)}",
+            "",
+            op.summary,
+            f"{op.http_method} {op.path} · {op.docs_url}",
+        ]
+        params: list[Param] = [*op.path_params, *(p.param for p in _params(op).values())]
+        if params:
+            lines += ["", "parameters:"]
+        for param in params:
+            name = getattr(param, "python_name", param.name)
+            lines.append(f"  {name}={_label(param)}  {param.doc}".rstrip())
+            if param.choices:
+                lines.append(f"      one of: {', '.join(param.choices)}")
+        return "\n".join(lines) + "\n"
     if words and words[0] in NAMESPACES:
         lines = [f"usage: tmdb-async get {words[0]} METHOD [ARGS...] [name=value ...]", ""]
         lines += [f"  {usage_of(op)}\n      {op.summary}" for op in methods_of(words[0])]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .._generated.models import EpisodeSummary, MovieSummary, TvSeriesSummary
 from .._generated.operations import ENDPOINTS
 from .._operation import Operation
+from ._checks import rating_error
 from ._data import PAGE_SIZE, seed_of
 from ._replies import status_body, tmdb_error
 
@@ -358,12 +359,11 @@ def _rate(
             raise tmdb_error(34)
         return status_body(13)
     value = body.get("value")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise tmdb_error(5)
-    if value > 10:
-        raise tmdb_error(18)
-    if value <= 0:
-        raise tmdb_error(19)
+    (param,) = (p for p in op.body_params if p.name == "value")
+    refused = rating_error(param, value)
+    if refused is not None:
+        raise refused
+    assert isinstance(value, (int, float))
     existed = state_key in fake._state.ratings
     fake._state.ratings[state_key] = float(value)
     return status_body(12 if existed else 1)

@@ -26,6 +26,7 @@ from aiohttp import web
 from .._generated.operations import ENDPOINTS
 from .._operation import CacheClass, Operation
 from ._accounts import SESSION_READS, SPECIAL_GETS, WRITES, State, account_states
+from ._checks import check_path, check_query
 from ._data import EXPORT_KINDS, DataGenerator, export_payload
 from ._faults import (
     CannedBody,
@@ -99,10 +100,6 @@ def _route_of(op: Operation[Any]) -> str:
 def _template_regex(pattern: str) -> re.Pattern[str]:
     """`season/{season_number}` -> `season/(?P<season_number>\\d+)`."""
     return re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>\\d+)", pattern))
-
-
-def _parse_date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
 
 
 # --------------------------------------------------------------------------- FakeTMDB
@@ -438,6 +435,7 @@ class FakeTMDB:
         query = request.query
         self._authenticate(request)
         path_args = self._path_args(op, request.match_info)
+        check_query(op, query)
         if op.http_method == "GET":
             page = self._page(op, query)
             if any(q.name == "start_date" for q in op.query_params):
@@ -465,10 +463,9 @@ class FakeTMDB:
         args: dict[str, int | str] = {}
         for param in op.path_params:
             raw = match[param.name]
+            check_path(param, raw)
             numeric = param.kind == "int" or (param.kind == "int_or_str" and raw.isdigit())
             value: int | str = int(raw) if numeric else raw
-            if param.choices and raw not in param.choices:
-                raise tmdb_error(34)
             if param.name.endswith("_id") and self._is_missing(param.name, value):
                 raise tmdb_error(34)
             args[param.name] = value
@@ -482,26 +479,18 @@ class FakeTMDB:
 
     @staticmethod
     def _page(op: Operation[Any], query: Mapping[str, str]) -> int:
+        """The page asked for (`check_query` has refused any but 1..500)."""
         raw = query.get("page")
         if raw is None or not any(q.name == "page" for q in op.query_params):
             return 1
-        try:
-            page = int(raw)
-        except ValueError:
-            raise tmdb_error(22) from None
-        if not 1 <= page <= 500:
-            raise tmdb_error(22)
-        return page
+        return int(raw)
 
     @staticmethod
     def _check_date_range(query: Mapping[str, str]) -> None:
         """TMDB answers 422/20 to a changes window longer than 14 days."""
         start, end = query.get("start_date"), query.get("end_date")
-        try:
-            start_date = _parse_date(start) if start else None
-            end_date = _parse_date(end) if end else None
-        except ValueError:
-            raise tmdb_error(5) from None
+        start_date = dt.date.fromisoformat(start) if start else None
+        end_date = dt.date.fromisoformat(end) if end else None
         if start_date is None and end_date is None:
             return
         if start_date is None:
