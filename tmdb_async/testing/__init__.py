@@ -30,6 +30,7 @@ from ._faults import (
     TruncatedJSON,
 )
 from ._server import TMDB_ERRORS, FakeTMDB, MissingIds, RecordedRequest, Stats
+from ._timeline import KindHistory, Timeline
 
 __all__ = [
     "TMDB_ERRORS",
@@ -41,6 +42,7 @@ __all__ = [
     "FaultPlan",
     "FaultRule",
     "InvalidJSON",
+    "KindHistory",
     "Latency",
     "MissingIds",
     "RateLimit",
@@ -49,5 +51,6 @@ __all__ = [
     "ResetMidBody",
     "ServerError",
     "Stats",
+    "Timeline",
     "TruncatedJSON",
 ]
