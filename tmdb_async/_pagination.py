@@ -107,18 +107,20 @@ async def paginate(
     max_pages: int | None = None,
     max_items: int | None = None,
     concurrency: int,
+    first: Page[T] | None = None,
     **params: Any,
 ) -> AsyncGenerator[T]:
     """Yield every item of every page in order: page 1 first, the rest concurrently.
 
     Stops at TMDB's 500-page cap even when `total_pages` says more, and at `max_pages` /
-    `max_items`. A failing page raises its TMDB error.
+    `max_items`. A failing page raises its TMDB error. `first`: page 1, already fetched.
     """
     for name, limit in (("max_pages", max_pages), ("max_items", max_items)):
         if limit is not None and limit < 1:
             raise ParameterError(f"{name} must be at least 1, got {limit}")
     remaining = max_items
-    first = await method(*args, page=1, **params)
+    if first is None:
+        first = await method(*args, page=1, **params)
     last = min(first.total_pages, MAX_PAGE, max_pages or MAX_PAGE)
     pages: AsyncGenerator[tuple[int, Page[T] | TMDBError]] = _with_first(first)
     if last > 1:

@@ -14,9 +14,9 @@ from tmdb_async._crawl import (
     JsonLinesFile,
     errors_path,
     json_line,
+    windows,
 )
 from tmdb_async.cli import _ids
-from tmdb_async.cli._changes import windows
 from tmdb_async.cli._ids import (
     ExportFilter,
     IdsError,

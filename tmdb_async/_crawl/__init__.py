@@ -1,8 +1,10 @@
-"""The crawl loop and its crash-safe JSON Lines files, shared by `tmdb-async crawl` and the
-shards of `tmdb_async.distributed` (neither imports the other's internals)."""
+"""The crawl loop, its crash-safe JSON Lines files and the changes feed, shared by
+`tmdb-async crawl` and `changes`, the shards of `tmdb_async.distributed` and the mirror
+(none imports another's internals)."""
 
 from __future__ import annotations
 
+from ._changes import CHANGES_KINDS, MAX_WINDOW_DAYS, Listing, changed_ids, list_changes, windows
 from ._jsonl import CorruptFileError, FileBusyError, JsonLinesFile, fsync_directory, json_line
 from ._loop import (
     EXIT_STATUS,
@@ -17,7 +19,9 @@ from ._loop import (
 )
 
 __all__ = [
+    "CHANGES_KINDS",
     "EXIT_STATUS",
+    "MAX_WINDOW_DAYS",
     "CorruptFileError",
     "ErrorRecord",
     "FatalError",
@@ -25,10 +29,14 @@ __all__ = [
     "IdSource",
     "Interrupts",
     "JsonLinesFile",
+    "Listing",
     "Progress",
     "Report",
+    "changed_ids",
     "crawl",
     "errors_path",
     "fsync_directory",
     "json_line",
+    "list_changes",
+    "windows",
 ]

@@ -19,12 +19,14 @@ import msgspec
 from .._client import TMDB
 from .._constants import ACCESS_TOKEN_ENV, FETCH_MANY_CONCURRENCY, RATE_LIMIT
 from .._crawl import (
+    CHANGES_KINDS,
     EXIT_STATUS,
     CorruptFileError,
     FatalError,
     FileBusyError,
     Interrupts,
     Report,
+    changed_ids,
     crawl,
     errors_path,
     json_line,
@@ -33,7 +35,6 @@ from .._errors import TMDBError
 from .._generated.operations import ENDPOINTS
 from .._operation import Operation
 from ..distributed import DASK_HINT, SHARD_SIZE, ManifestError, parse_cluster
-from ._changes import CHANGES_KINDS, changed_ids
 from ._ids import (
     DEFAULT_EXPORT_BASE_URL,
     EXPORT_PREFIXES,

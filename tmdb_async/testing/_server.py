@@ -499,8 +499,7 @@ class FakeTMDB:
     def _is_missing(self, name: str, value: int | str) -> bool:
         kind = ID_PARAMS.get(name)
         if self.timeline is not None and kind is not None and isinstance(value, int):
-            if not self.history(kind).alive(value, self.today):
-                return True
+            return not self.history(kind).alive(value, self.today)
         missing = self.missing_ids
         if callable(missing):
             return bool(missing(name, value))
@@ -666,7 +665,8 @@ class FakeTMDB:
         if self.timeline is not None:
             day = dt.date(int(match["yyyy"]), int(match["mm"]), int(match["dd"]))
             history = self.history(match["kind"].removeprefix("adult_"))
-            return 200, history.export(match["kind"], day), {"Content-Type": "application/octet-stream"}
+            body = history.export(match["kind"], day)
+            return 200, body, {"Content-Type": "application/octet-stream"}
         date = f"{match['mm']}_{match['dd']}_{match['yyyy']}"
         key = ("export", match["kind"], date, self.export_size)
         entry = self._cache.get(key)

@@ -227,9 +227,10 @@ class KindHistory:
                 born, died = self.born(ident), self.died(ident)
                 if (born is not None and born >= day) or (died is not None and day > died):
                     continue
-                if died == day and self._hash(ident, "listed") < self.timeline.listed_deaths:
-                    listed.add(ident)
-                elif (died is None or day < died) and self._changed_on(ident, day):
+                if died == day:
+                    if self._hash(ident, "listed") < self.timeline.listed_deaths:
+                        listed.add(ident)
+                elif self._changed_on(ident, day):
                     listed.add(ident)
         items: list[int | None] = sorted(listed)
         rng = Rng(seed_of(self.salt, "timeline", self.kind, "nulls", day))
@@ -238,9 +239,7 @@ class KindHistory:
         found = self._feeds[day] = tuple(items)
         return found
 
-    def feed_page(
-        self, first: dt.date, last: dt.date, page: int, today: dt.date
-    ) -> dict[str, Any]:
+    def feed_page(self, first: dt.date, last: dt.date, page: int, today: dt.date) -> dict[str, Any]:
         """One page of the changes feed of `first..last` (both included), as TMDB sends it.
 
         Days from `today` on have no changes yet; an id changed on several days is listed once.
