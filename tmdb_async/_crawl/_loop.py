@@ -35,9 +35,12 @@ __all__ = [
     "FatalError",
     "IdSource",
     "Interrupts",
+    "JsonLinesSink",
     "Progress",
     "Report",
+    "Sink",
     "crawl",
+    "crawl_into",
     "errors_path",
 ]
 
@@ -183,6 +186,74 @@ def _plan(source: IdSource, done: set[int]) -> tuple[int, int]:
     return to_fetch, skipped
 
 
+class Sink(Protocol):
+    """Where a crawl's results go: a JSON Lines file and its errors file, a database..."""
+
+    name: str
+    """What the progress bar calls it."""
+
+    async def open(self) -> set[int]:
+        """Get ready; return the ids already done (the crawl skips them)."""
+        ...
+
+    async def add(self, ident: int, result: object) -> None:
+        """One success: a `Response` (TMDB's body and the model), or the model (`typed`)."""
+        ...
+
+    async def fail(self, ident: int, error: TMDBError) -> None:
+        """One id that failed for good (after the client's retries)."""
+        ...
+
+    async def close(self) -> None:
+        """Make everything added durable and release the sink; called once, even on errors."""
+        ...
+
+
+class JsonLinesSink:
+    """A crawl's output: one line per id in `out`, failures in `errors` (see docs/cli.md)."""
+
+    def __init__(
+        self,
+        out: Path,
+        errors: Path,
+        *,
+        retry_errors: bool,
+        announce: Callable[[str], None],
+    ) -> None:
+        self.name = out.name
+        self._output = JsonLinesFile(out)
+        self._failures = JsonLinesFile(errors)
+        self._retry_errors = retry_errors
+        self._announce = announce
+        self._encode = msgspec.json.Encoder().encode
+
+    async def open(self) -> set[int]:
+        """Open (and repair) both files; the ids in either (errors: unless retrying them)."""
+        written = self._open(self._output, truncate=False)
+        return written | self._open(self._failures, truncate=self._retry_errors)
+
+    def _open(self, file: JsonLinesFile, *, truncate: bool) -> set[int]:
+        ids, cut = file.open(truncate=truncate)
+        if cut:
+            self._announce(f"repaired {file.path}: cut a torn last line ({cut} bytes)")
+        return ids
+
+    async def add(self, ident: int, result: object) -> None:
+        """Append TMDB's body (or the model re-encoded) as one line."""
+        self._output.write(_line(result, self._encode))
+
+    async def fail(self, ident: int, error: TMDBError) -> None:
+        """Append the error's record to the errors file."""
+        self._failures.write(self._encode(_error_record(ident, error)) + b"\n")
+
+    async def close(self) -> None:
+        """fsync and close both files."""
+        try:
+            self._output.close()
+        finally:
+            self._failures.close()
+
+
 async def crawl(
     method: Callable[..., Awaitable[msgspec.Struct]],
     source: IdSource,
@@ -200,18 +271,38 @@ async def crawl(
 ) -> None:
     """Fetch every id of `source` not already in `out` (or `errors`) and append it there:
     TMDB's body of each, or with `typed` the model `method` returns, re-encoded."""
-    output = JsonLinesFile(out)
-    failures = JsonLinesFile(errors)
+    sink = JsonLinesSink(out, errors, retry_errors=retry_errors, announce=announce)
+    await crawl_into(
+        method,
+        source,
+        sink,
+        concurrency=concurrency,
+        params=params,
+        progress=progress,
+        interrupts=interrupts,
+        report=report,
+        typed=typed,
+    )
+
+
+async def crawl_into(
+    method: Callable[..., Awaitable[msgspec.Struct]],
+    source: IdSource,
+    sink: Sink,
+    *,
+    concurrency: int,
+    params: dict[str, Any],
+    progress: Progress,
+    interrupts: Interrupts,
+    report: Report,
+    typed: bool = False,
+) -> None:
+    """Fetch every id of `source` the sink does not have yet and hand each result to it:
+    a `Response` (TMDB's body and the model), or with `typed` the model alone."""
     try:
-        written, cut = output.open()
-        if cut:
-            announce(f"repaired {out}: cut a torn last line ({cut} bytes)")
-        failed_before, cut = failures.open(truncate=retry_errors)
-        if cut:
-            announce(f"repaired {errors}: cut a torn last line ({cut} bytes)")
-        done = written | failed_before
+        done = await sink.open()
         report.to_fetch, report.skipped = _plan(source, done)
-        progress.phase(f"{out.name}", total=report.to_fetch)
+        progress.phase(sink.name, total=report.to_fetch)
         report.started = time.monotonic()
 
         def pending() -> Iterator[int]:
@@ -224,7 +315,6 @@ async def crawl(
                 seen.add(ident)
                 yield ident
 
-        encode = msgspec.json.Encoder().encode
         fetch: Callable[..., Awaitable[object]] = (
             method if typed else partial(fetch_response, method)
         )
@@ -235,18 +325,17 @@ async def crawl(
                 if isinstance(result, (AuthenticationError, ParameterError)):
                     raise FatalError(f"{type(result).__name__}: {result}")
                 if isinstance(result, TMDBError):
-                    failures.write(encode(_error_record(ident, result)) + b"\n")
+                    await sink.fail(ident, result)
                     report.failed += 1
                 else:
-                    output.write(_line(result, encode))
+                    await sink.add(ident, result)
                     report.done += 1
                 progress.advance(failed=isinstance(result, TMDBError))
     finally:
         interrupts.graceful = False
         report.finished = time.monotonic()
         report.interrupted = interrupts.requested
-        output.close()
-        failures.close()
+        await sink.close()
 
 
 def _line(result: object, encode: Callable[[object], bytes]) -> bytes:

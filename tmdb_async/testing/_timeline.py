@@ -232,7 +232,7 @@ class KindHistory:
                         listed.add(ident)
                 elif self._changed_on(ident, day):
                     listed.add(ident)
-        items: list[int | None] = sorted(listed)
+        items: list[int | None] = [*sorted(listed)]
         rng = Rng(seed_of(self.salt, "timeline", self.kind, "nulls", day))
         for _ in range(self.timeline.null_ids_per_day if self._changes else 0):
             items.insert(rng.randint(0, len(items)), None)
