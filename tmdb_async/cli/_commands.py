@@ -47,6 +47,7 @@ from ._ids import (
     parse_ids,
     range_source,
 )
+from ._mirror import add_mirror_parser, run_mirror
 from ._progress import Progress, make_progress, setup_logging
 from ._sharded import crawl_on_dask
 
@@ -249,6 +250,8 @@ def _parser() -> argparse.ArgumentParser:
         "--max-pages", type=_positive_int, help="read at most this many pages of each window"
     )
 
+    add_mirror_parser(commands, common, CREDENTIALS_HELP)
+
     commands.add_parser(
         "fake-server",
         add_help=False,
@@ -306,9 +309,10 @@ class _Backend:
 
 @asynccontextmanager
 async def _backend(
-    args: argparse.Namespace, max_connections: int | None = None
+    args: argparse.Namespace, max_connections: int | None = None, fake_timeline: bool = False
 ) -> AsyncIterator[_Backend]:
-    """The client (and, with `--fake`, the in-process FakeTMDB it talks to)."""
+    """The client (and, with `--fake`, the in-process FakeTMDB it talks to; with
+    `fake_timeline`, one whose catalogue moves day by day)."""
     rate: float | None = RATE_LIMIT
     if args.rate is not None:
         rate = args.rate or None
@@ -329,10 +333,11 @@ async def _backend(
     worker_env: dict[str, str] = {}
     async with AsyncExitStack() as stack:
         if args.fake:
-            from ..testing import FakeTMDB
+            from ..testing import FakeTMDB, Timeline
 
             missing: set[int | str] = {i for r in args.fake_missing or () for i in r}
-            fake = await stack.enter_async_context(FakeTMDB(missing_ids=missing))
+            timeline = Timeline() if fake_timeline else None
+            fake = await stack.enter_async_context(FakeTMDB(missing_ids=missing, timeline=timeline))
             options.update(access_token=fake.access_token, base_url=fake.url)
             worker_env[ACCESS_TOKEN_ENV] = fake.access_token
             exports_url = getattr(args, "export_base_url", None) or fake.exports_url
@@ -483,6 +488,7 @@ COMMANDS: Final[dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int
     "get": _get,
     "crawl": _crawl,
     "changes": _changes,
+    "mirror": lambda args: run_mirror(args, _backend),
 }
 
 

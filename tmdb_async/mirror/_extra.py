@@ -7,9 +7,7 @@ from typing import Final
 
 __all__ = ["MIRROR_HINT", "missing_extra"]
 
-MIRROR_HINT: Final = (
-    "tmdb-async: the mirror needs the mirror extra: pip install 'tmdb-async[mirror]'"
-)
+MIRROR_HINT: Final = "the mirror needs the mirror extra: pip install 'tmdb-async[mirror]'"
 _MODULES: Final = ("sqlalchemy", "greenlet", "aiosqlite", "asyncpg")
 
 
