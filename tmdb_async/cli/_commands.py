@@ -47,6 +47,7 @@ from ._ids import (
     parse_ids,
     range_source,
 )
+from ._mirror import UsageError as _MirrorUsageError
 from ._mirror import add_mirror_parser, run_mirror
 from ._progress import Progress, make_progress, setup_logging
 from ._sharded import crawl_on_dask
@@ -504,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     try:
         return asyncio.run(COMMANDS[args.command](args))
-    except _UsageError as err:
+    except (_UsageError, _MirrorUsageError) as err:
         print(f"tmdb-async: {err}", file=sys.stderr)
         return EXIT_USAGE
     except (_MissingExtra, ImportError) as err:

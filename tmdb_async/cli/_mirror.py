@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, ExitStack
 from pathlib import Path
@@ -34,11 +35,15 @@ from ._progress import make_progress
 if TYPE_CHECKING:
     from ..mirror._store import Store
 
-__all__ = ["Backend", "add_mirror_parser", "run_mirror"]
+__all__ = ["Backend", "UsageError", "add_mirror_parser", "run_mirror"]
 
 EXPORTS_READY_HOUR: Final = 8
 """TMDB publishes the day's exports by 08:00 UTC."""
 MIRROR_KINDS: Final = tuple(EXPORT_PREFIXES)
+
+
+class UsageError(Exception):
+    """A bad combination of arguments, found after parsing (exit status 2)."""
 
 
 class Backend(Protocol):
@@ -217,10 +222,8 @@ async def run_mirror(args: argparse.Namespace, backend: BackendFactory) -> int:
         except (MirrorError, SQLAlchemyError) as err:
             _announce(str(err))
             return 1
-    if args.mirror_command == "build" and args.dask is not None:
-        from ..mirror._dask import build_on_dask
-
-        return await build_on_dask(args, backend)
+    if args.mirror_command == "build":
+        _check_dask(args)
     interrupts = Interrupts.install(_announce)
     progress = make_progress(not args.no_progress)
     reports: list[tuple[str, Report]] = []
@@ -273,22 +276,16 @@ async def _build(
     from ..mirror import KINDS
     from ..mirror._sync import Run, build
 
+    if args.dask is not None:
+        await _build_on_dask(args, backend, store, progress, reports)
+        return
     report = Report(stats=backend.tmdb.stats)
     reports.append((f"mirror build {args.kind}", report))
     run = Run(backend.tmdb, args.concurrency, progress, interrupts, report, _announce)
     append = tuple(part.strip() for part in args.append.split(",") if part.strip())
     today = _utc_now().date()
     with ExitStack() as files:
-        export_date: dt.date | None = args.export
-        if args.export == "latest":
-            export_date = today if args.fake else latest_export(_utc_now())
-        if export_date is not None:
-            progress.phase(f"downloading the {args.kind} export of {export_date}")
-            keep = ExportFilter(adult=args.adult)
-            url = args.export_base_url or backend.exports_url
-            source = await export_source(args.kind, export_date, url, keep, files)
-        else:
-            source = _id_source(args)
+        export_date, source = await _build_source(args, backend, progress, files)
         await build(
             run,
             store,
@@ -301,10 +298,94 @@ async def _build(
         )
 
 
-def _id_source(args: argparse.Namespace) -> IdSource:
+async def _build_source(
+    args: argparse.Namespace, backend: Backend, progress: Any, files: ExitStack
+) -> tuple[dt.date | None, IdSource]:
+    """The export's date (None for ids) and the ids of a build."""
     if args.ids is not None:
-        return range_source(args.ids)
-    return file_source(args.ids_file)
+        return None, range_source(args.ids)
+    if args.ids_file is not None:
+        return None, file_source(args.ids_file)
+    date: dt.date = args.export
+    if args.export == "latest":
+        date = _utc_now().date() if args.fake else latest_export(_utc_now())
+    progress.phase(f"downloading the {args.kind} export of {date}")
+    url = args.export_base_url or backend.exports_url
+    return date, await export_source(args.kind, date, url, ExportFilter(adult=args.adult), files)
+
+
+def _check_dask(args: argparse.Namespace) -> None:
+    """Usage errors of `build --dask`, before anything starts."""
+    from ..distributed import parse_cluster
+    from ..mirror._store import engine_url
+
+    if args.dask is None:
+        if args.shard_size is not None:
+            raise UsageError("--shard-size splits a --dask build")
+        return
+    try:
+        parse_cluster(args.dask)
+    except ValueError as err:
+        raise UsageError(f"--dask: {err}") from None
+    if engine_url(args.db).get_backend_name() != "postgresql":
+        raise UsageError(
+            "--dask shards write to the database from many processes: use a postgresql:// --db"
+        )
+    if args.fake and not args.dask.startswith("local:"):
+        raise UsageError("--fake serves on this machine only: use --dask local:N")
+
+
+async def _build_on_dask(
+    args: argparse.Namespace,
+    backend: Backend,
+    store: Store,
+    progress: Any,
+    reports: list[tuple[str, Report]],
+) -> None:
+    from ..distributed import SHARD_SIZE
+    from ..mirror import KINDS
+    from ..mirror._dask import build_on_cluster
+    from ..mirror._sync import begin_build, mirror_params
+    from ._sharded import worker_options
+
+    kind = KINDS[args.kind]
+    append = tuple(part.strip() for part in args.append.split(",") if part.strip())
+    report = Report()
+    reports.append((f"mirror build {args.kind}", report))
+    with ExitStack() as files:
+        export_date, source = await _build_source(args, backend, progress, files)
+        state = await begin_build(
+            store,
+            kind,
+            append=append,
+            language=backend.tmdb.options.language,
+            adult=args.adult,
+            export_date=export_date,
+            today=_utc_now().date(),
+        )
+        ids = list(source())
+    progress.phase(f"{args.kind}: shards on {args.dask}", total=len(set(ids)))
+    try:
+        summary = await build_on_cluster(
+            store,
+            kind,
+            ids,
+            cluster=args.dask,
+            db=args.db,
+            adult=args.adult,
+            params=mirror_params(state),
+            client_options=worker_options(backend.tmdb),
+            concurrency=args.concurrency,
+            shard_size=args.shard_size or SHARD_SIZE,
+            on_progress=progress.advance_by,
+            worker_env=backend.worker_env,
+        )
+    finally:
+        report.finished = time.monotonic()
+    report.done, report.failed, report.skipped = summary.done, summary.failed, summary.skipped
+    report.stats = summary.stats
+    for error in summary.shard_errors:
+        _announce(f"{error} (run the command again to retry it)")
 
 
 async def _update(

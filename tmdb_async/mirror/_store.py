@@ -202,10 +202,17 @@ class Store:
 
     # -- rows ----------------------------------------------------------------------------
 
-    async def stored_ids(self, kind: str) -> set[int]:
-        """Every id with a row (alive or tombstoned)."""
+    async def stored_ids(self, kind: str, among: Sequence[int] | None = None) -> set[int]:
+        """Every id with a row (alive or tombstoned); only those of `among` if given."""
         table = TABLES[kind]
-        return {ident async for (ident,) in self._scan(sa.select(table.c.id))}
+        if among is None:
+            return {ident async for (ident,) in self._scan(sa.select(table.c.id))}
+        found: set[int] = set()
+        async with self.engine.connect() as connection:
+            for start in range(0, len(among), CHUNK):
+                query = sa.select(table.c.id).where(table.c.id.in_(among[start : start + CHUNK]))
+                found.update((await connection.execute(query)).scalars())
+        return found
 
     async def alive_ids(self, kind: str) -> dict[int, dt.date | None]:
         """The ids of the rows not tombstoned, with their `changed_at`."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Final
@@ -93,6 +93,7 @@ class MirrorSink:
         *,
         adult: bool,
         pending: Mapping[int, dt.date | None] | None = None,
+        among: Sequence[int] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = kind.name
@@ -100,16 +101,18 @@ class MirrorSink:
         self._kind = kind
         self._adult = adult
         self._pending = pending
+        self._among = among
         self._clock = clock
         self._rows: list[Row] = []
         self._failed: list[int] = []
         self._flushed = clock()
 
     async def open(self) -> set[int]:
-        """A build skips the ids with a row; an update fetches every pending id."""
+        """A build skips the ids with a row (of `among`, when given: a shard's); an update
+        fetches every pending id."""
         if self._pending is not None:
             return set()
-        return await self._store.stored_ids(self._kind.name)
+        return await self._store.stored_ids(self._kind.name, self._among)
 
     async def add(self, ident: int, result: object) -> None:
         """A body: a row (a tombstone for an adult entry the mirror does not keep)."""
