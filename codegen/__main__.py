@@ -38,7 +38,7 @@ def generate(spec_path: Path) -> dict[str, str]:
         overrides,
         learned,
     )
-    model = build_models(inferred, naming, overrides.refs, overrides.fields)
+    model = build_models(inferred, naming, overrides.refs, overrides.fields, overrides.optional_ids)
     return render_all(ops, naming, model, overrides, spec_hash)
 
 

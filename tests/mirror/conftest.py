@@ -1,9 +1,10 @@
-"""The mirror's fixtures: a real PostgreSQL server per session, a fresh database per test,
-and the database URLs every backend test runs on (an SQLite file, a PostgreSQL database)."""
+"""The mirror's fixtures: a real PostgreSQL server per session, and fresh databases of each
+backend (every backend test runs on an SQLite file and on a PostgreSQL database)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,16 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty mirror database: an SQLite file, or a PostgreSQL database."""
+def new_db(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
+    """Makes fresh, empty databases of one backend: SQLite files, or PostgreSQL databases."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'mirror.db'}"
+        numbers = itertools.count(1)
+        return lambda: f"sqlite:///{tmp_path / f'mirror{next(numbers)}.db'}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.database()
+    return server.database
+
+
+@pytest.fixture
+def db_url(new_db: Callable[[], str]) -> str:
+    """A fresh, empty mirror database (an SQLite file, or a PostgreSQL database)."""
+    return new_db()

@@ -4,8 +4,8 @@ TMDB answers 422 (code 20) to a window longer than 14 days, so a longer range is
 consecutive windows of at most 14 days. A window serves at most 500 pages (error 22 beyond):
 one whose `total_pages` says more is read again one day at a time, and a day that still has
 more is read as far as TMDB serves it and reported (its other ids cannot be listed). Items
-whose id is null (TMDB sends some) are left out by the decoder. Ids are deduplicated across
-pages and windows: an id changed twice is fetched once.
+whose id is null (TMDB sends some) are skipped. Ids are deduplicated across pages and
+windows: an id changed twice is fetched once.
 https://developer.themoviedb.org/reference/changes-movie-list
 """
 
@@ -89,8 +89,9 @@ async def list_changes(
         method, first=first, max_pages=max_pages, concurrency=PAGINATE_CONCURRENCY, **query
     )
     async for item in pages:
-        listing.ids.setdefault(item.id, item.adult)
         read += 1
+        if item.id is not None:
+            listing.ids.setdefault(item.id, item.adult)
     if first.total_pages > MAX_PAGE:
         missed = listing.unlisted[start, end] = max(0, first.total_results - read)
         logger.warning(
