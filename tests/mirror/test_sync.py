@@ -45,11 +45,13 @@ async def test_build_then_update_equals_a_fresh_build(new_db: Callable[[], str])
     assert after.alive.keys() == expected.alive.keys()
     assert after.alive == expected.alive  # the same bodies, byte for byte
     gone = built.alive.keys() - expected.alive.keys()
-    assert gone and gone <= after.deleted  # what disappeared is tombstoned, not deleted
+    assert gone
+    assert gone <= after.deleted
     born = expected.alive.keys() - built.alive.keys()
     assert born  # ids the feed never lists came from the export
     changed = {i for i in built.alive if history.version(i, TODAY) != history.version(i, BUILT)}
-    assert changed and changed <= set(refetched)
+    assert changed
+    assert changed <= set(refetched)
     assert len(refetched) == len(set(refetched))  # each changed id fetched once
     unchanged = built.alive.keys() - changed - gone
     assert not unchanged & set(refetched)  # nothing fetched that did not change
@@ -130,7 +132,8 @@ async def test_ids_that_fail_stay_pending_and_the_next_update_fetches_them(db_ur
             finally:
                 await store.close()
         assert state.changes_through == TODAY - dt.timedelta(days=1)  # the window moved on
-        assert sorted(pending) == sorted(changed[:2]) and failing == (2, 2)
+        assert sorted(pending) == sorted(changed[:2])
+        assert failing == (2, 2)
         fake.reset_stats()
         await update_to(fake, db_url, TODAY)
         assert sorted(requested_ids(fake)) == sorted(pending)
@@ -153,7 +156,8 @@ async def test_adult_entries_only_with_adult(new_db: Callable[[], str]) -> None:
     without, with_adult = await snapshot(plain), await snapshot(adult)
     assert not any(history.adult(i) for i in without.alive)
     adults = {i for i in with_adult.alive if history.adult(i)}
-    assert adults and adults == {i for i in history.alive_on(TODAY) if history.adult(i)}
+    assert adults
+    assert adults == {i for i in history.alive_on(TODAY) if history.adult(i)}
     assert with_adult.alive.keys() - adults == without.alive.keys()
 
 
