@@ -212,9 +212,8 @@ def latest_export(now: dt.datetime) -> dt.date:
 
 async def run_mirror(args: argparse.Namespace, backend: BackendFactory) -> int:
     """Run `mirror build|update|status`; the exit status."""
-    from sqlalchemy.exc import SQLAlchemyError  # ImportError: the install hint, see main()
-
-    from ..mirror._store import MirrorError, Store
+    # Without the extra: ImportError with the install hint (main() prints it).
+    from ..mirror._store import MirrorError, SQLAlchemyError, Store
 
     if args.mirror_command == "status":
         try:

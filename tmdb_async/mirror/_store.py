@@ -17,14 +17,14 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from .._errors import ParameterError
 from ._kinds import KINDS
 from ._schema import MIGRATIONS, SCHEMA_VERSION, TABLES, pending, schema, sync_state
 
-__all__ = ["MirrorError", "Row", "State", "Store", "engine_url", "now"]
+__all__ = ["MirrorError", "Row", "SQLAlchemyError", "State", "Store", "engine_url", "now"]
 
 DRIVERS: Final = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 """The URL schemes a mirror takes, and the async driver of each."""
