@@ -14,10 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests._fake_process import TOKEN, child_env
-from tests._postgres import PostgresServer
 from tests.mirror._helpers import D, build_from_export, requested_ids, snapshot
 from tmdb_async.mirror._store import Store
-from tmdb_async.testing import FakeTMDB, Latency, Timeline
+from tmdb_async.testing import FakeTMDB, Latency, PostgresServer, Timeline
 
 TIMEOUT = 120.0
 BUILT = D(2024, 3, 1)

@@ -29,6 +29,7 @@ from ._faults import (
     ServerError,
     TruncatedJSON,
 )
+from ._postgres import PostgresServer, PostgresUnavailable
 from ._server import TMDB_ERRORS, FakeTMDB, MissingIds, RecordedRequest, Stats
 from ._timeline import KindHistory, Timeline
 
@@ -45,6 +46,8 @@ __all__ = [
     "KindHistory",
     "Latency",
     "MissingIds",
+    "PostgresServer",
+    "PostgresUnavailable",
     "RateLimit",
     "RateLimited",
     "RecordedRequest",

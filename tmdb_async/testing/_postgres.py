@@ -1,24 +1,36 @@
-"""A real PostgreSQL server for the mirror's tests: initdb + pg_ctl on a free port.
+"""A throwaway PostgreSQL server for tests and benchmarks: initdb + pg_ctl on a free port.
 
-PostgreSQL refuses to run as root: as root the server runs as the `postgres` user the
-Debian package creates, in a directory of its own under /tmp (pytest's tmp_path is not
-reachable by another user). Without the binaries the tests skip, and fail under CI=true.
+```python
+server = PostgresServer()   # PostgresUnavailable when the binaries are missing
+server.start()
+url = server.database()     # postgresql://postgres@127.0.0.1:PORT/mirror1, a new database
+...
+server.stop()               # and its files are gone
+```
+
+PostgreSQL refuses to run as root: as root the server runs as the `postgres` user that
+Debian's `postgresql` package creates, in a directory of its own under /tmp (a directory
+of root's may not be reachable by that user). fsync is off: a test's data need not
+survive a power cut.
 """
 
 from __future__ import annotations
 
 import glob
 import os
-import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
+__all__ = ["PostgresServer", "PostgresUnavailable", "find_bindir"]
 
 START_TIMEOUT = 60
+
+
+class PostgresUnavailable(RuntimeError):
+    """PostgreSQL cannot run here (no binaries, or root without a postgres user)."""
 
 
 def _free_port() -> int:
@@ -28,12 +40,6 @@ def _free_port() -> int:
         return port
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}: required when CI=true")
-    pytest.skip(reason)
-
-
 def find_bindir() -> Path:
     """The directory of initdb and pg_ctl (Debian keeps them off PATH)."""
     found = shutil.which("pg_ctl")
@@ -41,22 +47,26 @@ def find_bindir() -> Path:
         return Path(found).resolve().parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
     if not candidates:
-        _unavailable("PostgreSQL is not installed (apt-get install postgresql)")
+        raise PostgresUnavailable("PostgreSQL is not installed (apt-get install postgresql)")
     return Path(candidates[0]).parent
 
 
 class PostgresServer:
-    """One server for the test session; `database(name)` gives a fresh database's URL."""
+    """A server of its own; `database()` gives the URL of a new, empty database."""
 
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
+    def __init__(self, bindir: Path | None = None) -> None:
+        self.bindir = bindir or find_bindir()
         self.port = _free_port()
         self.user: str | None = None
-        if os.geteuid() == 0:
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            import pwd  # Unix only, like running as root
+
             try:
                 pwd.getpwnam("postgres")
             except KeyError:
-                _unavailable("PostgreSQL refuses to run as root and there is no postgres user")
+                raise PostgresUnavailable(
+                    "PostgreSQL refuses to run as root and there is no postgres user"
+                ) from None
             self.user = "postgres"
         self.directory = Path(tempfile.mkdtemp(prefix="tmdb-async-pg-"))
         if self.user is not None:
@@ -75,6 +85,7 @@ class PostgresServer:
         )
 
     def start(self) -> None:
+        """initdb, then start the server and wait until it accepts connections."""
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
@@ -91,6 +102,7 @@ class PostgresServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
+        """Stop the server at once and remove its files."""
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
         except subprocess.CalledProcessError:
