@@ -8,7 +8,8 @@ async with Mirror("sqlite:///tmdb.db") as mirror:
     movie = await mirror.movie(550)  # MovieDetails, decoded from TMDB's stored bytes
 ```
 
-`tmdb-async mirror build|update|status` fills and syncs one (docs/mirror.md).
+`build(tmdb, url, kind, ...)` and `update(tmdb, url, kind, ...)` fill and sync one, as
+`tmdb-async mirror build|update|status` do (docs/mirror.md).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ._extra import MIRROR_HINT, missing_extra
 if missing_extra():
     raise ImportError(MIRROR_HINT)
 
+from ._api import build, update
 from ._kinds import KINDS, Kind
 from ._read import KindStatus, Mirror, NotInMirrorError, StoredRow
 from ._readthrough import ReadThrough
@@ -36,4 +38,6 @@ __all__ = [
     "ReadThrough",
     "State",
     "StoredRow",
+    "build",
+    "update",
 ]
