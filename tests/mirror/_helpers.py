@@ -12,7 +12,7 @@ from tmdb_async._crawl import Interrupts, Report
 from tmdb_async.cli._ids import ExportFilter, export_source
 from tmdb_async.cli._progress import NullProgress
 from tmdb_async.mirror import KINDS
-from tmdb_async.mirror._store import Store
+from tmdb_async.mirror._store import State, Store
 from tmdb_async.mirror._sync import Export, Run, build, update
 from tmdb_async.testing import FakeTMDB
 
@@ -119,3 +119,14 @@ def requested_ids(fake: FakeTMDB, operation: str = "movie-details") -> list[int]
         for request in fake.stats.requests
         if request.operation_id == operation
     ]
+
+
+async def state_of(url: str, kind: str = "movie") -> State:
+    """The sync state of `kind` (which must have one)."""
+    store = await Store.open(url)
+    try:
+        state = await store.state(kind)
+    finally:
+        await store.close()
+    assert state is not None
+    return state

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests._fake_process import TOKEN, child_env
-from tests.mirror._helpers import D, build_from_export, requested_ids, snapshot
+from tests.mirror._helpers import D, build_from_export, requested_ids, snapshot, state_of
 from tmdb_async.mirror._store import Store
 from tmdb_async.testing import FakeTMDB, Latency, PostgresServer, Timeline
 
@@ -159,7 +159,7 @@ async def test_an_update_killed_at_random_points_resumes_exactly(
             ]
             assert all(D.fromisoformat(start) > listed_through for start in windows)
             committed = await _written_since(url, started)
-            listed_through = await _listed_through(url) or listed_through
+            listed_through = (await state_of(url)).changes_listed_through or listed_through
         fake.reset_stats()
         status, stderr = await _run_until(args, fake, None)
         assert status == 0, stderr
@@ -170,10 +170,9 @@ async def test_an_update_killed_at_random_points_resumes_exactly(
     store = await Store.open(url)
     try:
         assert await store.pending_count("movie") == (0, 0)
-        state = await store.state("movie")
     finally:
         await store.close()
-    assert state is not None
+    state = await state_of(url)
     assert state.changes_through == TODAY - dt.timedelta(days=1)
     assert state.export_date == TODAY
 
@@ -198,16 +197,6 @@ async def _written_since(url: str, since: dt.datetime) -> set[int]:
         for ident, fetched in rows
         if ((fetched.tzinfo and fetched) or fetched.replace(tzinfo=utc)) >= since
     }
-
-
-async def _listed_through(url: str) -> dt.date | None:
-    store = await Store.open(url)
-    try:
-        state = await store.state("movie")
-    finally:
-        await store.close()
-    assert state is not None
-    return state.changes_listed_through
 
 
 def test_status_of_an_empty_database_and_usage_errors(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from tests.mirror._helpers import (
     requested_ids,
     run_of,
     snapshot,
+    state_of,
     update_to,
 )
 from tmdb_async import ParameterError
@@ -86,7 +87,7 @@ async def test_a_window_of_more_than_500_pages_is_read_one_day_at_a_time(
     assert days == {(f"2024-03-{d:02}", f"2024-03-{d + 1:02}") for d in range(1, 15)}
     assert max(pages) <= 500
     assert 0 not in set(requested_ids(fake))
-    state = await _state(db_url)
+    state = await state_of(db_url)
     assert state.changes_through == D(2024, 3, 14)
     assert state.unlisted == 0
     mirror = await snapshot(db_url)
@@ -102,7 +103,7 @@ async def test_a_day_past_500_pages_is_reported(
         await build_from_export(fake, db_url, BUILT)
         with caplog.at_level(logging.WARNING, logger="tmdb_async"):
             await update_to(fake, db_url, D(2024, 3, 3), export=False)
-    state = await _state(db_url)
+    state = await state_of(db_url)
     assert state.unlisted >= 20  # the feed's items past page 500 of that day
     assert any("past page 500" in r.getMessage() for r in caplog.records)
 
@@ -137,7 +138,7 @@ async def test_ids_that_fail_stay_pending_and_the_next_update_fetches_them(db_ur
         fake.reset_stats()
         await update_to(fake, db_url, TODAY)
         assert sorted(requested_ids(fake)) == sorted(pending)
-    assert (await _state(db_url)).export_date == TODAY
+    assert (await state_of(db_url)).export_date == TODAY
     store = await Store.open(db_url)
     try:
         assert await store.pending_count("movie") == (0, 0)
@@ -186,13 +187,3 @@ async def test_a_build_with_other_parts_is_refused(db_url: str) -> None:
         await build_from_export(fake, db_url, BUILT, append=("credits",))
         with pytest.raises(MirrorError, match="append_to_response=credits"):
             await build_from_export(fake, db_url, BUILT, append=("images",))
-
-
-async def _state(url: str) -> object:
-    store = await Store.open(url)
-    try:
-        state = await store.state("movie")
-    finally:
-        await store.close()
-    assert state is not None
-    return state

@@ -35,6 +35,9 @@ from .._errors import TMDBError
 from .._generated.operations import ENDPOINTS
 from .._operation import Operation
 from ..distributed import DASK_HINT, SHARD_SIZE, ManifestError, parse_cluster
+from ._arguments import date as _date
+from ._arguments import ids as _ids_argument
+from ._arguments import positive_int as _positive_int
 from ._ids import (
     DEFAULT_EXPORT_BASE_URL,
     EXPORT_PREFIXES,
@@ -44,7 +47,6 @@ from ._ids import (
     IdSource,
     export_source,
     file_source,
-    parse_ids,
     range_source,
 )
 from ._mirror import UsageError as _MirrorUsageError
@@ -77,26 +79,6 @@ CREDENTIALS_HELP: Final = (
 )
 EXIT_FAILURE: Final = 1
 EXIT_USAGE: Final = 2
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return int(text)
-
-
-def _ids_argument(text: str) -> list[range]:
-    try:
-        return parse_ids(text)
-    except IdsError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _cluster_argument(text: str) -> str:

@@ -19,15 +19,16 @@ from .._client import TMDB
 from .._constants import FETCH_MANY_CONCURRENCY
 from .._crawl import FatalError, Interrupts, Report
 from .._errors import TMDBError
+from ._arguments import date as _date
+from ._arguments import ids as _ids
+from ._arguments import positive_int as _positive_int
 from ._ids import (
     DEFAULT_EXPORT_BASE_URL,
     EXPORT_PREFIXES,
     ExportFilter,
-    IdsError,
     IdSource,
     export_source,
     file_source,
-    parse_ids,
     range_source,
 )
 from ._progress import make_progress
@@ -64,26 +65,6 @@ class Backend(Protocol):
 
 BackendFactory = Callable[..., AbstractAsyncContextManager[Backend, Any]]
 """`backend(args, max_connections=N, fake_timeline=True)`: the client (and the fake)."""
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return int(text)
-
-
-def _ids(text: str) -> list[range]:
-    try:
-        return parse_ids(text)
-    except IdsError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def add_mirror_parser(

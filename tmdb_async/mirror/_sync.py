@@ -165,10 +165,6 @@ def mirror_params(state: State) -> dict[str, Any]:
     return params
 
 
-def _method(tmdb: TMDB, kind: Kind) -> Any:
-    return getattr(getattr(tmdb, kind.operation.namespace), kind.operation.name)
-
-
 async def begin_build(
     store: Store,
     kind: Kind,
@@ -231,9 +227,14 @@ async def build(
         export_date=export_date,
         today=today,
     )
-    sink = MirrorSink(store, kind, adult=adult)
+    await _crawl(run, kind, state, source, MirrorSink(store, kind, adult=adult))
+
+
+async def _crawl(run: Run, kind: Kind, state: State, source: IdSource, sink: MirrorSink) -> None:
+    """The crawl loop of a build or an update: the details of each id into `sink`."""
+    method = getattr(getattr(run.tmdb, kind.operation.namespace), kind.operation.name)
     await crawl_into(
-        _method(run.tmdb, kind),
+        method,
         source,
         sink,
         concurrency=run.concurrency,
@@ -372,16 +373,7 @@ async def _fetch_pending(run: Run, store: Store, kind: Kind, state: State) -> St
             return iter(ids)
 
         sink = MirrorSink(store, kind, adult=state.adult, pending=ids)
-        await crawl_into(
-            _method(run.tmdb, kind),
-            source,
-            sink,
-            concurrency=run.concurrency,
-            params=mirror_params(state),
-            progress=run.progress,
-            interrupts=run.interrupts,
-            report=run.report,
-        )
+        await _crawl(run, kind, state, source, sink)
     if run.interrupts.requested:
         return state
     done: dict[str, Any] = {}
