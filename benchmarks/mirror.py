@@ -11,37 +11,17 @@ crawl loop: fetching, decoding and writing, not the process start), per row.
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
+from ._cli import run_cli
 from ._harness import Column, Result, Suite
-from ._peers import child_env
-from ._servers import ROOT, static_server
+from ._servers import static_server
 
 __all__ = ["run"]
 
 IDS = 20_000
 ROUNDS = 3
-_SUMMARY = re.compile(r"(\d+) done, (\d+) failed, \d+ skipped \(already done\) in ([\d.]+) s")
-
-
-def _command(base_url: str, *args: str) -> tuple[float, float]:
-    """Run one CLI command; (seconds its summary reports, wall seconds of the process)."""
-    command = [sys.executable, "-m", "tmdb_async", *args]
-    command += ["--ids", f"1-{IDS}", "--rate", "0", "--base-url", base_url, "--no-progress"]
-    started = time.perf_counter()
-    done = subprocess.run(
-        command, capture_output=True, text=True, cwd=ROOT, env=child_env(), timeout=1800
-    )
-    wall = time.perf_counter() - started
-    summary = _SUMMARY.search(done.stderr)
-    if done.returncode or summary is None or int(summary[1]) != IDS:
-        raise RuntimeError(f"{' '.join(args[:3])}: {done.stderr[-300:]}")
-    return float(summary[3]), wall
 
 
 def run(rounds: int = ROUNDS, server: str = "auto") -> Suite:
@@ -70,7 +50,8 @@ def run(rounds: int = ROUNDS, server: str = "auto") -> Suite:
                         (postgres, ["mirror", "build", "movie", "--db", database.database()])
                     )
                 for result, args in runs:
-                    inside, wall = _command(base_url, *args)
+                    common = ["--ids", f"1-{IDS}", "--rate", "0", "--base-url", base_url]
+                    inside, wall = run_cli(*args, *common, "--no-progress", ids=IDS)
                     result.samples.append(inside / IDS)
                     walls[result.name].append(wall)
         finally:
