@@ -21,12 +21,13 @@ from typing import Any
 from ._harness import Suite
 
 SUITES = ("throughput", "decode", "tolerant", "cache", "scale", "memory")
-OPT_IN = ("distributed", "limiter", "instructions")
-"""Suites run only when named: they need the dask extra (and a redis-server), or valgrind."""
+OPT_IN = ("distributed", "limiter", "instructions", "mirror")
+"""Suites run only when named: they need the dask extra (and a redis-server), valgrind, or
+the mirror extra (and PostgreSQL)."""
 
 
 def _runner(name: str, args: argparse.Namespace) -> Callable[[], Suite]:
-    from . import cache, decode, distributed, instructions, scale, throughput
+    from . import cache, decode, distributed, instructions, mirror, scale, throughput
 
     quick = args.quick
     runners: dict[str, Callable[[], Suite]] = {
@@ -51,6 +52,9 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], Suite]:
         ),
         "instructions": lambda: instructions.run(
             rounds=args.rounds or (1 if quick else instructions.ROUNDS), server=args.server
+        ),
+        "mirror": lambda: mirror.run(
+            rounds=args.rounds or (1 if quick else mirror.ROUNDS), server=args.server
         ),
         "limiter": lambda: distributed.limiter(
             rounds=args.rounds or (2 if quick else 2 * distributed.ROUNDS), server=args.server

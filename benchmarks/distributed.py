@@ -15,11 +15,8 @@ concurrency 20 against the static server through each.
 from __future__ import annotations
 
 import asyncio
-import re
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,9 +26,9 @@ from tmdb_async import TMDB
 from tmdb_async._ratelimit import RateLimiter
 from tmdb_async._ratelimit._shared import SharedRateLimiter
 
+from ._cli import run_cli
 from ._harness import Column, Result, Suite
-from ._peers import child_env
-from ._servers import ROOT, static_server
+from ._servers import static_server
 from .cache import NO_REDIS, redis_server
 
 __all__ = ["crawl", "limiter"]
@@ -44,7 +41,6 @@ REQUESTS = 3_000
 CONCURRENCY = 20
 UNLIMITED = 1e9
 """Requests/s for the limiter suite: high enough that no acquisition ever waits."""
-_SUMMARY = re.compile(r"(\d+) done, (\d+) failed, \d+ skipped \(already done\) in ([\d.]+) s")
 
 
 def _children_cpu() -> float:
@@ -55,23 +51,10 @@ def _children_cpu() -> float:
 def _cli_crawl(base_url: str, out: Path, *extra: str) -> tuple[float, float, float]:
     """Run the CLI crawl once: wall seconds of the process, seconds its summary reports, and
     CPU seconds of the process and every process it started (the Dask workers too)."""
-    command = [sys.executable, "-m", "tmdb_async", "crawl", "movie", "--ids", f"1-{IDS}"]
-    command += ["--rate", "0", "--base-url", base_url, "--out", str(out), "--no-progress"]
+    args = ["crawl", "movie", "--ids", f"1-{IDS}", "--rate", "0", "--base-url", base_url]
     cpu = _children_cpu()
-    started = time.perf_counter()
-    done = subprocess.run(
-        [*command, *extra],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=child_env(),
-        timeout=1800,
-    )
-    wall = time.perf_counter() - started
-    summary = _SUMMARY.search(done.stderr)
-    if done.returncode or summary is None or int(summary[1]) != IDS:
-        raise RuntimeError(f"crawl {' '.join(extra) or '(one process)'}: {done.stderr[-300:]}")
-    return wall, float(summary[3]), _children_cpu() - cpu
+    inside, wall = run_cli(*args, "--out", str(out), "--no-progress", *extra, ids=IDS)
+    return wall, inside, _children_cpu() - cpu
 
 
 async def _phases(base_url: str, out: Path) -> dict[str, float]:

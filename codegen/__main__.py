@@ -41,7 +41,7 @@ def generate(spec_path: Path, corpus: Path = CORPUS_DIR) -> dict[str, str]:
         overrides,
         learned,
     )
-    model = build_models(inferred, naming, overrides.refs, overrides.fields)
+    model = build_models(inferred, naming, overrides.refs, overrides.fields, overrides.optional_ids)
     return render_all(ops, naming, model, overrides, load_parameters(), spec_hash)
 
 

@@ -265,11 +265,13 @@ def build_models(
     naming: Naming,
     located: dict[str, str] | None = None,
     added: dict[str, dict[str, str]] | None = None,
+    optional_ids: frozenset[str] = frozenset(),
 ) -> Model:
     """Name and merge every shape; fail listing each shape the naming map does not name.
 
     `located`: more location -> name entries (the overrides' refs); `added`: the overrides'
-    fields (location -> {key: kind}), refused once real data shows them."""
+    fields (location -> {key: kind}), refused once real data shows them; `optional_ids`: the
+    structs whose `id` is optional too (TMDB sends it null)."""
     builder = _Builder(naming, located or {})
     spec, roots = (
         {op_id: root for op_id, root in tree.items() if not naming.operations[op_id].response}
@@ -319,8 +321,11 @@ def build_models(
     ]
     if shown:
         raise ModelError(f"real data now shows these; drop them from overrides.toml: {shown}")
-    for struct in builder.structs.values():
-        if struct.appendable and IDENTITY in struct.fields:
+    unknown = optional_ids - builder.structs.keys()
+    if unknown:
+        raise ModelError(f"overrides.toml [optional_id] names no struct: {sorted(unknown)}")
+    for name, struct in builder.structs.items():
+        if (struct.appendable or name in optional_ids) and IDENTITY in struct.fields:
             struct.fields[IDENTITY].required = False
         if struct.tag is not None:
             struct.fields.pop("media_type", None)

@@ -32,6 +32,8 @@ class Overrides:
     """operationId -> query parameters the spec does not list."""
     fields: dict[str, dict[str, str]] = field(default_factory=dict)
     """object location -> {field: kind}: keys TMDB sends that no example or sample shows."""
+    optional_ids: frozenset[str] = frozenset()
+    """Structs whose `id` TMDB sends as null (optional like every other field)."""
 
     def type_at(self, loc: str) -> str | None:
         return self.types.get(loc)
@@ -69,6 +71,7 @@ def load_overrides(path: Path = OVERRIDES_PATH) -> Overrides:
         bool_or_fields=frozenset(f for e in data.get("bool_or", []) for f in e["fields"]),
         query_params=_by_operation(data.get("query_param", [])),
         fields=_fields(data.get("field", [])),
+        optional_ids=frozenset(s for e in data.get("optional_id", []) for s in e["structs"]),
     )
 
 

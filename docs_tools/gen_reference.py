@@ -171,6 +171,7 @@ def main() -> None:
         *model_pages(),
         "* [Testing](testing.md)",
         "* [Distributed crawls](distributed.md)",
+        "* [The mirror](mirror.md)",
     ]
     write("reference/SUMMARY.md", "\n".join(summary) + "\n")
 

@@ -172,13 +172,15 @@ async def paginate(
     max_items: int | None = None,
     start_page: int = 1,
     concurrency: int,
+    first: Page[T] | None = None,
     **params: Any,
 ) -> AsyncGenerator[T]:
     """Yield every item of every page in order: `start_page` first, the rest concurrently.
 
     Stops at TMDB's 500-page cap even when `total_pages` says more, and at `max_pages` /
     `max_items`. A failing page raises its TMDB error. `page` is this function's to set:
-    passing it is a ParameterError that says to use `start_page`.
+    passing it is a ParameterError that says to use `start_page`. `first`: page
+    `start_page`, already fetched.
     """
     if "page" in params:
         raise ParameterError(
@@ -197,7 +199,8 @@ async def paginate(
     ):
         raise ParameterError(f"start_page must be an int from 1 to {MAX_PAGE}, got {start_page!r}")
     remaining = max_items
-    first = await method(*args, page=start_page, **params)
+    if first is None:
+        first = await method(*args, page=start_page, **params)
     last = min(first.total_pages, MAX_PAGE)
     if max_pages is not None:
         last = min(last, start_page + max_pages - 1)

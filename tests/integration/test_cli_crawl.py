@@ -6,6 +6,7 @@ against the same server state, and requests are counted through its control endp
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import re
@@ -15,10 +16,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from tests._fake_process import EXPORT_SIZE, ROOT, TOKEN, Server, child_env
+from tmdb_async._crawl import IdItem
+from tmdb_async.cli._ids import LINES_PER_STEP, ExportFilter, export_source
+from tmdb_async.testing import FakeTMDB
+from tmdb_async.testing._data import export_lines
 
 TIMEOUT = 60.0
 
@@ -342,3 +348,24 @@ def test_fake_server_fail_rate_is_retried(tmp_path: Path) -> None:
     match = re.search(r"(\d+) retries", done.stderr)
     assert match is not None
     assert int(match.group(1)) > 0
+
+
+async def test_two_reads_of_an_export_at_once_each_get_every_id() -> None:
+    """A crawl reads its export while the progress bar counts it: neither read may move the
+    other's place in the downloaded file (both once shared one file position)."""
+    day = dt.date(2024, 5, 1)
+    async with FakeTMDB(export_size=3 * LINES_PER_STEP) as fake:
+        with ExitStack() as stack:
+            source = await export_source("movie", day, fake.exports_url, ExportFilter(), stack)
+            crawling, counting = source.read(), source.read()
+            crawled: list[IdItem] = []
+            counted: list[IdItem] = []
+            while True:  # one id of each read in turn
+                try:
+                    crawled.append(await anext(crawling))
+                    counted.append(await anext(counting))
+                except StopAsyncIteration:
+                    break
+    expected = [line["id"] for line in export_lines("movie", f"{day:%m_%d_%Y}", 3 * LINES_PER_STEP)]
+    assert crawled == expected
+    assert counted == expected

@@ -25,7 +25,7 @@ from tmdb_async import TMDB
 from tmdb_async._crawl import json_line
 from tmdb_async._ratelimit._shared import budget_key, peers_key
 from tmdb_async.distributed import MANIFEST_NAME, ShardTask, crawl
-from tmdb_async.distributed._task import STOP_POLL, _place
+from tmdb_async.distributed._task import STOP_POLL, shard_place
 
 TIMEOUT = 120.0
 
@@ -418,7 +418,7 @@ async def test_a_failed_shard_logs_no_password(
 
 def slots_here(task: ShardTask) -> int:
     """Run by a worker: the shards it counts behind its IP when a shard starts."""
-    return _place(task).slots
+    return shard_place(task).slots
 
 
 def test_a_worker_that_joins_later_takes_its_share(dask_cluster: DaskCluster) -> None:

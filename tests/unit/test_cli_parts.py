@@ -18,6 +18,7 @@ from tmdb_async._crawl import (
     JsonLinesFile,
     errors_path,
     json_line,
+    windows,
 )
 from tmdb_async._crawl._jsonl import MAX_LINE
 from tmdb_async._operation import Operation
@@ -25,7 +26,6 @@ from tmdb_async._options import OPTIONS, ClientOptions
 from tmdb_async._params import Param
 from tmdb_async._urls import build_request
 from tmdb_async.cli import _app, _client_flags, _get, _ids
-from tmdb_async.cli._changes import windows
 from tmdb_async.cli._ids import (
     ExportFilter,
     IdsError,

@@ -1,10 +1,11 @@
-"""The crawl loop: ids -> `fetch_many` -> one JSON line per id, failures in a file apart.
+"""The crawl loop: ids -> `fetch_many` -> a sink: one JSON line per id with failures in a
+file apart (`CrawlFiles`), or the rows of a mirror's database (`tmdb_async.mirror`).
 
-Resuming is reading back: the ids already in the output (and, unless `retry_errors`, in
-the errors file) are skipped, so a crawl killed at any moment and started again with the
-same arguments ends with every id exactly once, refetching only the few that were in
-flight. A line is TMDB's body as sent (`json_line`), or with `typed` the decoded Struct
-re-encoded by msgspec (see docs/cli.md).
+Resuming is reading back: the sink says which ids are done (for `CrawlFiles`, the ids
+already in the output and, unless `retry_errors`, in the errors file) and they are skipped,
+so a crawl killed at any moment and started again with the same arguments ends with every
+id exactly once, refetching only the few that were in flight. A line is TMDB's body as sent
+(`json_line`), or with `typed` the decoded Struct re-encoded by msgspec (see docs/cli.md).
 
 Ids are streamed, never listed: a source yields ids or whole `range`s, read as they are
 needed; repeats are dropped with two compressed bitmaps (pyroaring: ids done before this
@@ -51,8 +52,10 @@ __all__ = [
     "FatalError",
     "IdItem",
     "Interrupts",
+    "Phases",
     "Progress",
     "Report",
+    "Sink",
     "crawl",
     "errors_path",
 ]
@@ -79,6 +82,28 @@ class Progress(Protocol):
 
     def advance(self, *, failed: bool = False) -> None:
         """One more item done (or failed)."""
+
+
+class Phases(Progress, Protocol):
+    """Progress in named phases: the windows of a changes feed, the steps of a mirror's sync."""
+
+    def phase(self, description: str, total: int | None = None) -> None:
+        """Start a new bar (`total=None`: a spinner with a count)."""
+
+
+class Sink(Protocol):
+    """Where a crawl's results go: its files (`CrawlFiles`), a mirror's database... Opened
+    and closed by the caller; the crawl only reads `done` and hands over each result."""
+
+    @property
+    def done(self) -> BitMap64:
+        """The ids the crawl skips (done before this run)."""
+
+    async def add(self, ident: int, result: object) -> None:
+        """One success: a `Response` (TMDB's body and the model), or the model (`typed`)."""
+
+    async def fail(self, ident: int, error: TMDBError) -> None:
+        """One id that failed for good (after the client's retries)."""
 
 
 class FatalError(Exception):
@@ -203,8 +228,8 @@ class Report:
 
 
 class CrawlFiles:
-    """Where a crawl writes: its output (a file read back for resuming, or stdout) and its
-    errors file, created on the first error only. `done`: the ids to skip."""
+    """The JSON Lines sink: a crawl's output (a file read back for resuming, or stdout) and
+    its errors file, created on the first error only. `done`: the ids to skip."""
 
     def __init__(
         self,
@@ -257,14 +282,15 @@ class CrawlFiles:
             self._announce(message)
         return recovery.ids
 
-    async def write(self, line: bytes) -> None:
-        """Append one output line."""
+    async def add(self, ident: int, result: object) -> None:
+        """Append the line of one result: TMDB's body, or the model re-encoded (`typed`)."""
+        line = _line(result)
         if isinstance(self.output, StdoutLines):
             await self.output.write(line)
         else:
             self.output.write(line)
 
-    def write_error(self, ident: int, error: TMDBError) -> None:
+    async def fail(self, ident: int, error: TMDBError) -> None:
         """Append one line to the errors file (creating it), or report it without one."""
         if self.errors_path is None:
             self._announce(f"{ident} failed: {type(error).__name__}: {error}")
@@ -293,7 +319,7 @@ _ENCODE: Final = msgspec.json.Encoder().encode
 async def crawl(
     method: Callable[..., Awaitable[msgspec.Struct]],
     ids: Iterable[IdItem] | AsyncIterable[IdItem],
-    files: CrawlFiles,
+    sink: Sink,
     *,
     concurrency: int,
     params: dict[str, Any],
@@ -302,11 +328,11 @@ async def crawl(
     report: Report,
     typed: bool = False,
 ) -> None:
-    """Fetch every id of `ids` not in `files.done` and write it to `files`: TMDB's body of
-    each, or with `typed` the model `method` returns, re-encoded."""
+    """Fetch every id of `ids` not in `sink.done` and hand each result to `sink`: TMDB's
+    body and the model (a `Response`), or with `typed` the model `method` returns."""
     report.started = time.monotonic()
     fetch: Callable[..., Awaitable[object]] = method if typed else partial(fetch_response, method)
-    pending = _pending(ids, files.done, interrupts, report)
+    pending = _pending(ids, sink.done, interrupts, report)
     try:
         interrupts.graceful = True
         results = fetch_many(fetch, pending, concurrency=concurrency, **params)
@@ -315,10 +341,10 @@ async def crawl(
                 if isinstance(result, (AuthenticationError, ParameterError)):
                     raise FatalError(f"{type(result).__name__}: {result}")
                 if isinstance(result, TMDBError):
-                    files.write_error(ident, result)
+                    await sink.fail(ident, result)
                     report.failed += 1
                 else:
-                    await files.write(_line(result))
+                    await sink.add(ident, result)
                     report.done += 1
                 progress.advance(failed=isinstance(result, TMDBError))
     finally:

@@ -323,7 +323,7 @@ class ChangeItem(TMDBStruct, kw_only=True, frozen=True):
 class ChangedId(TMDBStruct, kw_only=True, frozen=True):
     """An id in a changes feed."""
 
-    id: int
+    id: int | None = None
     adult: bool | None = None
 
 

@@ -1,4 +1,5 @@
-"""The `tmdb-async` command line (extra `cli`): `get`, `crawl`, `changes`, `fake-server`.
+"""The `tmdb-async` command line (extra `cli`): `get`, `crawl`, `changes`, `mirror`,
+`fake-server`.
 
 See docs/cli.md. Importing this package needs no extra; running `main()` without the
 extra's libraries installed prints a one-line install hint.

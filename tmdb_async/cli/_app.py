@@ -14,7 +14,7 @@ from typing import Final
 from .. import __version__
 from .._crawl import FileBusyError, ForeignFileError, NotRegularFileError, OutputClosedError
 from .._errors import TMDBError
-from . import _changes, _crawl_cmd, _fake_server, _get
+from . import _changes, _crawl_cmd, _fake_server, _get, _mirror
 from ._bulk import EXIT_FAILURE, EXIT_SIGPIPE
 from ._client_flags import (
     CREDENTIALS_HELP,
@@ -34,6 +34,7 @@ SUBCOMMANDS: Final[tuple[Callable[[Subcommands], None], ...]] = (
     _get.register,
     _crawl_cmd.register,
     _changes.register,
+    _mirror.register,
     _fake_server.register,
 )
 """Each subcommand's `register`, in the order `--help` lists them."""

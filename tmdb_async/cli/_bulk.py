@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -21,15 +20,16 @@ from .._crawl import (
     Interrupts,
     OutputClosedError,
     Report,
-    crawl,
     errors_path,
 )
 from .._errors import TMDBError
 from .._operation import Operation
 from ..distributed import ManifestError
+from ._arguments import positive_int
 from ._client_flags import Backend, UsageError, backend, check_client_flags, require_credentials
+from ._counted import crawl_counted
 from ._get import KIND_ALIASES, OPERATIONS
-from ._ids import IdsError, IdSource, count_to_fetch
+from ._ids import IdSource
 from ._output import errors_target, output_target
 from ._progress import Progress, make_progress
 
@@ -39,7 +39,6 @@ __all__ = [
     "SourceFactory",
     "add_bulk_options",
     "announce",
-    "positive_int",
     "run_bulk",
 ]
 
@@ -48,13 +47,6 @@ EXIT_SIGPIPE: Final = 128 + signal.SIGPIPE
 """The status of a process ended by SIGPIPE; `main` ends the process by that signal."""
 
 SourceFactory = Callable[[Backend, ExitStack, Progress], Awaitable[IdSource]]
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return int(text)
 
 
 def add_bulk_options(parser: argparse.ArgumentParser) -> None:
@@ -151,8 +143,17 @@ async def run_bulk(
                         source = await make_source(connected, temporary, progress)
                         method = getattr(getattr(connected.tmdb, op.namespace), op.name)
                         label = "stdout" if out is None else out.name
-                        await _crawl(
-                            method, source, files, label, args, params, progress, interrupts, report
+                        await crawl_counted(
+                            method,
+                            source,
+                            files,
+                            label,
+                            concurrency=args.concurrency,
+                            params=params,
+                            progress=progress,
+                            interrupts=interrupts,
+                            report=report,
+                            typed=args.typed,
                         )
                     finally:
                         await files.aclose(drain=not interrupts.requested)
@@ -177,43 +178,3 @@ async def run_bulk(
         progress.stop()
     print(report.summary(command), file=sys.stderr, flush=True)
     return interrupts.exit_status if report.interrupted else status
-
-
-async def _crawl(
-    method: Callable[..., Awaitable[Any]],
-    source: IdSource,
-    files: CrawlFiles,
-    label: str,
-    args: argparse.Namespace,
-    params: dict[str, Any],
-    progress: Progress,
-    interrupts: Interrupts,
-    report: Report,
-) -> None:
-    """Crawl, the progress total counted alongside (ranges: at once; a file: by reading it
-    once more; a pipe: never)."""
-    progress.phase(label, total=None)
-
-    async def count() -> None:
-        report.to_fetch = await count_to_fetch(source, files.done)
-        if report.to_fetch is not None:
-            progress.set_total(report.to_fetch)
-
-    counting = asyncio.create_task(count())
-    try:
-        await crawl(
-            method,
-            source.read(),
-            files,
-            concurrency=args.concurrency,
-            params=params,
-            progress=progress,
-            interrupts=interrupts,
-            report=report,
-            typed=args.typed,
-        )
-    finally:
-        counting.cancel()
-        # A bad line stops the crawl itself when it gets there; the count only gives up.
-        with contextlib.suppress(asyncio.CancelledError, IdsError):
-            await counting

@@ -19,7 +19,8 @@ from typing import Any, Final
 from .._client import TMDB
 from .._constants import ACCESS_TOKEN_ENV, API_KEY_ENV, RATE_LIMIT
 from .._options import OPTIONS, Option
-from ._ids import DEFAULT_EXPORT_BASE_URL, IdsError, parse_ids
+from ._arguments import ids_argument
+from ._ids import DEFAULT_EXPORT_BASE_URL
 
 __all__ = [
     "CREDENTIALS_HELP",
@@ -51,13 +52,6 @@ class UsageError(Exception):
 
 class MissingCredentialsError(Exception):
     """Neither environment variable is set and `--fake` is not given (exit status 1)."""
-
-
-def _ids_argument(text: str) -> list[range]:
-    try:
-        return parse_ids(text)
-    except IdsError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 @dataclass(frozen=True)
@@ -139,7 +133,7 @@ CLIENT_FLAGS: Final = (
         ("--fake-missing",),
         None,
         {
-            "type": _ids_argument,
+            "type": ids_argument,
             "metavar": "IDS",
             "help": "with --fake: these ids answer 404 (code 34), e.g. 13,40-42",
         },
@@ -193,9 +187,10 @@ class Backend:
 
 @asynccontextmanager
 async def backend(
-    args: argparse.Namespace, max_connections: int | None = None
+    args: argparse.Namespace, max_connections: int | None = None, fake_timeline: bool = False
 ) -> AsyncIterator[Backend]:
-    """The client (and, with `--fake`, the in-process FakeTMDB it talks to)."""
+    """The client (and, with `--fake`, the in-process FakeTMDB it talks to; with
+    `fake_timeline`, one whose catalogue moves day by day, for the mirror)."""
     options: dict[str, Any] = {
         flag.option: getattr(args, flag.dest)
         for flag in CLIENT_FLAGS
@@ -213,10 +208,11 @@ async def backend(
     worker_env: dict[str, str] = {}
     async with AsyncExitStack() as stack:
         if args.fake:
-            from ..testing import FakeTMDB
+            from ..testing import FakeTMDB, Timeline
 
             missing: set[int | str] = {i for r in args.fake_missing or () for i in r}
-            fake = await stack.enter_async_context(FakeTMDB(missing_ids=missing))
+            timeline = Timeline() if fake_timeline else None
+            fake = await stack.enter_async_context(FakeTMDB(missing_ids=missing, timeline=timeline))
             options.update(access_token=fake.access_token, base_url=fake.url)
             worker_env[ACCESS_TOKEN_ENV] = fake.access_token
             exports_url = getattr(args, "export_base_url", None) or fake.exports_url

@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib.util
 from contextlib import ExitStack
 from typing import Final
 
-from ..distributed import DASK_HINT, SHARD_SIZE, parse_cluster
-from ._bulk import add_bulk_options, positive_int, run_bulk
+from ..distributed import DASK_HINT, SHARD_SIZE
+from ._arguments import cluster_argument, date_argument, ids_argument, positive_int
+from ._bulk import add_bulk_options, run_bulk
 from ._client_flags import CREDENTIALS_HELP, Backend, UsageError
 from ._ids import (
     DEFAULT_EXPORT_BASE_URL,
     EXPORT_PREFIXES,
     POPULARITY_EXPORTS,
     ExportFilter,
-    IdsError,
     IdSource,
     export_source,
     file_source,
-    parse_ids,
     range_source,
 )
 from ._progress import Progress
 from ._registry import Subcommands
 from ._sharded import crawl_on_dask
 
-__all__ = ["CRAWL_KINDS", "date_argument", "register"]
+__all__ = ["CRAWL_KINDS", "MissingExtraError", "register"]
 
 CRAWL_KINDS: Final = tuple(EXPORT_PREFIXES)
 """Kinds `crawl` fetches the details of (each has a daily id export)."""
@@ -35,28 +33,6 @@ CRAWL_KINDS: Final = tuple(EXPORT_PREFIXES)
 
 class MissingExtraError(Exception):
     """An optional dependency the command needs is not installed; the message says which."""
-
-
-def date_argument(text: str) -> dt.date:
-    """argparse type: YYYY-MM-DD."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _ids_argument(text: str) -> list[range]:
-    try:
-        return parse_ids(text)
-    except IdsError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _cluster_argument(text: str) -> str:
-    try:
-        return parse_cluster(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def register(commands: Subcommands) -> None:
@@ -72,7 +48,7 @@ def register(commands: Subcommands) -> None:
     )
     parser.add_argument("kind", choices=CRAWL_KINDS)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--ids", type=_ids_argument, help="ids and ranges, e.g. 1-5000,7,9-12")
+    source.add_argument("--ids", type=ids_argument, help="ids and ranges, e.g. 1-5000,7,9-12")
     source.add_argument(
         "--ids-file", metavar="FILE", help="one id per line, # comments; - for stdin, or a FIFO"
     )
@@ -91,7 +67,7 @@ def register(commands: Subcommands) -> None:
     )
     parser.add_argument(
         "--dask",
-        type=_cluster_argument,
+        type=cluster_argument,
         metavar="ADDRESS",
         help="split the crawl into shards run by Dask (dask extra): local:N for N worker"
         " processes here, or a scheduler such as tcp://scheduler:8786; OUT is then a"

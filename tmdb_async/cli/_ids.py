@@ -39,11 +39,13 @@ __all__ = [
     "ExportFilter",
     "IdSource",
     "IdsError",
+    "bitmap_source",
     "count_to_fetch",
     "download_export",
     "export_file_name",
     "export_source",
     "file_source",
+    "id_bitmap",
     "parse_ids",
     "range_source",
 ]
@@ -242,6 +244,22 @@ def _settle(future: asyncio.Future[T], result: T | None, error: BaseException | 
         future.set_result(result)  # type: ignore[arg-type]
 
 
+def bitmap_source(ids: BitMap64) -> IdSource:
+    """The ids of a bitmap, in increasing order (the bitmap must not change while read)."""
+    return IdSource(lambda: _paced(iter(ids)))
+
+
+async def id_bitmap(source: IdSource) -> BitMap64:
+    """The distinct ids of one pass over `source` (a range is added whole)."""
+    ids = BitMap64()
+    async for item in source.read():
+        if isinstance(item, range):
+            ids.add_range(item.start, item.stop)
+        else:
+            ids.add(item)
+    return ids
+
+
 async def count_to_fetch(source: IdSource, done: BitMap64) -> int | None:
     """How many distinct ids of `source` are not in `done`; None if it can be read once only.
 
@@ -251,12 +269,7 @@ async def count_to_fetch(source: IdSource, done: BitMap64) -> int | None:
         return _count_ranges(source.ranges, done)
     if not source.rereadable:
         return None
-    ids = BitMap64()
-    async for item in source.read():
-        if isinstance(item, range):
-            ids.add_range(item.start, item.stop)
-        else:
-            ids.add(item)
+    ids = await id_bitmap(source)
     return len(ids) - ids.intersection_cardinality(done)
 
 
@@ -337,22 +350,22 @@ async def export_source(
 ) -> IdSource:
     """Download the export(s) of `kind` for `date` and return a streaming source of ids.
 
-    The compressed files are spooled to temporary files that `stack` closes. With
-    `keep.adult`, the separate adult file is read too (where TMDB publishes one).
+    The compressed files are spooled to a temporary directory that `stack` removes; each
+    read opens them anew, so two reads at once (the crawl, and the count of its progress
+    bar) never move each other's position. With `keep.adult`, the separate adult file is
+    read too (where TMDB publishes one).
     """
     names = [export_file_name(kind, date)]
     if keep.adult and kind in ADULT_EXPORTS:
         names.append(export_file_name(kind, date, adult=True))
-    files: list[IO[bytes]] = []
+    directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tmdb-export-")))
     for name in names:
-        spooled = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by stack)
-        files.append(spooled)
-        await download_export(base_url, name, spooled)
+        with (directory / name).open("wb") as spooled:
+            await download_export(base_url, name, spooled)
 
     def ids() -> Iterator[int]:
-        for spooled, name in zip(files, names, strict=True):
-            spooled.seek(0)
-            with gzip.GzipFile(fileobj=spooled, mode="rb") as lines:
+        for name in names:
+            with gzip.open(directory / name, "rb") as lines:
                 try:
                     for number, line in enumerate(lines, 1):
                         if not line.strip():

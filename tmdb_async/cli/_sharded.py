@@ -15,7 +15,7 @@ from ._client_flags import Backend, UsageError
 from ._ids import IdSource
 from ._progress import Progress
 
-__all__ = ["MAX_DASK_IDS", "crawl_on_dask"]
+__all__ = ["MAX_DASK_IDS", "TOO_MANY_FOR_DASK", "crawl_on_dask"]
 
 MAX_DASK_IDS: Final = 20_000_000
 """The most ids a `--dask` crawl plans (about 40 bytes each in memory, shards included)."""

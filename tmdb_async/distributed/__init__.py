@@ -20,14 +20,25 @@ from ._driver import (
     DASK_HINT,
     SHARD_SIZE,
     CrawlSummary,
+    ProgressCallback,
     ShardedCrawl,
+    ShardFunction,
     check_cluster,
     crawl,
     parse_cluster,
+    run_on_cluster,
 )
 from ._manifest import MANIFEST_NAME, Manifest, ManifestEntry, ManifestError
 from ._plan import Shard, plan_shards
-from ._task import ShardResult, ShardTask, run_shard
+from ._task import (
+    ShardOutcome,
+    ShardPlace,
+    ShardResult,
+    ShardTask,
+    crawl_shard,
+    run_shard,
+    shard_place,
+)
 
 __all__ = [
     "DASK_HINT",
@@ -37,13 +48,20 @@ __all__ = [
     "Manifest",
     "ManifestEntry",
     "ManifestError",
+    "ProgressCallback",
     "Shard",
+    "ShardFunction",
+    "ShardOutcome",
+    "ShardPlace",
     "ShardResult",
     "ShardTask",
     "ShardedCrawl",
     "check_cluster",
     "crawl",
+    "crawl_shard",
     "parse_cluster",
     "plan_shards",
+    "run_on_cluster",
     "run_shard",
+    "shard_place",
 ]

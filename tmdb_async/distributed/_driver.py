@@ -21,9 +21,10 @@ running shard polls, so shards on remote workers stop too instead of crawling on
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from .._options import resolve_options
 from .._stats import Stats
 from ._manifest import Manifest
 from ._plan import Shard, plan_shards
-from ._task import ShardResult, ShardTask, run_shard
+from ._task import ShardOutcome, ShardResult, ShardTask, run_shard
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -46,10 +47,12 @@ __all__ = [
     "DASK_HINT",
     "SHARD_SIZE",
     "CrawlSummary",
+    "ShardFunction",
     "ShardedCrawl",
     "check_cluster",
     "crawl",
     "parse_cluster",
+    "run_on_cluster",
 ]
 
 SHARD_SIZE: Final = 1000
@@ -306,56 +309,28 @@ class ShardedCrawl:
         if not self.jobs:
             return summary
         check_cluster(cluster, self.client_options)
-        distributed = _import_distributed()
-        bar = _Bar(on_progress)
-        async with _connect(cluster, worker_env) as client:
-            topic = f"tmdb-async-crawl-{uuid.uuid4().hex}"
-            stop = distributed.Event(f"{topic}-stop", client=client)
-            task = ShardTask(
+        jobs = {job.shard.index: job for job in self.jobs}
+
+        def finished(index: int, outcome: ShardOutcome) -> None:
+            assert isinstance(outcome, ShardResult)
+            self._write(jobs[index], outcome)
+
+        await run_on_cluster(
+            cluster,
+            run_shard,
+            ShardTask(
                 self.operation,
                 self.params,
                 self.client_options,
                 self.concurrency,
-                progress_topic=topic,
-                stop_event=stop.name,
                 typed=self.typed,
-            )
-            client.subscribe_topic(topic, bar.event)
-            pending: dict[Any, _Job] = {
-                client.submit(
-                    run_shard,
-                    task,
-                    job.shard.index,
-                    job.ids,
-                    key=f"{topic}-{job.shard.index}",
-                    pure=False,
-                ): job
-                for job in self.jobs
-            }
-            try:
-                async for future in distributed.as_completed(list(pending)):
-                    job = pending.pop(future)
-                    if future.status != "finished":
-                        error = await future.exception()
-                        if isinstance(error, FatalError):
-                            raise error
-                        bar.lost(job.shard.index)
-                        summary.shard_errors.append(
-                            f"shard {job.shard.index}: {type(error).__name__}: {error}"
-                        )
-                        continue
-                    result: ShardResult = await future.result()
-                    if not result.complete:  # stopped by someone else's event: not finished
-                        bar.lost(job.shard.index)
-                        summary.shard_errors.append(f"shard {job.shard.index}: stopped")
-                        continue
-                    self._write(job, result)
-                    bar.finished(job.shard.index, result.done, result.failed)
-            finally:
-                client.unsubscribe_topic(topic)
-                if pending:
-                    await stop.set()  # running shards stop; Dask's cancel cannot reach them
-                    await client.cancel(list(pending))
+            ),
+            [(job.shard.index, job.ids) for job in self.jobs],
+            summary=summary,
+            on_finished=finished,
+            on_progress=on_progress,
+            worker_env=worker_env,
+        )
         return summary
 
     def _write(self, job: _Job, result: ShardResult) -> None:
@@ -373,6 +348,65 @@ class ShardedCrawl:
         summary.done += result.done
         summary.failed += result.failed
         summary.stats.add(result.stats)
+
+
+ShardFunction = Callable[[ShardTask, int, tuple[int, ...]], ShardOutcome]
+"""What a Dask task runs: `function(task, index, ids)` (picklable: a module-level function or
+a `functools.partial` of one)."""
+
+
+async def run_on_cluster(
+    cluster: str | Client,
+    function: ShardFunction,
+    task: ShardTask,
+    shards: Sequence[tuple[int, tuple[int, ...]]],
+    *,
+    summary: CrawlSummary,
+    on_finished: Callable[[int, ShardOutcome], None],
+    on_progress: ProgressCallback | None = None,
+    worker_env: Mapping[str, str] | None = None,
+) -> None:
+    """Run `function(task, index, ids)` for every shard on `cluster`; `on_finished` gets
+    each complete outcome as it comes.
+
+    A shard task that fails (not an id: the task itself) is listed in
+    `summary.shard_errors` and the others go on; a FatalError (bad credentials) stops the
+    run, as does cancelling this call (Ctrl-C): the shards still running stop too (the
+    module docstring says how) and none of them counts as finished.
+    """
+    distributed = _import_distributed()
+    bar = _Bar(on_progress)
+    async with _connect(cluster, worker_env) as client:
+        topic = f"tmdb-async-crawl-{uuid.uuid4().hex}"
+        stop = distributed.Event(f"{topic}-stop", client=client)
+        task = dataclasses.replace(task, progress_topic=topic, stop_event=stop.name)
+        client.subscribe_topic(topic, bar.event)
+        pending: dict[Any, int] = {
+            client.submit(function, task, index, ids, key=f"{topic}-{index}", pure=False): index
+            for index, ids in shards
+        }
+        try:
+            async for future in distributed.as_completed(list(pending)):
+                index = pending.pop(future)
+                if future.status != "finished":
+                    error = await future.exception()
+                    if isinstance(error, FatalError):
+                        raise error
+                    bar.lost(index)
+                    summary.shard_errors.append(f"shard {index}: {type(error).__name__}: {error}")
+                    continue
+                outcome: ShardOutcome = await future.result()
+                if not outcome.complete:  # stopped by someone else's event: not finished
+                    bar.lost(index)
+                    summary.shard_errors.append(f"shard {index}: stopped")
+                    continue
+                on_finished(index, outcome)
+                bar.finished(index, outcome.done, outcome.failed)
+        finally:
+            client.unsubscribe_topic(topic)
+            if pending:
+                await stop.set()  # running shards stop; Dask's cancel cannot reach them
+                await client.cancel(list(pending))
 
 
 async def crawl(

@@ -1,10 +1,12 @@
-"""What a Dask worker runs for one shard: the single-process crawl loop, into temporary files.
+"""What a Dask worker runs for one shard: the single-process crawl loop, into a sink.
 
 The task opens its own client on the worker (credentials from the worker's environment, never
-sent through Dask), crawls the shard's ids with `_crawl.crawl` (the loop `tmdb-async
-crawl` runs without --dask), and returns the part's bytes: the client writes the part file,
-so workers need no shared filesystem. Progress goes to the client as Dask events; the
-client's stop event (Ctrl-C, a fatal error) stops a running shard within STOP_POLL seconds.
+sent through Dask) and crawls the shard's ids with `_crawl.crawl` (the loop `tmdb-async
+crawl` runs without --dask) in `crawl_shard`. `run_shard` crawls into temporary files
+(`CrawlFiles`) and returns the part's bytes: the client writes the part file, so workers
+need no shared filesystem (the mirror's shards write to its database instead). Progress goes
+to the client as Dask events; the client's stop event (Ctrl-C, a fatal error) stops a running
+shard within STOP_POLL seconds.
 """
 
 from __future__ import annotations
@@ -22,17 +24,21 @@ from typing import Any, Final
 
 from .._client import TMDB
 from .._constants import LOGGER_NAME, RATE_LIMIT
-from .._crawl import CrawlFiles, FatalError, Interrupts, Report, crawl, errors_path
+from .._crawl import CrawlFiles, FatalError, Interrupts, Report, Sink, crawl, errors_path
 from .._errors import TMDBError
 from .._stats import Stats
 
 __all__ = [
     "PROGRESS_EVERY",
     "STOP_POLL",
+    "ShardOutcome",
+    "ShardPlace",
     "ShardResult",
     "ShardTask",
+    "crawl_shard",
     "run_shard",
     "shard_client",
+    "shard_place",
     "shard_share",
     "shard_slots",
     "shares_one_ip",
@@ -118,22 +124,28 @@ def shares_one_ip(client_options: Mapping[str, Any]) -> bool:
     return client_options.get("rate_limit_scope") not in (None, "host")
 
 
-@dataclass(frozen=True)
-class ShardResult:
-    """A shard's part lines and errors, and what it cost; `complete` False when it stopped
-    early (the driver's stop event) and must not be listed as finished."""
+@dataclass(frozen=True, kw_only=True)
+class ShardOutcome:
+    """What a shard did and cost; `complete` False when it stopped early (the driver's stop
+    event) and must not count as finished."""
 
     index: int
-    lines: bytes
-    errors: bytes
     done: int
     failed: int
     stats: Stats = field(default_factory=Stats)
     complete: bool = True
 
 
+@dataclass(frozen=True, kw_only=True)
+class ShardResult(ShardOutcome):
+    """A shard's part lines and errors (the driver writes the part file)."""
+
+    lines: bytes
+    errors: bytes
+
+
 @dataclass(frozen=True)
-class _Place:
+class ShardPlace:
     """Where a shard runs: its Dask worker, the shards behind its IP now (counted when it
     starts), the driver's stop event. Outside a worker (a plain call): none, 1, none."""
 
@@ -142,13 +154,14 @@ class _Place:
     stop: Any = None
 
 
-def _place(task: ShardTask) -> _Place:
+def shard_place(task: ShardTask) -> ShardPlace:
+    """Where this task runs: its worker, the shards behind its IP now, the stop event."""
     from distributed import Event, get_client, get_worker
 
     try:
         worker = get_worker()
     except ValueError:
-        return _Place()
+        return ShardPlace()
     client = get_client()
     slots = shard_slots(
         client.scheduler_info(), worker.address, one_ip=shares_one_ip(task.client_options)
@@ -156,7 +169,7 @@ def _place(task: ShardTask) -> _Place:
     stop = None
     if task.stop_event is not None:
         stop = Event(task.stop_event, client=client)  # type: ignore[no-untyped-call]
-    return _Place(worker, slots, stop)
+    return ShardPlace(worker, slots, stop)
 
 
 class _EventProgress:
@@ -211,9 +224,10 @@ async def _watch(stop: Any, interrupts: Interrupts) -> None:
     interrupts.fire(signal.SIGTERM)
 
 
-async def _crawl_shard(
-    task: ShardTask, index: int, ids: tuple[int, ...], out: Path, place: _Place
+async def crawl_shard(
+    task: ShardTask, index: int, ids: tuple[int, ...], sink: Sink, place: ShardPlace
 ) -> Report:
+    """Crawl `ids` into `sink` with the shard's share of the budget; stops with the driver."""
     report = Report()
     progress = _EventProgress(task.progress_topic, index, place.worker)
     current = asyncio.current_task()
@@ -225,23 +239,17 @@ async def _crawl_shard(
     try:
         async with tmdb:
             report.stats = tmdb.stats
-            files = await CrawlFiles.open(
-                out, errors_path(out), retry_errors=False, announce=logger.warning
+            await crawl(
+                _method(tmdb, task.operation),
+                ids,
+                sink,
+                concurrency=concurrency,
+                params=dict(task.params),
+                progress=progress,
+                interrupts=interrupts,
+                report=report,
+                typed=task.typed,
             )
-            try:
-                await crawl(
-                    _method(tmdb, task.operation),
-                    ids,
-                    files,
-                    concurrency=concurrency,
-                    params=dict(task.params),
-                    progress=progress,
-                    interrupts=interrupts,
-                    report=report,
-                    typed=task.typed,
-                )
-            finally:
-                await files.aclose()
     except asyncio.CancelledError:
         if not interrupts.requested:
             raise
@@ -253,16 +261,28 @@ async def _crawl_shard(
     return report
 
 
+async def _crawl_part(
+    task: ShardTask, index: int, ids: tuple[int, ...], out: Path, place: ShardPlace
+) -> Report:
+    files = await CrawlFiles.open(
+        out, errors_path(out), retry_errors=False, announce=logger.warning
+    )
+    try:
+        return await crawl_shard(task, index, ids, files, place)
+    finally:
+        await files.aclose()
+
+
 def run_shard(task: ShardTask, index: int, ids: tuple[int, ...]) -> ShardResult:
     """Crawl `ids` (shard `index`) in an event loop of this worker thread; the Dask task.
 
     Its share of the connections (and of the rate, without a shared budget) is counted when
     it starts, so workers that joined since take their part.
     """
-    place = _place(task)
+    place = shard_place(task)
     with tempfile.TemporaryDirectory(prefix="tmdb-shard-") as directory:
         out = Path(directory, "part.jsonl")
-        report = asyncio.run(_crawl_shard(task, index, ids, out, place))
+        report = asyncio.run(_crawl_part(task, index, ids, out, place))
         return ShardResult(
             index=index,
             lines=out.read_bytes(),

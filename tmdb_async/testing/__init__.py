@@ -31,7 +31,9 @@ from ._faults import (
     ServerError,
     TruncatedJSON,
 )
+from ._postgres import PostgresServer, PostgresUnavailable
 from ._server import TMDB_ERRORS, FakeTMDB, MissingIds, RecordedRequest, Stats
+from ._timeline import KindHistory, Timeline
 
 __all__ = [
     "TMDB_ERRORS",
@@ -45,13 +47,17 @@ __all__ = [
     "FaultPlan",
     "FaultRule",
     "InvalidJSON",
+    "KindHistory",
     "Latency",
     "MissingIds",
+    "PostgresServer",
+    "PostgresUnavailable",
     "RateLimit",
     "RateLimited",
     "RecordedRequest",
     "ResetMidBody",
     "ServerError",
     "Stats",
+    "Timeline",
     "TruncatedJSON",
 ]

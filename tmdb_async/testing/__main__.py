@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import sys
 from collections.abc import Sequence
 
 from ._faults import ConcurrencyLimit, Latency, RateLimit, ServerError
 from ._server import FakeTMDB
+from ._timeline import Timeline
 
 __all__ = ["main", "parse_args"]
 
@@ -56,6 +58,17 @@ def parse_args(
         default=1000,
         help="requests whose arrival time and details the stats endpoint keeps",
     )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="a catalogue that moves day by day: exports, changes feeds and details of one"
+        " history (ids change, appear and disappear; see docs/testing.md)",
+    )
+    parser.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        help="the fake's day, YYYY-MM-DD (default: today, UTC); POST /__fake__/today moves it",
+    )
     return parser.parse_args(argv)
 
 
@@ -69,6 +82,8 @@ async def _serve(args: argparse.Namespace) -> None:
         seed=args.seed,
         export_size=args.export_size,
         history=args.history,
+        timeline=Timeline() if args.timeline else None,
+        today=args.today,
     )
     if args.latency is not None:
         fake.inject(args.latency)

@@ -37,6 +37,8 @@ __all__ = [
     "Rng",
     "export_lines",
     "export_payload",
+    "export_record",
+    "gzip_lines",
     "seed_of",
 ]
 
@@ -1253,34 +1255,42 @@ EXPORT_KINDS: dict[str, tuple[str, ...]] = {
 
 def export_lines(kind: str, date: str, size: int, salt: int = 0) -> list[dict[str, Any]]:
     """The records of one daily export file (`kind` from `EXPORT_KINDS`, date `MM_DD_YYYY`)."""
-    keys = EXPORT_KINDS[kind]
     rng = Rng(seed_of(salt, "export", kind, date))
     lines: list[dict[str, Any]] = []
     ident = 0
-    adult = kind.startswith("adult_")
     for _ in range(size):
         ident += rng.randint(1, 4)
-        item = Rng(seed_of(salt, kind.removeprefix("adult_"), ident))
-        record: dict[str, Any] = {}
-        for key in keys:
-            if key == "id":
-                record[key] = ident
-            elif key == "adult":
-                record[key] = adult
-            elif key == "video":
-                record[key] = False
-            elif key == "popularity":
-                record[key] = round(item.uniform(0.0, 120.0), 3)
-            elif kind.endswith("person"):
-                record[key] = _person_name(item)
-            else:
-                record[key] = _title(item)
-        lines.append(record)
+        lines.append(export_record(kind, ident, salt))
     return lines
+
+
+def export_record(kind: str, ident: int, salt: int = 0) -> dict[str, Any]:
+    """The line of `ident` in an export file of `kind` (the same in every file and date)."""
+    item = Rng(seed_of(salt, kind.removeprefix("adult_"), ident))
+    record: dict[str, Any] = {}
+    for key in EXPORT_KINDS[kind]:
+        if key == "id":
+            record[key] = ident
+        elif key == "adult":
+            record[key] = kind.startswith("adult_")
+        elif key == "video":
+            record[key] = False
+        elif key == "popularity":
+            record[key] = round(item.uniform(0.0, 120.0), 3)
+        elif kind.endswith("person"):
+            record[key] = _person_name(item)
+        else:
+            record[key] = _title(item)
+    return record
 
 
 def export_payload(kind: str, date: str, size: int, salt: int = 0) -> bytes:
     """The gzipped JSON Lines bytes of one daily export file (deterministic: mtime 0)."""
+    return gzip_lines(export_lines(kind, date, size, salt))
+
+
+def gzip_lines(records: Sequence[dict[str, Any]]) -> bytes:
+    """Records as gzipped JSON Lines, as TMDB serves its exports (deterministic: mtime 0)."""
     encoder = msgspec.json.Encoder()
-    body = b"".join(encoder.encode(r) + b"\n" for r in export_lines(kind, date, size, salt))
+    body = b"".join(encoder.encode(r) + b"\n" for r in records)
     return gzip.compress(body, compresslevel=6, mtime=0)

@@ -46,6 +46,7 @@ from ._faults import (
 )
 from ._replies import JSON_TYPE, TMDB_ERRORS, Reply, tmdb_error
 from ._stats import RecordedRequest, Stats
+from ._timeline import CHANGES_FEEDS, DETAILS_KINDS, ID_PARAMS, KindHistory, Timeline
 
 __all__ = ["TMDB_ERRORS", "FakeTMDB", "MissingIds", "RecordedRequest", "Stats"]
 
@@ -127,6 +128,8 @@ class FakeTMDB:
         export_size: int = 5000,
         cache_size: int = 4096,
         history: int = 1000,
+        timeline: Timeline | None = None,
+        today: dt.date | None = None,
     ) -> None:
         self.access_token = access_token
         """The bearer token accepted in `Authorization: Bearer ...`."""
@@ -140,6 +143,10 @@ class FakeTMDB:
         self.users = dict(users) if users is not None else None
         """Accepted logins for `validate_with_login` (None: any non-empty login)."""
         self.export_size = export_size
+        self.timeline = timeline
+        """With a Timeline, exports, changes feeds and details follow one moving catalogue."""
+        self._today = today
+        self._histories: dict[str, KindHistory] = {}
         self.faults = FaultPlan(seed)
         self.stats = Stats(history=history)
         self.data = DataGenerator(seed)
@@ -199,6 +206,24 @@ class FakeTMDB:
         await self.close()
 
     # -- public helpers --------------------------------------------------------------------
+
+    @property
+    def today(self) -> dt.date:
+        """The fake's day (a Timeline's clock stands at its start): set, or today in UTC."""
+        return self._today or dt.datetime.now(dt.timezone.utc).date()
+
+    @today.setter
+    def today(self, day: dt.date | None) -> None:
+        self._today = day
+
+    def history(self, kind: str) -> KindHistory:
+        """The Timeline's history of an export kind (`movie`, `tv_series`, `person`, ...)."""
+        if self.timeline is None:
+            raise RuntimeError("FakeTMDB(timeline=Timeline(...)) has a history; this one has none")
+        found = self._histories.get(kind)
+        if found is None:
+            found = self._histories[kind] = KindHistory(self.timeline, kind, self.seed)
+        return found
 
     def inject(
         self,
@@ -268,6 +293,8 @@ class FakeTMDB:
             ("POST", "/__fake__/missing_ids", self._control_missing_post),
             ("DELETE", "/__fake__/missing_ids", self._control_missing_delete),
             ("POST", "/__fake__/reset", self._control_reset),
+            ("GET", "/__fake__/today", self._control_today_get),
+            ("POST", "/__fake__/today", self._control_today_post),
         ]
         for method, path, handler in control:
             router.add_route(method, path, handler)
@@ -440,6 +467,8 @@ class FakeTMDB:
             page = self._page(op, query)
             if any(q.name == "start_date" for q in op.query_params):
                 self._check_date_range(query)
+                if self.timeline is not None and op.operation_id in CHANGES_FEEDS:
+                    return self._feed(op, query, page)
             special = SPECIAL_GETS.get(op.operation_id)
             if special is not None:
                 status, payload = special(self, op, path_args, query, page)
@@ -472,6 +501,9 @@ class FakeTMDB:
         return args
 
     def _is_missing(self, name: str, value: int | str) -> bool:
+        kind = ID_PARAMS.get(name)
+        if self.timeline is not None and kind is not None and isinstance(value, int):
+            return not self.history(kind).alive(value, self.today)
         missing = self.missing_ids
         if callable(missing):
             return bool(missing(name, value))
@@ -485,21 +517,28 @@ class FakeTMDB:
             return 1
         return int(raw)
 
-    @staticmethod
-    def _check_date_range(query: Mapping[str, str]) -> None:
-        """TMDB answers 422/20 to a changes window longer than 14 days."""
+    def _check_date_range(self, query: Mapping[str, str]) -> tuple[dt.date, dt.date]:
+        """The changes window asked for (default: the last day); 422/20 beyond 14 days."""
         start, end = query.get("start_date"), query.get("end_date")
-        start_date = dt.date.fromisoformat(start) if start else None
+        start_date = dt.date.fromisoformat(start) if start else None  # checked: check_query
         end_date = dt.date.fromisoformat(end) if end else None
-        if start_date is None and end_date is None:
-            return
         if start_date is None:
-            assert end_date is not None
+            end_date = end_date or self.today
             start_date = end_date - dt.timedelta(days=1)
         if end_date is None:
             end_date = start_date + dt.timedelta(days=1)
         if end_date < start_date or end_date - start_date > _CHANGES_WINDOW:
             raise tmdb_error(20)
+        return start_date, end_date
+
+    def _feed(
+        self, op: Operation[Any], query: Mapping[str, str], page: int
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """A page of the Timeline's changes feed."""
+        first, last = self._check_date_range(query)
+        history = self.history(CHANGES_FEEDS[op.operation_id])
+        payload = history.feed_page(first, last, page, self.today)
+        return 200, msgspec.json.encode(payload), {"Content-Type": JSON_TYPE}
 
     async def _json_body(self, request: web.Request, op: Operation[Any]) -> dict[str, Any]:
         raw = await request.read()
@@ -530,10 +569,20 @@ class FakeTMDB:
         data_query = {
             k: v for k, v in query.items() if k not in {"api_key", "session_id", "guest_session_id"}
         }
-        key = (op.operation_id, tuple(sorted(path_args.items())), tuple(sorted(data_query.items())))
+        day = self.today if self.timeline is not None else None
+        key = (
+            op.operation_id,
+            tuple(sorted(path_args.items())),
+            tuple(sorted(data_query.items())),
+            day,
+        )
         entry = self._cache.get(key) if cacheable else None
         if entry is None:
             payload = self.data.build(op, path_args, data_query, page=page)
+            if day is not None and op.operation_id in DETAILS_KINDS:
+                ident = next(iter(path_args.values()))
+                assert isinstance(ident, int)
+                self.history(DETAILS_KINDS[op.operation_id]).details(ident, payload, day)
             if parts:
                 self._add_parts(op, path_args, query, parts, payload)
             body = msgspec.json.encode(payload)
@@ -609,6 +658,11 @@ class FakeTMDB:
             dt.date(int(match["yyyy"]), int(match["mm"]), int(match["dd"]))
         except ValueError:
             return not_found
+        if self.timeline is not None:
+            day = dt.date(int(match["yyyy"]), int(match["mm"]), int(match["dd"]))
+            history = self.history(match["kind"].removeprefix("adult_"))
+            body = history.export(match["kind"], day)
+            return 200, body, {"Content-Type": "application/octet-stream"}
         date = f"{match['mm']}_{match['dd']}_{match['yyyy']}"
         key = ("export", match["kind"], date, self.export_size)
         entry = self._cache.get(key)
@@ -691,6 +745,17 @@ class FakeTMDB:
     async def _control_missing_delete(self, request: web.Request) -> web.StreamResponse:
         self.missing_ids = set()
         return self._json({"missing_ids": []})
+
+    async def _control_today_get(self, request: web.Request) -> web.StreamResponse:
+        return self._json({"today": self.today.isoformat()})
+
+    async def _control_today_post(self, request: web.Request) -> web.StreamResponse:
+        try:
+            text = msgspec.json.decode(await request.read(), type=dict[str, str])["today"]
+            self.today = dt.date.fromisoformat(text)
+        except (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError) as err:
+            return self._json({"error": f'expected {{"today": "YYYY-MM-DD"}}: {err}'}, 400)
+        return self._json({"today": self.today.isoformat()})
 
     async def _control_reset(self, request: web.Request) -> web.StreamResponse:
         self.reset()
