@@ -24,11 +24,11 @@ __all__ = [
     "HttpMethod",
     "Joins",
     "Operation",
-    "method_of",
     "ParamKind",
     "PathParam",
     "QueryParam",
     "Requester",
+    "method_of",
 ]
 
 T = TypeVar("T")

@@ -16,6 +16,7 @@ from .._operation import Operation
 from ._checks import rating_error
 from ._data import PAGE_SIZE, seed_of
 from ._replies import status_body, tmdb_error
+from ._v4 import V4State, account_number
 
 if TYPE_CHECKING:
     from ._server import FakeTMDB
@@ -44,12 +45,16 @@ class State:
     tokens: dict[str, bool] = field(default_factory=dict)  # request token -> validated
     sessions: dict[str, int] = field(default_factory=dict)  # session id -> account id
     guests: set[str] = field(default_factory=set)
-    # (session key, media kind, ids) -> rating; "episode" ids are (series, season, episode)
+    # (account or guest key, media kind, ids) -> rating; "episode" ids are (series, season,
+    # episode). Ratings, favorites and watchlists belong to the account, whichever session
+    # (or v4 token) of it acts.
     ratings: dict[tuple[str, str, tuple[int, ...]], float] = field(default_factory=dict)
+    rated_at: dict[tuple[str, str, tuple[int, ...]], float] = field(default_factory=dict)
     favorites: dict[tuple[str, str], dict[int, None]] = field(default_factory=dict)
     watchlist: dict[tuple[str, str], dict[int, None]] = field(default_factory=dict)
     lists: dict[int, SavedList] = field(default_factory=dict)
     counter: int = 0
+    v4: V4State = field(default_factory=V4State)
 
     def new_id(self, kind: str, salt: int) -> str:
         self.counter += 1
@@ -330,9 +335,10 @@ def _session_new(
 def _session_from_v4(
     fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
 ) -> tuple[int, Any]:
-    if not str(body.get("access_token", "")):
-        raise tmdb_error(5)
-    return 200, {"success": True, "session_id": fake.create_session()}
+    user = fake._user_of(str(body.get("access_token", "")))
+    if user is None:
+        raise tmdb_error(35)
+    return 200, {"success": True, "session_id": fake.create_session(account_number(user))}
 
 
 def _session_delete(
@@ -366,6 +372,7 @@ def _rate(
     assert isinstance(value, (int, float))
     existed = state_key in fake._state.ratings
     fake._state.ratings[state_key] = float(value)
+    fake._state.rated_at[state_key] = fake.clock()
     return status_body(12 if existed else 1)
 
 
