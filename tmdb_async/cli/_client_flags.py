@@ -14,11 +14,14 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._client import TMDB
 from .._constants import ACCESS_TOKEN_ENV, API_KEY_ENV, RATE_LIMIT
 from ._ids import DEFAULT_EXPORT_BASE_URL, IdsError, parse_ids
+
+if TYPE_CHECKING:
+    from ..testing import FakeTMDB
 
 __all__ = [
     "CREDENTIALS_HELP",
@@ -178,6 +181,8 @@ class Backend:
     exports_url: str
     worker_env: dict[str, str] = field(default_factory=dict)
     """What the workers of a local Dask cluster need in their environment (the fake's token)."""
+    fake: FakeTMDB | None = None
+    """The in-process FakeTMDB of `--fake` (a user's approval is done on it)."""
 
 
 @asynccontextmanager
@@ -201,6 +206,7 @@ async def backend(
         options["max_connections"] = max_connections
     exports_url = getattr(args, "export_base_url", None) or DEFAULT_EXPORT_BASE_URL
     worker_env: dict[str, str] = {}
+    fake: FakeTMDB | None = None
     async with AsyncExitStack() as stack:
         if args.fake:
             from ..testing import FakeTMDB
@@ -213,7 +219,7 @@ async def backend(
         else:
             options["base_url"] = args.base_url
         tmdb = await stack.enter_async_context(TMDB(**options))
-        yield Backend(tmdb, exports_url, worker_env)
+        yield Backend(tmdb, exports_url, worker_env, fake)
 
 
 def check_client_flags(args: argparse.Namespace) -> None:
