@@ -18,6 +18,7 @@ from tests._calls import recorded_arguments
 from tests._corpus import SAMPLES, audit, raw_body
 from tests._loopback import Loopback, serving
 from tmdb_async import ENDPOINTS, TMDB
+from tmdb_async._operation import method_of
 
 OPERATIONS = {op.operation_id: op for op in ENDPOINTS}
 
@@ -52,11 +53,12 @@ async def test_recorded_response_keeps_every_key(
     op = OPERATIONS[sample.operation_id]
     recording.body = raw_body(sample)
     async with TMDB(access_token="t", base_url=recording.url) as tmdb:
-        method = getattr(getattr(tmdb, op.namespace), op.name)
+        client = tmdb.as_user("user-token") if op.needs_user else tmdb
+        method = method_of(client, op)
         args, kwargs = recorded_arguments(op, method, sample.path, sample.query)
         with caplog.at_level(logging.WARNING, logger="tmdb_async"):
             result = await method(*args, **kwargs)
-            response = await tmdb.response(method, *args, **kwargs)
+            response = await client.response(method, *args, **kwargs)
         stats = tmdb.stats.as_dict()
     # The second call is a cache hit when the operation is cacheable: bytes from the cache.
     assert len(recording.requests) + stats["cache_hits"] == 2

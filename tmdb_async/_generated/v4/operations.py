@@ -73,7 +73,7 @@ KIND_MEDIA_ITEMS: Final = Check(
     name="media_items",
     nonempty=True,
     format="a non-empty list",
-    example='[{"media_type": "movie", "media_id": 550}]',
+    example='[{"media_type":"movie","media_id":550}]',
 )
 KIND_OBJECT_ID: Final = Check(
     name="object_id",
