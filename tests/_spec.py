@@ -16,9 +16,7 @@ def spec_path(version: ApiVersion) -> Path:
     """The spec of `version` (skip, or fail under CI, without it)."""
     path = find_spec(version)
     if not path.exists():
-        message = (
-            f"TMDB OpenAPI v{version.number} spec not found at {path}; set {version.spec_env}"
-        )
+        message = f"TMDB OpenAPI v{version.number} spec not found at {path}; set {version.spec_env}"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

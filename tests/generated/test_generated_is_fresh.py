@@ -20,8 +20,7 @@ def test_spec_hash_in_headers_matches_the_spec() -> None:
         committed = HEADER.search((ROOT / version.package / "operations.py").read_text())
         assert committed is not None
         assert committed.group(1) == spec_hash, (
-            f"v{version.number} code comes from another version of its spec:"
-            " run `nox -s generate`"
+            f"v{version.number} code comes from another version of its spec: run `nox -s generate`"
         )
 
 

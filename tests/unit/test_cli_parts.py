@@ -296,7 +296,7 @@ def test_get_takes_path_parameters_by_name_too() -> None:
 
 @pytest.mark.parametrize("op", SIGNED_OUT, ids=lambda op: op.qualified_name)
 def test_get_refuses_the_sign_in_operations(op: Operation[Any]) -> None:
-    with pytest.raises(UsageError, match="never go on the command line.*login.*logout"):
+    with pytest.raises(UsageError, match=r"never go on the command line.*login.*logout"):
         _get.resolve([op.namespace, op.name, "access_token=secret"])
 
 
@@ -309,4 +309,3 @@ def test_get_leaves_the_account_id_to_the_signed_in_user() -> None:
     with pytest.raises(UsageError, match="takes LIST_ID"):
         _get.resolve(["v4.lists", "details"])  # only an account id may be left out
     assert "[ACCOUNT_OBJECT_ID]" in _get.usage_of(call.op)
-
