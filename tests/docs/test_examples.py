@@ -4,8 +4,9 @@ loopback, and passes `mypy --strict`.
 A block runs as a program of its own (`python -W error file.py`) in an empty directory, with
 the environment a user would set: `TMDB_ACCESS_TOKEN` and `TMDB_BASE_URL` (FakeTMDB's),
 `REDIS_URL` (a real redis-server) for the blocks that say `needs=redis`, and a signed-in
-user's `TMDB_USER_ACCESS_TOKEN` and `TMDB_USER_ACCOUNT_ID` for those that say `needs=user`. A block that is a
-test file (`run=pytest`) runs under pytest. `_blocks.py` says how a block is marked.
+user's `TMDB_USER_ACCESS_TOKEN` and `TMDB_USER_ACCOUNT_ID` for those that say `needs=user`.
+A block that is a test file (`run=pytest`) runs under pytest. `_blocks.py` says how a block
+is marked.
 """
 
 from __future__ import annotations
@@ -119,4 +120,3 @@ async def signed_in_user(fake: FakeTMDB) -> dict[str, str]:
         await session.movies.add_rating(550, value=8.5)
         await session.tv_series.add_rating(1399, value=9.0)
     return {"TMDB_USER_ACCESS_TOKEN": token, "TMDB_USER_ACCOUNT_ID": account}
-
