@@ -7,15 +7,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from codegen.corpus import CORPUS_DIR
 from tests._corpus import audit
-from tests._loopback import Loopback, serving
+from tests._loopback import Answering, answering
 from tmdb_async import TMDB
 from tmdb_async.models.v4 import AccountList, ListCreator
 
@@ -26,22 +24,9 @@ def corpus(name: str) -> Any:
     return json.loads((CORPUS_DIR / "responses" / "v4" / name).read_bytes())
 
 
-@dataclass
-class Answering(Loopback):
-    """A loopback server that answers any request with `body`."""
-
-    body: bytes = b"{}"
-
-
 @pytest.fixture
 async def server() -> AsyncIterator[Answering]:
-    state = Answering()
-
-    async def answer(request: web.Request) -> web.Response:
-        state.requests.append(request)
-        return web.Response(body=state.body, content_type="application/json")
-
-    async with serving(state, {"/{tail:.*}": answer}):
+    async with answering() as state:
         yield state
 
 

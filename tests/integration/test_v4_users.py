@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -29,14 +28,6 @@ from tmdb_async.testing import FakeTMDB, Latency
 DETAILS = "v4/list-details"
 NO_SUCH_LIST = 8_300_000
 """The first id of a list a user makes (none is made where it is used)."""
-
-
-@pytest.fixture
-async def tmdb(fake_tmdb: FakeTMDB) -> AsyncIterator[TMDB]:
-    async with TMDB(
-        access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, rate_limit=None
-    ) as client:
-        yield client
 
 
 def tokens_sent(fake: FakeTMDB, operation_id: str) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from .._generated.models import EpisodeSummary, MovieSummary, TvSeriesSummary
 from .._generated.operations import ENDPOINTS
 from .._operation import Operation
 from ._checks import rating_error
-from ._data import PAGE_SIZE, seed_of
+from ._data import paged, seed_of
 from ._replies import status_body, tmdb_error
 from ._v4 import V4State, account_number
 
@@ -122,16 +121,6 @@ def account_states(
     return 200, body
 
 
-def _paged(items: list[Any], page: int) -> dict[str, Any]:
-    start = (page - 1) * PAGE_SIZE
-    return {
-        "page": page,
-        "results": items[start : start + PAGE_SIZE],
-        "total_pages": math.ceil(len(items) / PAGE_SIZE),
-        "total_results": len(items),
-    }
-
-
 def _account_page(kind: str, media: str) -> _Special:
     """rated/favorite/watchlist listings of an account or guest session, from state."""
 
@@ -168,7 +157,7 @@ def _account_page(kind: str, media: str) -> _Special:
             items = [fake.data.entity(tp, i, op=op) for i in table.get((key, media), {})]
         if query.get("sort_by", "").endswith(".desc"):
             items.reverse()
-        return 200, _paged(items, page)
+        return 200, paged(items, page)
 
     return handler
 
@@ -195,7 +184,7 @@ def _account_lists(
         for lst in fake._state.lists.values()
         if lst.owner == key
     ]
-    return 200, _paged(items, page)
+    return 200, paged(items, page)
 
 
 def _saved(fake: FakeTMDB, path_args: Mapping[str, int | str]) -> SavedList | None:
@@ -215,19 +204,19 @@ def _list_details(
     if lst is None:
         return 200, fake.data.build(op, path_args, page=page)
     items = [fake.data.entity(MovieSummary, i, op=op, tagged=True) for i in lst.items]
-    paged = _paged(items, page)
+    one_page = paged(items, page)
     # As TMDB answers today: an integer id, the items paginated like any listing.
     return 200, {
         "id": lst.id,
         "created_by": "fake-user",
         "description": lst.description,
         "favorite_count": 0,
-        "items": paged.pop("results"),
+        "items": one_page.pop("results"),
         "item_count": len(items),
         "iso_639_1": lst.language,
         "name": lst.name,
         "poster_path": None,
-        **paged,
+        **one_page,
     }
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "Rng",
     "export_lines",
     "export_payload",
+    "paged",
     "seed_of",
 ]
 
@@ -110,6 +111,17 @@ class Rng:
         for _ in range(min(k, len(pool))):
             out.append(pool.pop(self.next() % len(pool)))
         return out
+
+
+def paged(items: list[Any], page: int) -> dict[str, Any]:
+    """Page `page` of `items` as TMDB pages a listing (`PAGE_SIZE` a page)."""
+    start = (page - 1) * PAGE_SIZE
+    return {
+        "page": page,
+        "results": items[start : start + PAGE_SIZE],
+        "total_pages": math.ceil(len(items) / PAGE_SIZE),
+        "total_results": len(items),
+    }
 
 
 # --------------------------------------------------------------------------- reference tables

@@ -23,14 +23,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._generated.v4.models import MovieSummary, TvSeriesSummary
 from .._operation import Operation
-from ._data import PAGE_SIZE, Rng, seed_of
+from ._data import Rng, paged, seed_of
 from ._replies import status_body, tmdb_error
 
 if TYPE_CHECKING:
@@ -298,12 +297,12 @@ def _list_details(
     lst = _readable(fake, who, args)
     sort_by = query.get("sort_by") or lst.sort_by
     entities = _ordered([_entity(fake, op, key) for key in lst.items], sort_by)
-    start = (page - 1) * PAGE_SIZE
     votes = [e["vote_average"] for e in entities if isinstance(e.get("vote_average"), float)]
+    one_page = paged(entities, page)
     return 200, {
         "average_rating": round(sum(votes) / len(votes), 3) if votes else 0.0,
         "backdrop_path": None,
-        "results": entities[start : start + PAGE_SIZE],
+        "results": one_page["results"],
         "comments": dict(lst.items),
         "created_by": _creator(lst.owner),
         "description": lst.description,
@@ -319,7 +318,7 @@ def _list_details(
         "revenue": sum(int(e.get("revenue") or 0) for e in entities),
         "runtime": sum(int(e.get("runtime") or 0) for e in entities),
         "sort_by": lst.sort_by,
-        "total_pages": max(1, math.ceil(len(entities) / PAGE_SIZE)),
+        "total_pages": max(1, one_page["total_pages"]),  # 1 for an empty list, as TMDB says
         "total_results": len(entities),
     }
 
@@ -473,16 +472,6 @@ def _account(who: str | None, args: Mapping[str, int | str]) -> str:
     return who
 
 
-def _paged(items: list[Any], page: int) -> dict[str, Any]:
-    start = (page - 1) * PAGE_SIZE
-    return {
-        "page": page,
-        "results": items[start : start + PAGE_SIZE],
-        "total_pages": math.ceil(len(items) / PAGE_SIZE),
-        "total_results": len(items),
-    }
-
-
 def _account_lists(
     fake: FakeTMDB, op: Operation[Any], who: str | None, args: Any, query: Any, body: Any, page: int
 ) -> tuple[int, Any]:
@@ -517,7 +506,7 @@ def _account_lists(
                 "updated_at": _now_text(lst.updated),
             }
         )
-    return 200, _paged(items, page)
+    return 200, paged(items, page)
 
 
 def _account_media(table: str, media: str) -> Handler:
@@ -552,7 +541,7 @@ def _account_media(table: str, media: str) -> Handler:
             items = [_entity(fake, op, f"{media}:{i}") for i in marks.get((key, media), {})]
         if query.get("sort_by", "").endswith(".desc"):
             items.reverse()
-        return 200, _paged(items, page)
+        return 200, paged(items, page)
 
     return handler
 
