@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -20,9 +21,10 @@ from tmdb_async._crawl import (
 )
 from tmdb_async._crawl._jsonl import MAX_LINE
 from tmdb_async._operation import Operation
+from tmdb_async._options import OPTIONS, ClientOptions
 from tmdb_async._params import Param
 from tmdb_async._urls import build_request
-from tmdb_async.cli import _get, _ids
+from tmdb_async.cli import _app, _client_flags, _get, _ids
 from tmdb_async.cli._changes import windows
 from tmdb_async.cli._client_flags import UsageError
 from tmdb_async.cli._ids import (
@@ -309,3 +311,61 @@ def test_get_leaves_the_account_id_to_the_signed_in_user() -> None:
     with pytest.raises(UsageError, match="takes LIST_ID"):
         _get.resolve(["v4.lists", "details"])  # only an account id may be left out
     assert "[ACCOUNT_OBJECT_ID]" in _get.usage_of(call.op)
+
+
+# Each client option as the command line writes it, and the value the client must end with.
+FLAG_EXAMPLES: dict[str, tuple[str, object]] = {
+    "base_url": ("http://127.0.0.1:9/tmdb", "http://127.0.0.1:9/tmdb"),
+    "cache": ("memory", "memory"),
+    "rate_limit": ("7.5", 7.5),
+    "max_connections": ("3", 3),
+    "max_retries": ("0", 0),
+    "timeout": ("4", 4.0),
+    "language": ("de-DE", "de-DE"),
+    "region": ("DE", "DE"),
+    "max_body_size": ("1000", 1000),
+    "proxy": ("http://127.0.0.1:3128", "http://127.0.0.1:3128"),
+    "rate_limit_store": ("redis://127.0.0.1:9/0", "redis://127.0.0.1:9/0"),
+    "rate_limit_scope": ("global", "global"),
+    "deadline": ("2.5", 2.5),
+}
+
+
+def test_every_client_option_written_as_text_is_a_flag_that_reaches_the_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The command line's client flags come from the one definition of the options
+    (tmdb_async._options.OPTIONS): a new option is a new flag, and each one reaches `TMDB`."""
+    monkeypatch.setenv("TMDB_ACCESS_TOKEN", "a-token")
+    textual = {o.name for o in OPTIONS if o.parse is not None and not o.secret}
+    assert textual == set(FLAG_EXAMPLES)
+    argv = [f"--{name.replace('_', '-')}={text}" for name, (text, _) in FLAG_EXAMPLES.items()]
+    args = _app.parser().parse_args(["get", "movie", "550", *argv])
+    _client_flags.apply_defaults(args)
+
+    async def resolved() -> ClientOptions:
+        async with _client_flags.backend(args) as opened:
+            return opened.tmdb.options
+
+    options = asyncio.run(resolved())
+    for name, (_, expected) in FLAG_EXAMPLES.items():
+        value = getattr(options, name)
+        if name == "timeout":
+            value = value.total
+        assert (str(value) if name == "proxy" else value) == expected, name
+    assert "--api-key" not in _app.parser().format_help()  # credentials: the environment's only
+
+
+def test_the_command_line_defaults_to_no_cache_and_rate_0_to_no_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TMDB_ACCESS_TOKEN", "a-token")
+    args = _app.parser().parse_args(["get", "movie", "550", "--rate", "0"])
+    _client_flags.apply_defaults(args)
+
+    async def resolved() -> ClientOptions:
+        async with _client_flags.backend(args) as opened:
+            return opened.tmdb.options
+
+    options = asyncio.run(resolved())
+    assert (options.cache, options.rate_limit) == (None, None)

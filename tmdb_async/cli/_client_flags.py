@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from .._client import TMDB
 from .._constants import ACCESS_TOKEN_ENV, API_KEY_ENV, RATE_LIMIT
+from .._options import OPTIONS, Option
 from ._ids import DEFAULT_EXPORT_BASE_URL, IdsError, parse_ids
 
 if TYPE_CHECKING:
@@ -67,10 +68,65 @@ class _Flag:
     names: tuple[str, ...]
     default: Any
     options: dict[str, Any] = field(default_factory=dict)
+    option: str | None = None
+    """The `TMDB(...)` keyword the flag sets, if it is one of the client's options."""
 
     @property
     def dest(self) -> str:
-        return self.names[-1].lstrip("-").replace("-", "_")
+        return str(self.options.get("dest") or self.names[-1].lstrip("-").replace("-", "_"))
+
+
+def _text_of(option: Option) -> Callable[[str], object]:
+    """argparse type: the option's value read from text, with the option's own message."""
+    parse = option.parse
+    assert parse is not None
+
+    def read(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"not a value of {option.name} ({option.accepts}): {text!r}"
+            ) from None
+
+    return read
+
+
+_SHORT_NAMES: Final = {
+    "rate_limit": "--rate",
+    "rate_limit_store": "--rate-store",
+    "rate_limit_scope": "--rate-scope",
+}
+"""Flags shorter than the option's name (the long name works too)."""
+_COMMAND_LINE_HELP: Final = {
+    "rate_limit": f"requests per second, 0 or none for no limit (default {RATE_LIMIT:g}; none"
+    " with --fake; TMDB allows about 40)",
+    "cache": "response cache: none (the default here), memory, or a redis://HOST:PORT/DB URL"
+    " (shared by runs)",
+    "language": "language of the answers: a language tag, an ISO 639-1 language with an"
+    " optional ISO 3166-1 region, e.g. de or de-DE",
+}
+"""Where the command line says more (or defaults otherwise) than `TMDB(...)`'s help."""
+
+
+def _option_flag(option: Option) -> _Flag:
+    long = "--" + option.name.replace("_", "-")
+    names = (_SHORT_NAMES[option.name], long) if option.name in _SHORT_NAMES else (long,)
+    default = "none" if option.name == "cache" else None
+    text = _COMMAND_LINE_HELP.get(option.name, option.help)
+    if option.env:
+        text += f" (default: ${option.env})"
+    return _Flag(
+        names,
+        default,
+        {
+            "type": _text_of(option),
+            "metavar": option.name.upper(),
+            "help": text,
+            "dest": option.name,
+        },
+        option=option.name,
+    )
 
 
 CLIENT_FLAGS: Final = (
@@ -91,54 +147,9 @@ CLIENT_FLAGS: Final = (
             "help": "with --fake: these ids answer 404 (code 34), e.g. 13,40-42",
         },
     ),
-    _Flag(
-        ("--base-url",),
-        None,
-        {"metavar": "URL", "help": "TMDB API base URL (default: $TMDB_BASE_URL or TMDB's)"},
-    ),
-    _Flag(
-        ("--rate",),
-        None,
-        {
-            "type": float,
-            "metavar": "R",
-            "help": f"requests per second, 0 for no limit (default {RATE_LIMIT:g};"
-            " TMDB allows about 40)",
-        },
-    ),
-    _Flag(
-        ("--rate-store",),
-        None,
-        {
-            "metavar": "REDIS_URL",
-            "help": "share the --rate budget with other processes through this Redis",
-        },
-    ),
-    _Flag(
-        ("--rate-scope",),
-        None,
-        {
-            "metavar": "SCOPE",
-            "help": "with --rate-store: host (default), global, or a name of your own",
-        },
-    ),
-    _Flag(
-        ("--cache",),
-        "none",
-        {
-            "metavar": "none|memory|redis://HOST:PORT/DB",
-            "help": "response cache (default none; Redis is shared by runs)",
-        },
-    ),
-    _Flag(
-        ("--language",),
-        None,
-        {
-            "metavar": "TAG",
-            "help": "language of the answers: a language tag, an ISO 639-1 language with an"
-            " optional ISO 3166-1 region, e.g. de or de-DE",
-        },
-    ),
+    # Every client option that can be written as text, credentials aside (the environment's
+    # only, so that they stay out of shell history and `ps`): one definition, tmdb_async._options.
+    *(_option_flag(option) for option in OPTIONS if option.parse and not option.secret),
 )
 VERBOSE_HELP: Final = "log retries and 429s (-vv: every request); credentials are never logged"
 
@@ -190,18 +201,17 @@ async def backend(
     args: argparse.Namespace, max_connections: int | None = None
 ) -> AsyncIterator[Backend]:
     """The client (and, with `--fake`, the in-process FakeTMDB it talks to)."""
-    rate: float | None = RATE_LIMIT
-    if args.rate is not None:
-        rate = args.rate or None
-    elif args.fake:
-        rate = None  # the fake has no rate limit: offline runs go as fast as they can
     options: dict[str, Any] = {
-        "cache": None if args.cache == "none" else args.cache,
-        "rate_limit": rate,
-        "language": args.language,
-        "rate_limit_store": args.rate_store,
-        "rate_limit_scope": args.rate_scope,
+        flag.option: getattr(args, flag.dest)
+        for flag in CLIENT_FLAGS
+        if flag.option is not None and getattr(args, flag.dest) is not None
     }
+    if options.get("cache") == "none":
+        options["cache"] = None
+    if "rate_limit" in options:
+        options["rate_limit"] = options["rate_limit"] or None  # 0: no limit
+    elif args.fake:
+        options["rate_limit"] = None  # the fake has no limit: offline runs go as fast as they can
     if max_connections is not None:
         options["max_connections"] = max_connections
     exports_url = getattr(args, "export_base_url", None) or DEFAULT_EXPORT_BASE_URL
@@ -216,8 +226,6 @@ async def backend(
             options.update(access_token=fake.access_token, base_url=fake.url)
             worker_env[ACCESS_TOKEN_ENV] = fake.access_token
             exports_url = getattr(args, "export_base_url", None) or fake.exports_url
-        else:
-            options["base_url"] = args.base_url
         tmdb = await stack.enter_async_context(TMDB(**options))
         yield Backend(tmdb, exports_url, worker_env, fake)
 
