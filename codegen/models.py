@@ -41,8 +41,8 @@ UNKNOWN_MEDIA = "UnknownMedia"
 UNKNOWN_TAG = "__unknown__"
 """Its tag: one TMDB does not send (tmdb_async._decode.UNKNOWN_TAG, checked by a test)."""
 
-# ("prim", kind) | ("list", T) | ("map", T) | ("ref", name) | ("boolor", name)
-# | ("union", names) | ("page", T)
+# ("prim", kind) | ("list", T) | ("map", T) | ("nullable", T) | ("ref", name)
+# | ("boolor", name) | ("union", names) | ("page", T)
 TypeExpr = tuple[object, ...]
 
 
@@ -85,6 +85,9 @@ def render_type(expr: TypeExpr) -> str:
         return f"list[{render_type(expr[1])}]"  # type: ignore[arg-type]
     if kind == "map":
         return f"dict[str, {render_type(expr[1])}]"  # type: ignore[arg-type]
+    if kind == "nullable":
+        inner = render_type(expr[1])  # type: ignore[arg-type]
+        return inner if inner == "Any" else f"{inner} | None"
     if kind == "intmap":
         return f"dict[int, {render_type(expr[1])}]"  # type: ignore[arg-type]
     if kind == "ref":
@@ -109,8 +112,12 @@ def _merge_expr(a: TypeExpr, b: TypeExpr, where: str) -> TypeExpr:
         return ("prim", "any")
     if a[0] == b[0] == "prim":
         return ("prim", merge_kinds(str(a[1]), str(b[1])))
-    if a[0] == b[0] and a[0] in ("list", "map", "page"):
+    if a[0] == b[0] and a[0] in ("list", "map", "page", "nullable"):
         return (a[0], _merge_expr(a[1], b[1], where))  # type: ignore[arg-type]
+    if "nullable" in (a[0], b[0]):  # a map whose values were null somewhere
+        inner_a = a[1] if a[0] == "nullable" else a
+        inner_b = b[1] if b[0] == "nullable" else b
+        return ("nullable", _merge_expr(inner_a, inner_b, where))  # type: ignore[arg-type]
     raise ModelError(f"{where}: conflicting types {render_type(a)} and {render_type(b)}")
 
 
@@ -176,7 +183,8 @@ class _Builder:
         if isinstance(node, Arr):
             return ("list", self.expr(node.item, where + "[]"))
         if isinstance(node, MapOf):
-            return ("map", self.expr(node.value, where + "{}"))
+            value = self.expr(node.value, where + "{}")
+            return ("map", ("nullable", value) if node.nullable else value)
         if isinstance(node, BoolOr):
             return ("boolor", self.struct(node.obj))
         if isinstance(node, Ref):

@@ -1,5 +1,6 @@
-"""The committed naming map (`naming.toml`): operation -> namespace.method and cache class,
-appendable parts, and the name of every response shape."""
+"""The committed naming map (`naming.toml`, one per API version): operation ->
+namespace.method, cache class and who acts, appendable parts, and the name of every
+response shape and request-body shape."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class OperationNaming:
     cache: str
     append: dict[str, str] = field(default_factory=dict)
     response: str | None = None
+    user: bool = False
+    """Only a user acts here (`tmdb.as_user(...)`): TMDB refuses the application's token."""
 
 
 @dataclass
@@ -33,25 +36,36 @@ class Naming:
     structs: dict[str, str]
     """location -> struct name."""
     descriptions: dict[str, str]
+    bodies: dict[str, str] = field(default_factory=dict)
+    """request-body location (`v4/list-add-items:items[]`) -> struct name."""
 
 
 def load_naming(path: Path = NAMING_PATH) -> Naming:
-    """Read and check the naming map."""
+    """Read and check a naming map."""
     data = tomllib.loads(path.read_text())
     operations = {}
     for op_id, entry in data["operations"].items():
         namespace, method = entry["method"].split(".")
         if entry["cache"] not in CACHE_CLASSES:
             raise ValueError(f"naming.toml: {op_id}: unknown cache class {entry['cache']!r}")
+        if entry.get("user") and entry["cache"] != "never":
+            raise ValueError(f"naming.toml: {op_id}: what a user reads is never cached")
         operations[op_id] = OperationNaming(
-            namespace, method, entry["cache"], dict(entry.get("append", {})), entry.get("response")
+            namespace,
+            method,
+            entry["cache"],
+            dict(entry.get("append", {})),
+            entry.get("response"),
+            bool(entry.get("user", False)),
         )
     structs: dict[str, str] = {}
     descriptions: dict[str, str] = {}
-    for name, entry in data["structs"].items():
-        descriptions[name] = entry.get("doc", "")
-        for loc in entry["at"]:
-            if loc in structs:
-                raise ValueError(f"naming.toml: {loc} is named both {structs[loc]} and {name}")
-            structs[loc] = name
-    return Naming(operations, structs, descriptions)
+    bodies: dict[str, str] = {}
+    for table, found in (("structs", structs), ("bodies", bodies)):
+        for name, entry in data.get(table, {}).items():
+            descriptions[name] = entry.get("doc", "")
+            for loc in entry["at"]:
+                if loc in structs or loc in bodies:
+                    raise ValueError(f"naming.toml: {loc} is named twice ({name})")
+                found[loc] = name
+    return Naming(operations, structs, descriptions, bodies)

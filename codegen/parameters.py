@@ -17,7 +17,8 @@ else:  # pragma: no cover
 __all__ = ["PARAMETERS_PATH", "EnumDef", "Kind", "LiteralDef", "ParamEntry", "Parameters"]
 
 PARAMETERS_PATH = Path(__file__).with_name("parameters.toml")
-TYPES = frozenset({"int", "float", "bool", "str", "date", "int_or_str"})
+TYPES = frozenset({"int", "float", "bool", "str", "date", "int_or_str", "struct"})
+"""`struct`: a list of request-body Structs (v4's `items`), each field of its own kind."""
 CHECKS = {
     "min": "minimum",
     "max": "maximum",
@@ -72,7 +73,13 @@ class ParamEntry:
     location: str | None = None
     operations: tuple[str, ...] = ()
     choices: tuple[str, ...] | None = None
-    required: bool = False
+    required: bool | None = None
+    """True: TMDB needs it though the spec does not say so; False: a body field TMDB does not
+    need though its example shows it; None: as the spec (or its example) says."""
+    known: tuple[str, ...] = ()
+    """Values TMDB documents for an open parameter (sort orders): shown, not enforced."""
+    account_default: bool = False
+    """A path parameter a user's view fills with its account id when the caller omits it."""
 
     @property
     def label(self) -> str:
@@ -164,9 +171,13 @@ def _entry(index: int, entry: dict[str, Any], kinds: dict[str, Kind]) -> ParamEn
         raise ValueError(f"parameters.toml {where}: unknown kind {entry['kind']!r}")
     if entry.get("in") not in (None, *LOCATIONS):
         raise ValueError(f"parameters.toml {where}: `in` must be one of {sorted(LOCATIONS)}")
-    if ("choices" in entry or entry.get("required")) and not str(entry.get("evidence", "")):
+    departs = ("choices", "required", "known", "account_default")
+    if any(key in entry for key in departs) and not str(entry.get("evidence", "")):
         raise ValueError(f"parameters.toml {where} departs from the spec without evidence")
+    if "choices" in entry and "known" in entry:
+        raise ValueError(f"parameters.toml {where}: values are either closed (choices) or known")
     choices = entry.get("choices")
+    required = entry.get("required")
     return ParamEntry(
         names=tuple(entry["names"]),
         kind=entry["kind"],
@@ -174,7 +185,9 @@ def _entry(index: int, entry: dict[str, Any], kinds: dict[str, Kind]) -> ParamEn
         location=entry.get("in"),
         operations=tuple(entry.get("operations", ())),
         choices=tuple(choices) if choices is not None else None,
-        required=bool(entry.get("required", False)),
+        required=None if required is None else bool(required),
+        known=tuple(entry.get("known", ())),
+        account_default=bool(entry.get("account_default", False)),
     )
 
 

@@ -12,28 +12,14 @@ from pathlib import Path
 from .examples import render_examples
 from .models import UNKNOWN_MEDIA, UNKNOWN_TAG, Model, StructDef, render_type, templated_field
 from .naming import Naming
-from .overrides import Overrides
 from .parameters import Kind, Parameters
-from .spec import SpecOperation, SpecParam
+from .spec import SpecOperation
+from .versions import ApiVersion
+from .views import APPEND, BodyStruct, OperationView, Param
 
-__all__ = ["GENERATOR_VERSION", "render_all"]
+__all__ = ["GENERATOR_VERSION", "Generated", "render_all", "render_version"]
 
 GENERATOR_VERSION = "1"
-ITEM_TYPES = {
-    "int": "int",
-    "float": "float",
-    "bool": "bool",
-    "str": "str",
-    "int_or_str": "int | str",
-    "date": "date | str",
-}
-"""The annotation of one value of each type (tmdb_async._operation.ParamKind)."""
-JOINS_DOCS = {
-    "and_or": "a list means all of them (AND, `,`), `AnyOf(...)` any of them (OR, `|`)",
-    "or": "`AnyOf(...)` for any of several (OR, `|`)",
-    "comma": "one or a list",
-}
-APPEND = "append_to_response"
 STRUCT_BASE = "TMDBStruct"
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
@@ -51,57 +37,6 @@ def markdown_header(spec_hash: str) -> str:
 
 def camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-\s]+", name) if part)
-
-
-@dataclass
-class Param:
-    wire: str
-    python: str
-    kind: Kind
-    """The parameter's kind in parameters.toml."""
-    choices: tuple[str, ...]
-    required: bool
-    doc: str
-    annotation: str = ""
-
-    @property
-    def doc_line(self) -> str:
-        """What the parameter does, and its format or AND/OR: one line of its docstring."""
-        kind = self.kind
-        if kind.joins is not None:
-            return f"{self.doc}; {JOINS_DOCS[kind.joins]}; each {kind.format}."
-        if kind.type == "bool" or (self.choices and kind.items is None):
-            return f"{self.doc}."
-        return f"{self.doc}, {kind.format}."
-
-
-@dataclass
-class OperationView:
-    spec: SpecOperation
-    namespace: str
-    method: str
-    cache: str
-    response: str
-    path_params: list[Param]
-    query_params: list[Param]
-    body_params: list[Param]
-    append_parts: tuple[str, ...]
-
-    @property
-    def const(self) -> str:
-        return f"{self.namespace}_{self.method}".upper()
-
-    @property
-    def append_alias(self) -> str:
-        return f"{self.response}Part"
-
-    @property
-    def fixed_parts(self) -> tuple[str, ...]:
-        return tuple(p for p in self.append_parts if "{" not in p)
-
-    @property
-    def templated_parts(self) -> tuple[str, ...]:
-        return tuple(p for p in self.append_parts if "{" in p)
 
 
 def part_type_name(template: str) -> str:
@@ -125,96 +60,6 @@ def {part_function(template)}({arg}: int) -> {name}:
     """append_to_response part `{prefix}/<{arg}>`, gathered into `{templated_field(template)}`."""
     return {name}(f"{prefix}/{{{arg}}}")
 '''
-
-
-def _item_type(kind: Kind, choices: tuple[str, ...]) -> str:
-    if kind.items is not None:
-        return kind.items
-    if choices:
-        return f"Literal[{', '.join(repr(c) for c in choices)}]"
-    return ITEM_TYPES[kind.type]
-
-
-def _annotation(kind: Kind, choices: tuple[str, ...]) -> str:
-    """The parameter's Python type: one value, or a list of them as `kind.joins` allows."""
-    item = _item_type(kind, choices)
-    if kind.joins is None:
-        return item
-    element = f"{item} | None" if kind.null else item
-    shapes = {
-        "and_or": [item, f"Sequence[{element}]", f"AnyOf[{item}]", f"AllOf[{item}]", "str"],
-        "or": [item, f"AnyOf[{item}]", "str"],
-        "comma": [item, f"Sequence[{element}]", "str"],
-    }[kind.joins]
-    return " | ".join(dict.fromkeys(shapes))
-
-
-def _param(
-    op: SpecOperation,
-    location: str,
-    wire: str,
-    spec_choices: tuple[str, ...],
-    required: bool,
-    parameters: Parameters,
-) -> Param:
-    entry = parameters.entry(op.operation_id, location, wire)
-    kind = parameters.kinds[entry.kind]
-    choices = entry.choices if entry.choices is not None else spec_choices
-    choices = choices or parameters.item_choices(kind)
-    param = Param(
-        wire,
-        wire.replace(".", "_"),
-        kind,
-        choices,
-        required or entry.required,
-        entry.doc,
-    )
-    param.annotation = _annotation(kind, () if kind.items else choices)
-    return param
-
-
-def operation_views(
-    ops: list[SpecOperation],
-    naming: Naming,
-    model: Model,
-    overrides: Overrides,
-    parameters: Parameters,
-) -> list[OperationView]:
-    views = []
-    for op in ops:
-        entry = naming.operations[op.operation_id]
-        extra = overrides.query_params.get(op.operation_id, ())
-        params = (*op.params, *(SpecParam(name, "query", "string") for name in extra))
-        if entry.append and APPEND not in {p.name for p in params}:
-            raise ValueError(f"{op.operation_id}: appendable parts but no {APPEND} parameter")
-        by_name = {p.name: p for p in params}
-        path_names = re.findall(r"{(\w+)}", op.path)
-        path_params = [_param(op, "path", n, by_name[n].enum, True, parameters) for n in path_names]
-        query_params = [
-            _param(op, "query", p.name, p.enum, p.required, parameters)
-            for p in params
-            if p.location == "query"
-        ]
-        body_params = [_param(op, "body", k, (), True, parameters) for k in (op.body_example or {})]
-        clash = {p.python for p in query_params} & {p.python for p in body_params}
-        if clash:
-            raise ValueError(f"{op.operation_id}: body and query both have {clash}")
-        views.append(
-            OperationView(
-                op,
-                entry.namespace,
-                entry.method,
-                entry.cache,
-                render_type(model.responses[op.operation_id]),
-                path_params,
-                query_params,
-                body_params,
-                tuple(entry.append),
-            )
-        )
-    if stale := parameters.unused():
-        raise SystemExit(f"parameters.toml entries describe no parameter: {stale}")
-    return views
 
 
 # ---------------------------------------------------------------- models.py
@@ -266,11 +111,32 @@ def _render_closed_sets(parameters: Parameters) -> str:
     return "\n\n\n".join(blocks)
 
 
+def _render_body_struct(struct: BodyStruct) -> str:
+    lines = [f"class {struct.name}({STRUCT_BASE}, kw_only=True, frozen=True):"]
+    lines.append(f'    """{struct.doc or struct.name}"""')
+    lines.append("")
+    for f in struct.fields:
+        if f.required:
+            lines.append(f"    {f.python}: {f.annotation}")
+        else:
+            lines.append(f"    {f.python}: {f.annotation} | None = None")
+    return "\n".join(lines)
+
+
+def _body_structs(views: list[OperationView]) -> list[BodyStruct]:
+    found = {p.struct.name: p.struct for v in views for p in v.body_params if p.struct}
+    return [found[name] for name in sorted(found)]
+
+
 def render_models(
     model: Model, views: list[OperationView], parameters: Parameters, spec_hash: str
 ) -> str:
+    """The models module of a version: its response Structs and request-body Structs; v3's
+    also holds the shared bases, the appended parts and parameters.toml's named sets."""
+    version = views[0].version
     plain = [s for s in model.structs.values() if s.page_item is None]
     pages = [s for s in model.structs.values() if s.page_item is not None]
+    bodies = _body_structs(views)
     aliases = [
         f"{v.append_alias} = Literal[{', '.join(repr(p) for p in v.fixed_parts)}]"
         for v in views
@@ -280,19 +146,45 @@ def render_models(
     aliases += [_render_part_builder(t) for t in templates]
     names = sorted(
         [
-            STRUCT_BASE,
-            "Page",
-            UNKNOWN_MEDIA,
             *model.structs,
+            *(b.name for b in bodies),
             *(v.append_alias for v in views if v.append_parts),
             *(part_type_name(t) for t in templates),
             *(part_function(t) for t in templates),
-            *parameters.enums,
-            *parameters.literals,
         ]
     )
-    methods = {v.spec.operation_id: f"{v.namespace}.{v.method}" for v in views}
-    body = "\n\n\n".join(_render_struct(s, methods) for s in plain + pages)
+    methods = {v.spec.operation_id: f"{v.qualified_namespace}.{v.method}" for v in views}
+    body = "\n\n\n".join(
+        [_render_struct(s, methods) for s in plain + pages]
+        + [_render_body_struct(b) for b in bodies]
+    )
+    if not version.primary:
+        title = f"TMDB's v{version.number} responses and request bodies as msgspec Structs."
+        return f'''{header(spec_hash)}"""{title}
+
+Apart from v3's (`tmdb_async.models`), so that names never collide: `v4.ListDetails` is not
+v3's `ListDetails`. Every field of a response but `id` is optional; the request bodies\'
+Structs are checked field by field before any request.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from ..models import Page as Page
+from ..models import {STRUCT_BASE} as {STRUCT_BASE}
+from ..models import {UNKNOWN_MEDIA} as {UNKNOWN_MEDIA}
+
+__all__ = {names!r}
+
+
+{body}
+'''
+    names = sorted(
+        [STRUCT_BASE, "Page", UNKNOWN_MEDIA, *names, *parameters.enums, *parameters.literals]
+    )
     return f'''{header(spec_hash)}"""TMDB's responses as msgspec Structs; named parameter values.
 
 Every field but `id` is optional: TMDB sends null or leaves out far more than its spec says,
@@ -361,7 +253,13 @@ def _py_type(p: Param, view: OperationView) -> str:
 
 def _signature(view: OperationView) -> str:
     args = ["self"]
-    args += [f"{p.python}: {_py_type(p, view)}" for p in view.path_params]
+    for p in view.path_params:
+        annotation = _py_type(p, view)
+        args.append(
+            f"{p.python}: {annotation} | None = None"
+            if p.account_default
+            else f"{p.python}: {annotation}"
+        )
     if view.path_params:
         args.append("/")
     keyword = view.query_params + view.body_params
@@ -396,6 +294,7 @@ def _method(view: OperationView) -> str:
         if description
         else f"{op.summary}."
     )
+    who = " · as a user (`tmdb.as_user`)" if view.user else ""
     path_args = "".join(f"{p.python}, " for p in view.path_params)
     query = ", ".join(f'"{p.wire}": {p.python}' for p in view.query_params)
     call = [f"ops.{view.const}", f"({path_args})", f"{{{query}}}"]
@@ -404,24 +303,38 @@ def _method(view: OperationView) -> str:
     return f'''    async def {view.method}({_signature(view)}) -> {view.response}:
         """{summary}
 
-        `{op.method} {op.path}` · cache: {view.cache} ·
-        <https://developer.themoviedb.org/reference/{op.operation_id}>
+        `{op.method} {op.path}` · cache: {view.cache}{who} ·
+        <{_docs_url(view)}>
 {_args_section(view)}        """
         return await self._requester.request({", ".join(call)})
 '''
 
 
-_IMPORTED_FROM = {
-    "Sequence": "collections.abc",
-    "Literal": "typing",
-    "date": "datetime",
-    "AnyOf": ".._operation",
-    "AllOf": ".._operation",
-}
-"""Where the names of generated annotations come from (any other is a model)."""
+def _docs_url(view: OperationView) -> str:
+    version = "" if view.version.primary else f"v{view.version.number}/"
+    return f"https://developer.themoviedb.org/{version}reference/{view.spec.spec_id}"
+
+
+def _operation_module(version: ApiVersion) -> str:
+    """Where `tmdb_async._operation` is, relative to the version's generated package."""
+    return ".._operation" if version.primary else "..._operation"
+
+
+def _class_name(version: ApiVersion, namespace: str) -> str:
+    return f"{version.class_prefix}{camel(namespace)}Api"
 
 
 def render_namespace(namespace: str, views: list[OperationView], spec_hash: str) -> str:
+    version = views[0].version
+    operation_module = _operation_module(version)
+    imported_from = {
+        "Sequence": "collections.abc",
+        "Literal": "typing",
+        "date": "datetime",
+        "AnyOf": operation_module,
+        "AllOf": operation_module,
+    }
+    """Where the names of generated annotations come from (any other is a model)."""
     names: set[str] = set()
     for v in views:
         names.update(re.findall(r"\b[A-Z]\w+\b", v.response))
@@ -429,29 +342,32 @@ def render_namespace(namespace: str, views: list[OperationView], spec_hash: str)
             names.update(re.findall(r"\b(?:[A-Z]\w+|date)\b(?!')", _py_type(p, v)))
     sources: dict[str, set[str]] = {}
     for name in names - {"None"}:
-        sources.setdefault(_IMPORTED_FROM.get(name, ".models"), set()).add(name)
+        sources.setdefault(imported_from.get(name, ".models"), set()).add(name)
     imports = [
         f"from {module} import {', '.join(sorted(sources[module]))}"
         for module in ("collections.abc", "datetime", "typing")
         if module in sources
     ]
     imports.append("")
-    operation_names = sorted({"Requester"} | sources.get(".._operation", set()))
-    imports.append(f"from .._operation import {', '.join(operation_names)}")
+    operation_names = sorted({"Requester"} | sources.get(operation_module, set()))
+    imports.append(f"from {operation_module} import {', '.join(operation_names)}")
     imports.append("from . import operations as ops")
     imports.append(f"from .models import {', '.join(sorted(sources['.models']))}")
     title = namespace.replace("_", " ").capitalize()
+    reached = views[0].qualified_namespace
+    api = "API" if version.primary else f"v{version.number} API"
     methods = "\n".join(_method(v) for v in views)
-    return f'''{header(spec_hash)}"""`tmdb.{namespace}`: {title} operations of TMDB's API."""
+    class_name = _class_name(version, namespace)
+    return f'''{header(spec_hash)}"""`tmdb.{reached}`: {title} operations of TMDB's {api}."""
 
 from __future__ import annotations
 
 {chr(10).join(imports)}
 
-__all__ = ["{camel(namespace)}Api"]
+__all__ = ["{class_name}"]
 
 
-class {camel(namespace)}Api:
+class {class_name}:
     """{title}: one coroutine per TMDB operation."""
 
     __slots__ = ("_requester",)
@@ -476,29 +392,47 @@ def _render_check(kind: Kind) -> str:
     return f"{_check_const(kind)}: Final = Check({', '.join(args)})"
 
 
+def _param_args(cls: str, p: Param) -> str:
+    args = [repr(p.wire)]
+    if cls == "QueryParam":
+        args.append(repr(p.python))
+    args.append(repr(p.kind.type))
+    if cls == "BodyParam" and not p.required:
+        args.append("required=False")
+    if p.choices:
+        args.append(f"choices={p.choices!r}")
+    if cls == "QueryParam" and p.kind.joins is not None:
+        args.append(f"joins={p.kind.joins!r}")
+    args.append(f"check={_check_const(p.kind)}")
+    if cls == "QueryParam" and p.required:
+        args.append("required=True")
+    args.append(f"doc={p.doc!r}")
+    if p.known:
+        args.append(f"known={p.known!r}")
+    if p.account_default:
+        args.append("account_default=True")
+    if p.struct is not None:
+        fields = "".join(f"BodyParam({_param_args(cls, f)}), " for f in p.struct.fields)
+        args += [f"item_type={p.struct.name}", f"fields=({fields})"]
+    return ", ".join(args)
+
+
 def _params_tuple(cls: str, params: list[Param]) -> str:
-    items = []
-    for p in params:
-        args = [repr(p.wire)]
-        if cls == "QueryParam":
-            args.append(repr(p.python))
-        args.append(repr(p.kind.type))
-        if p.choices:
-            args.append(f"choices={p.choices!r}")
-        if cls == "QueryParam" and p.kind.joins is not None:
-            args.append(f"joins={p.kind.joins!r}")
-        args.append(f"check={_check_const(p.kind)}")
-        if cls == "QueryParam" and p.required:
-            args.append("required=True")
-        args.append(f"doc={p.doc!r}")
-        items.append(f"{cls}({', '.join(args)})")
-    return "(" + "".join(f"{i}, " for i in items) + ")"
+    return "(" + "".join(f"{cls}({_param_args(cls, p)}), " for p in params) + ")"
+
+
+def _kinds(views: list[OperationView]) -> dict[str, Kind]:
+    params = [p for v in views for p in v.path_params + v.query_params + v.body_params]
+    params += [f for p in params if p.struct is not None for f in p.struct.fields]
+    return {p.kind.name: p.kind for p in params}
 
 
 def render_operations(
     views: list[OperationView], model: Model, naming: Naming, spec_hash: str
 ) -> str:
-    used = sorted({n for v in views for n in re.findall(r"\b[A-Z]\w+\b", v.response)})
+    version = views[0].version
+    used = {n for v in views for n in re.findall(r"\b[A-Z]\w+\b", v.response)}
+    used |= {b.name for b in _body_structs(views)}
     blocks = []
     for v in views:
         op = v.spec
@@ -506,7 +440,7 @@ def render_operations(
             f"operation_id={op.operation_id!r}",
             f"http_method={op.method!r}",
             f"path={op.path!r}",
-            f"namespace={v.namespace!r}",
+            f"namespace={v.qualified_namespace!r}",
             f"name={v.method!r}",
             f"summary={op.summary!r}",
             f"response_type={v.response}",
@@ -530,19 +464,23 @@ def render_operations(
                 for t, item in item_types.items()
             )
             fields.append(f"append_templates=({templates})")
+        if not version.primary:
+            fields.append(f"version={version.number}")
+        if v.user:
+            fields.append("needs_user=True")
         blocks.append(f"{v.const}: Final[Operation[{v.response}]] = Operation({', '.join(fields)})")
     endpoints = "".join(f"    {v.const},\n" for v in views)
-    kinds = {
-        p.kind.name: p.kind for v in views for p in v.path_params + v.query_params + v.body_params
-    }
+    kinds = _kinds(views)
     checks = "\n".join(_render_check(kinds[name]) for name in sorted(kinds))
-    return f'''{header(spec_hash)}"""The operation table: one `Operation` per TMDB v3 operation."""
+    api = "v3" if version.primary else f"v{version.number}"
+    title = f"The operation table: one `Operation` per TMDB {api} operation."
+    return f'''{header(spec_hash)}"""{title}"""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from .._operation import (
+from {_operation_module(version)} import (
     AppendTemplate,
     BodyParam,
     CacheClass,
@@ -551,7 +489,7 @@ from .._operation import (
     PathParam,
     QueryParam,
 )
-from .models import {", ".join(used)}
+from .models import {", ".join(sorted(used))}
 
 __all__ = {sorted(["ENDPOINTS", *(v.const for v in views)])!r}
 
@@ -565,30 +503,112 @@ ENDPOINTS: Final[tuple[Operation[Any], ...]] = (
 '''
 
 
-def render_init(namespaces: list[str], spec_hash: str) -> str:
-    imports = "\n".join(f"from .{ns} import {camel(ns)}Api" for ns in namespaces)
-    props = "\n".join(
+# ---------------------------------------------------------------- __init__.py
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What one version's rendering hands to the others: its views and namespaces."""
+
+    version: ApiVersion
+    views: list[OperationView]
+    spec_hash: str
+
+    @property
+    def namespaces(self) -> list[str]:
+        return sorted(dict.fromkeys(v.namespace for v in self.views))
+
+
+def _properties(version: ApiVersion, namespaces: list[str]) -> str:
+    return "\n".join(
         f'''    @cached_property
-    def {ns}(self) -> {camel(ns)}Api:
+    def {ns}(self) -> {_class_name(version, ns)}:
         """{ns.replace("_", " ").capitalize()} operations."""
-        return {camel(ns)}Api(self._requester)
+        return {_class_name(version, ns)}(self._requester)
 '''
         for ns in namespaces
     )
-    mapping = "".join(f'    "{ns}": {camel(ns)}Api,\n' for ns in namespaces)
-    return f'''{header(spec_hash)}"""Generated TMDB operations, models and namespaces."""
+
+
+def _mapping(version: ApiVersion, namespaces: list[str]) -> str:
+    return "".join(
+        f'    "{version.namespace_prefix}{ns}": {_class_name(version, ns)},\n' for ns in namespaces
+    )
+
+
+def render_secondary_init(generated: Generated) -> str:
+    """`_generated/v4/__init__.py`: the version's namespaces, reached as `tmdb.v4`."""
+    version, namespaces = generated.version, generated.namespaces
+    imports = "\n".join(f"from .{ns} import {_class_name(version, ns)}" for ns in namespaces)
+    group = f"V{version.number}Namespaces"
+    title = f"Generated TMDB v{version.number} operations, models and namespaces."
+    return f'''{header(generated.spec_hash)}"""{title}"""
 
 from __future__ import annotations
 
 from functools import cached_property
 
-from .._operation import Requester
+from {_operation_module(version)} import Requester
 {imports}
+from .operations import ENDPOINTS
 
-__all__ = ["NAMESPACES", "Namespaces"]
+__all__ = ["ENDPOINTS", "NAMESPACES", "{group}"]
 
 NAMESPACES: dict[str, type] = {{
-{mapping}}}
+{_mapping(version, namespaces)}}}
+
+
+class {group}:
+    """TMDB's v{version.number} API: {", ".join(f"`{ns}`" for ns in namespaces)}."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+{_properties(version, namespaces)}'''
+
+
+def render_init(primary: Generated, secondary: list[Generated]) -> str:
+    """`_generated/__init__.py`: v3's namespaces as attributes of the client, each other
+    version's under `v<N>`, and every version's operations in one `ENDPOINTS`."""
+    version, namespaces = primary.version, primary.namespaces
+    imports = "\n".join(f"from .{ns} import {_class_name(version, ns)}" for ns in namespaces)
+    others = [g.version.number for g in secondary]
+    imports += "".join(
+        f"\nfrom .v{n} import ENDPOINTS as V{n}_ENDPOINTS"
+        f"\nfrom .v{n} import NAMESPACES as V{n}_NAMESPACES"
+        f"\nfrom .v{n} import V{n}Namespaces"
+        for n in others
+    )
+    endpoints = ", ".join(["*V3_ENDPOINTS", *(f"*V{n}_ENDPOINTS" for n in others)])
+    merged = "".join(f"    **V{n}_NAMESPACES,\n" for n in others)
+    props = _properties(version, namespaces)
+    props += "".join(
+        f'''
+    @cached_property
+    def v{n}(self) -> V{n}Namespaces:
+        """TMDB's v{n} API (acting as a user: `tmdb.as_user(...).v{n}`)."""
+        return V{n}Namespaces(self._requester)
+'''
+        for n in others
+    )
+    return f'''{header(primary.spec_hash)}"""Generated TMDB operations, models and namespaces."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Final
+
+from .._operation import Operation, Requester
+{imports}
+from .operations import ENDPOINTS as V3_ENDPOINTS
+
+__all__ = ["ENDPOINTS", "NAMESPACES", "Namespaces"]
+
+ENDPOINTS: Final[tuple[Operation[Any], ...]] = ({endpoints})
+"""Every operation of every version: v3\'s, then v4\'s (each knows its `version`)."""
+
+NAMESPACES: dict[str, type] = {{
+{_mapping(version, namespaces)}{merged}}}
 
 
 class Namespaces:
@@ -597,6 +617,9 @@ class Namespaces:
     _requester: Requester
 
 {props}'''
+
+
+# ---------------------------------------------------------------- docs/endpoints.md
 
 
 def _md_cell(text: str) -> str:
@@ -608,7 +631,7 @@ def _parameters_md(view: OperationView) -> list[str]:
     if not params:
         return []
     lines = [
-        f"### `{view.namespace}.{view.method}`",
+        f"### `{view.qualified_namespace}.{view.method}`",
         "",
         f"`{view.spec.method} {view.spec.path}`",
         "",
@@ -623,21 +646,10 @@ def _parameters_md(view: OperationView) -> list[str]:
     return lines
 
 
-def render_endpoints_md(views: list[OperationView], spec_hash: str) -> str:
-    lines = [
-        markdown_header(spec_hash),
-        "",
-        "# Endpoints",
-        "",
-        f"Every TMDB v3 operation ({len(views)}) and the coroutine that calls it; then, per"
-        " namespace, each coroutine's parameters. Path parameters are positional, the others"
-        " keyword-only; a list parameter takes a list for all of its values (AND, sent"
-        " `,`-separated) or `AnyOf(...)` for any of them (OR, `|`), as its line says; every"
-        " value is checked before any request ([parameters.md](parameters.md)).",
-        "",
-    ]
-    for namespace in dict.fromkeys(v.namespace for v in views):
-        in_namespace = [v for v in views if v.namespace == namespace]
+def _namespace_md(views: list[OperationView]) -> list[str]:
+    lines = []
+    for namespace in dict.fromkeys(v.qualified_namespace for v in views):
+        in_namespace = [v for v in views if v.qualified_namespace == namespace]
         lines += [
             f"## `tmdb.{namespace}`",
             "",
@@ -646,40 +658,85 @@ def render_endpoints_md(views: list[OperationView], spec_hash: str) -> str:
         ]
         for v in in_namespace:
             args = ", ".join(p.python for p in v.path_params)
+            who = " (as a user)" if v.user else ""
             lines.append(
                 f"| `{v.spec.method} {v.spec.path}` | [`{namespace}.{v.method}({args})`]"
-                f"(https://developer.themoviedb.org/reference/{v.spec.operation_id})"
+                f"({_docs_url(v)}){who}"
                 f" | `{_md_cell(v.response)}` | {v.cache} |"
             )
         lines.append("")
         for v in in_namespace:
             lines += _parameters_md(v)
+    return lines
+
+
+def render_endpoints_md(generated: list[Generated]) -> str:
+    primary, *secondary = generated
+    lines = [
+        markdown_header(primary.spec_hash),
+        "",
+        "# Endpoints",
+        "",
+        f"Every TMDB v3 operation ({len(primary.views)}) and the coroutine that calls it; then, per"
+        " namespace, each coroutine's parameters. Path parameters are positional, the others"
+        " keyword-only; a list parameter takes a list for all of its values (AND, sent"
+        " `,`-separated) or `AnyOf(...)` for any of them (OR, `|`), as its line says; every"
+        " value is checked before any request ([parameters.md](parameters.md)).",
+        "",
+        *_namespace_md(primary.views),
+    ]
+    for g in secondary:
+        n = g.version.number
+        lines += [
+            f"# v{n}",
+            "",
+            f"Every TMDB v{n} operation ({len(g.views)}), reached as `tmdb.v{n}.<namespace>`"
+            f" (generated from TMDB's v{n} spec sha256:{g.spec_hash}, with its corrections)."
+            " An operation marked *as a user* acts for the user of `tmdb.as_user(...)`"
+            " ([v4.md](v4.md)).",
+            "",
+            *_namespace_md(g.views),
+        ]
     return "\n".join(lines)
 
 
-def render_all(
+def render_version(
     ops: list[SpecOperation],
-    naming: Naming,
+    views: list[OperationView],
     model: Model,
-    overrides: Overrides,
+    naming: Naming,
     parameters: Parameters,
     spec_hash: str,
 ) -> dict[str, str]:
-    """Return {relative path: file text} for everything the generator owns."""
-    views = operation_views(ops, naming, model, overrides, parameters)
-    namespaces = sorted(dict.fromkeys(v.namespace for v in views))
+    """{relative path: file text} of one version's models, operations, namespaces and
+    examples (not yet formatted)."""
+    version = views[0].version
+    package = version.package
     files = {
-        "tmdb_async/_generated/models.py": render_models(model, views, parameters, spec_hash),
-        "tmdb_async/_generated/operations.py": render_operations(views, model, naming, spec_hash),
-        "tmdb_async/_generated/__init__.py": render_init(namespaces, spec_hash),
+        f"{package}/models.py": render_models(model, views, parameters, spec_hash),
+        f"{package}/operations.py": render_operations(views, model, naming, spec_hash),
     }
-    for ns in namespaces:
-        files[f"tmdb_async/_generated/{ns}.py"] = render_namespace(
+    generated = Generated(version, views, spec_hash)
+    for ns in generated.namespaces:
+        files[f"{package}/{ns}.py"] = render_namespace(
             ns, [v for v in views if v.namespace == ns], spec_hash
         )
-    files = format_python(files)
-    files["docs/endpoints.md"] = render_endpoints_md(views, spec_hash)
-    files.update(render_examples(ops, spec_hash, markdown_header(spec_hash)))
+    if not version.primary:
+        files[f"{package}/__init__.py"] = render_secondary_init(generated)
+    files.update(render_examples(ops, version, spec_hash, markdown_header(spec_hash)))
+    return files
+
+
+def render_all(versions: list[tuple[Generated, dict[str, str]]]) -> dict[str, str]:
+    """Every file the generator owns, from each version\'s rendering: the versions\' files,
+    the package\'s `__init__.py` joining them and docs/endpoints.md, Python formatted."""
+    generated = [g for g, _ in versions]
+    files = {rel: text for _, rendered in versions for rel, text in rendered.items()}
+    primary, *secondary = generated
+    files[f"{primary.version.package}/__init__.py"] = render_init(primary, secondary)
+    python = format_python({rel: text for rel, text in files.items() if rel.endswith(".py")})
+    files.update(python)
+    files["docs/endpoints.md"] = render_endpoints_md(generated)
     return files
 
 

@@ -51,6 +51,8 @@ class Arr:
 @dataclass
 class MapOf:
     value: Node
+    nullable: bool = False
+    """Some value was null (`comments` of a v4 list: `{"movie:550": null}`)."""
 
 
 @dataclass
@@ -145,7 +147,7 @@ def merge(a: Node, b: Node) -> Node:
     if isinstance(a, Arr) and isinstance(b, Arr):
         return Arr(_merge_at("[]", a.item, b.item))
     if isinstance(a, MapOf) and isinstance(b, MapOf):
-        return MapOf(_merge_at("{}", a.value, b.value))
+        return MapOf(_merge_at("{}", a.value, b.value), a.nullable or b.nullable)
     if isinstance(a, Obj) and isinstance(b, Obj):
         fields = dict(a.fields)
         for key, node in b.fields.items():
@@ -268,14 +270,18 @@ class _Inferrer:
         return union
 
     def _map(self, schema: dict[str, Any], value: Any, loc: str) -> MapOf:
-        node: Node = Prim("null")
+        kind = self.overrides.maps[loc]
+        # A kind the override gives (with evidence) stands until a value shows one.
+        node: Node = Prim("null") if kind is None else Prim(kind, observed=False)
         props: dict[str, Any] = schema.get("properties", {})
         entries = value.items() if isinstance(value, dict) else props.items()
+        nullable = False
         for key, entry in entries:
             sub = props.get(key) if isinstance(value, dict) else entry
             val = entry if isinstance(value, dict) else MISSING
+            nullable = nullable or val is None
             node = merge(node, self.infer(sub, val, f"{loc}{{}}"))
-        return MapOf(node)
+        return MapOf(node, nullable)
 
 
 @dataclass
@@ -326,7 +332,7 @@ def _with_fields(node: Node, added: Mapping[str, Mapping[str, str]]) -> Node:
     if isinstance(node, Arr):
         return Arr(_with_fields(node.item, added))
     if isinstance(node, MapOf):
-        return MapOf(_with_fields(node.value, added))
+        return MapOf(_with_fields(node.value, added), node.nullable)
     if isinstance(node, BoolOr):
         return BoolOr(_obj_with_fields(node.obj, added))
     if isinstance(node, Union):
@@ -367,7 +373,7 @@ def signature(node: Node) -> str:
     if isinstance(node, Arr):
         return f"[{signature(node.item)}]"
     if isinstance(node, MapOf):
-        return f"{{str:{signature(node.value)}}}"
+        return f"{{str:{'?' if node.nullable else ''}{signature(node.value)}}}"
     if isinstance(node, BoolOr):
         return f"bool|{signature(node.obj)}"
     if isinstance(node, Ref):

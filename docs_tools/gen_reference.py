@@ -20,6 +20,7 @@ import msgspec.inspect as mi
 from tmdb_async import ENDPOINTS
 from tmdb_async import models as public_models
 from tmdb_async._generated import NAMESPACES
+from tmdb_async.models import v4 as v4_models
 
 log = logging.getLogger("mkdocs.plugins.gen_reference")
 
@@ -39,7 +40,10 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "changes",
         "reviews",
     ),
+    "Acting for a user (v4)": ("v4.auth", "v4.lists", "v4.account"),
 }
+V4_FAMILY = "Acting for a user (v4)"
+"""v4's models are a page of their own (`tmdb_async.models.v4`): their names are v3's too."""
 OPTIONS = """    options:
       show_root_heading: {heading}
       show_root_full_path: false
@@ -78,7 +82,7 @@ def family_of_models() -> dict[str, str]:
     families: dict[str, str] = {}
     for family, namespaces in FAMILIES.items():
         for operation in ENDPOINTS:
-            if operation.namespace in namespaces:
+            if operation.version == 3 and operation.namespace in namespaces:
                 for cls in structs_in(operation.response_type):
                     families.setdefault(cls.__name__, family)
     return families
@@ -96,6 +100,8 @@ def namespace_pages() -> list[str]:
         if name not in listed:
             log.warning("namespace %s has no model family in docs_tools/gen_reference.py", name)
         operations = [op for op in ENDPOINTS if op.namespace == name]
+        section = name.removeprefix("v4.").replace("_", " ")
+        version = "v4 " if name.startswith("v4.") else ""
         rows = "\n".join(
             f"| [`{op.name}`](#{cls.__module__}.{cls.__name__}.{op.name}) "
             f"| `{op.http_method} {op.path}` | {op.cache_class.value} |"
@@ -105,7 +111,7 @@ def namespace_pages() -> list[str]:
             f"reference/namespaces/{name}.md",
             f"# `tmdb.{name}`\n\n"
             f"{len(operations)} operation{'s' if len(operations) != 1 else ''} of TMDB's"
-            f" {name.replace('_', ' ')} section, as coroutines of `tmdb.{name}`"
+            f" {version}{section} section, as coroutines of `tmdb.{name}`"
             " (path parameters positional, query parameters keyword-only).\n\n"
             "| coroutine | TMDB | cache class |\n|---|---|---|\n"
             f"{rows}\n\n"
@@ -128,7 +134,7 @@ def model_pages() -> list[str]:
         grouped.setdefault(families.get(name, "Shared"), []).append(name)
     others = [name for name in public_models.__all__ if name not in structs]
     nav = []
-    for family in [*FAMILIES, "Shared"]:
+    for family in [*(f for f in FAMILIES if f != V4_FAMILY), "Shared"]:
         names = grouped.get(family, [])
         if not names:
             continue
@@ -157,6 +163,17 @@ def model_pages() -> list[str]:
         f" Import them from `tmdb_async.models`.\n\n{blocks}",
     )
     nav.append("    * [Appended parts](models/appended-parts.md)")
+    blocks = "\n".join(
+        f"::: tmdb_async._generated.v4.models.{name}\n" + OPTIONS.format(heading="true")
+        for name in sorted(v4_models.__all__)
+    )
+    write(
+        "reference/models/v4.md",
+        "# v4 models\n\nTMDB's v4 responses and request bodies (`ListItem`), apart from v3's:"
+        " `v4.ListDetails` is not v3's `ListDetails`. Import them from"
+        f" `tmdb_async.models.v4`.\n\n{blocks}",
+    )
+    nav.append(f"    * [{V4_FAMILY}](models/v4.md)")
     return nav
 
 

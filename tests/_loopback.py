@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-__all__ = ["Handler", "Loopback", "serving"]
+__all__ = ["Answering", "Handler", "Loopback", "answering", "serving"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -39,3 +39,23 @@ async def serving(state: Loopback, routes: Mapping[str, Handler]) -> AsyncIterat
         yield
     finally:
         await state.server.close()
+
+
+@dataclass
+class Answering(Loopback):
+    """A loopback server that answers every request with `body`, as JSON."""
+
+    body: bytes = b""
+
+
+@asynccontextmanager
+async def answering() -> AsyncIterator[Answering]:
+    """An `Answering` server, serving meanwhile."""
+    state = Answering()
+
+    async def answer(request: web.Request) -> web.Response:
+        state.requests.append(request)
+        return web.Response(body=state.body, content_type="application/json")
+
+    async with serving(state, {"/{tail:.*}": answer}):
+        yield state

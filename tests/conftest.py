@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tmdb_async import TMDB
 from tmdb_async._clock import FakeClock
 from tmdb_async.testing import FakeTMDB
 
@@ -22,6 +23,15 @@ async def fake_tmdb() -> AsyncIterator[FakeTMDB]:
     """A FakeTMDB on 127.0.0.1, a free port; `fake_tmdb.url` is its base URL."""
     async with FakeTMDB() as fake:
         yield fake
+
+
+@pytest.fixture
+async def tmdb(fake_tmdb: FakeTMDB) -> AsyncIterator[TMDB]:
+    """A client of `fake_tmdb` with no rate limit (the fake has none)."""
+    async with TMDB(
+        access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, rate_limit=None
+    ) as client:
+        yield client
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from ._errors import (
     TMDBError,
     TransportError,
 )
-from ._generated.operations import ENDPOINTS
+from ._generated import ENDPOINTS
 from ._operation import AllOf, AnyOf
 from ._response import Response
 from ._version import __version__

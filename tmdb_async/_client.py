@@ -10,6 +10,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 import aiohttp
 from yarl import URL
 
+from ._auth import UserAuth
 from ._constants import (
     DEFAULT_CACHE,
     FETCH_MANY_CONCURRENCY,
@@ -27,7 +28,13 @@ from ._operation import CacheClass
 from ._options import ClientOptions, derive_options, resolve_options
 from ._pagination import fetch_many, paginate
 from ._response import Response, fetch_response
-from ._sessions import GuestSession, SessionRequester, UserSession, approval_url
+from ._sessions import (
+    GuestSession,
+    SessionRequester,
+    UserSession,
+    access_approval_url,
+    approval_url,
+)
 from ._stats import Stats
 from ._transport import Transport
 from .models import Page
@@ -137,6 +144,28 @@ class TMDB(Namespaces):
         derived = type(self).__new__(type(self))
         derived._bind(options, self._transport.derive(options), self._images)
         return derived
+
+    def as_user(self, access_token: str, *, account_id: str | None = None) -> TMDB:
+        """A view of this client acting for a user: every request carries the user's v4
+        access token, and `account_object_id` parameters default to `account_id`.
+
+        `access_token` and `account_id` are what `v4.auth.create_access_token` answers once
+        the user approved a request token. The view shares this client's connection pool,
+        rate limiter, cache and stats (closing it closes nothing shared); what it reads is
+        never cached and is coalesced only with the same user's identical calls. The token
+        appears in no cache key, log, repr, error or trace span.
+        """
+        auth = UserAuth(access_token, account_id)
+        derived = type(self).__new__(type(self))
+        derived._bind(self._options, self._transport.as_user(auth), self._images)
+        return derived
+
+    @property
+    def account_id(self) -> str | None:
+        """The account object id of the user this view acts for (see `as_user`); None for
+        the application's own client, or a user view made without one."""
+        auth = self._transport.auth
+        return None if auth is None else auth.account_id
 
     def _bind(self, options: ClientOptions, transport: Transport, images: ImageUrls) -> None:
         self._options = options
@@ -290,21 +319,33 @@ class TMDB(Namespaces):
         password: str | None = None,
         request_token: str | None = None,
         session_id: str | None = None,
+        access_token: str | None = None,
     ) -> UserSession:
         """This client acting as a user: `async with tmdb.user_session(...) as me: ...`.
 
         Give `username` and `password` (TMDB's `validate_with_login`), a `request_token` the
-        user approved at `approval_url(token)`, or an existing `session_id`. The session
-        starts on entry; one created here is deleted when the block ends.
+        user approved at `approval_url(token)`, an existing `session_id`, or a v4 user
+        `access_token` (from `v4.auth.create_access_token`), which TMDB converts into a v3
+        session (`POST /3/authentication/session/convert/4`). The session starts on entry;
+        one created here is deleted when the block ends.
         """
-        if session_id is None and request_token is None and not (username and password):
+        given = (session_id, request_token, access_token)
+        if all(value is None for value in given) and not (username and password):
             raise ParameterError(
-                "user_session() needs username and password, a request_token or a session_id"
+                "user_session() needs username and password, a request_token, a session_id"
+                " or a v4 access_token"
             )
 
         async def login() -> str:
             if session_id is not None:
                 return session_id
+            if access_token is not None:
+                converted = await self.authentication.create_session_from_v4_token(
+                    access_token=access_token
+                )
+                if not converted.session_id:
+                    raise AuthenticationError("TMDB created no session")
+                return converted.session_id
             token = request_token
             if token is None:
                 created = await self.authentication.create_request_token()
@@ -340,8 +381,14 @@ class TMDB(Namespaces):
 
     @staticmethod
     def approval_url(request_token: str, redirect_to: str | None = None) -> str:
-        """Where a user approves a request token (`authentication.create_request_token()`)."""
+        """Where a user approves a v3 request token (`authentication.create_request_token()`)."""
         return approval_url(request_token, redirect_to)
+
+    @staticmethod
+    def v4_approval_url(request_token: str) -> str:
+        """Where a user approves a v4 request token (`v4.auth.create_request_token()`):
+        `https://www.themoviedb.org/auth/access?request_token=...`."""
+        return access_approval_url(request_token)
 
     async def __aenter__(self: _Self) -> _Self:
         return self
@@ -356,7 +403,10 @@ class TMDB(Namespaces):
 
     def __repr__(self) -> str:
         options = self._options
+        auth = self._transport.auth
+        scheme = options.credentials.scheme if auth is None else "user"
+        user = "" if auth is None else f", account_id={auth.account_id!r}"
         return (
-            f"TMDB(base_url={options.base_url!r}, auth={options.credentials.scheme!r}, "
+            f"TMDB(base_url={options.base_url!r}, auth={scheme!r}{user}, "
             f"language={options.language!r}, region={options.region!r})"
         )

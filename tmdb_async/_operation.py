@@ -28,15 +28,17 @@ __all__ = [
     "PathParam",
     "QueryParam",
     "Requester",
+    "method_of",
 ]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
-HttpMethod = Literal["GET", "POST", "DELETE"]
-ParamKind = Literal["str", "int", "int_or_str", "float", "bool", "date"]
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
+ParamKind = Literal["str", "int", "int_or_str", "float", "bool", "date", "struct"]
 """The Python type of a value (of each item, for a list): `int_or_str` is an id that is an
-integer or a string (old v3 list ids are 24-hex); `date` a `datetime.date` or `YYYY-MM-DD`."""
+integer or a string (old v3 list ids are 24-hex); `date` a `datetime.date` or `YYYY-MM-DD`;
+`struct` a request-body Struct (`BodyParam.item_type`), each field checked by its own kind."""
 Joins = Literal["and_or", "or", "comma"]
 """How a list parameter goes on the wire: `and_or` takes `,` for AND (a sequence, `AllOf`) and
 `|` for OR (`AnyOf`); `or` takes only `|` (a title has one such value, so AND never matches);
@@ -125,6 +127,9 @@ class PathParam:
     choices: tuple[str, ...] = ()
     check: Check = NO_CHECK
     doc: str = ""
+    account_default: bool = False
+    """When omitted (None), a user's view (`tmdb.as_user(..., account_id=...)`) fills in its
+    account id; without one the call is refused before any I/O."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +147,17 @@ class QueryParam:
     check: Check = NO_CHECK
     required: bool = False
     doc: str = ""
+    known: tuple[str, ...] = ()
+    """Values TMDB documents for this open parameter (sort orders): any other is sent too."""
 
 
 @dataclass(frozen=True, slots=True)
 class BodyParam:
-    """A field of a JSON request body, passed as a keyword argument."""
+    """A field of a JSON request body, passed as a keyword argument.
+
+    A `struct` field is a list of `item_type` Structs (v4's list items), each field of which
+    is checked as `fields` say.
+    """
 
     name: str
     kind: ParamKind
@@ -154,6 +165,9 @@ class BodyParam:
     choices: tuple[str, ...] = ()
     check: Check = NO_CHECK
     doc: str = ""
+    known: tuple[str, ...] = ()
+    item_type: type[Any] | None = None
+    fields: tuple[BodyParam, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +197,30 @@ class Operation(Generic[T]):
     body_params: tuple[BodyParam, ...] = ()
     append_parts: tuple[str, ...] = ()
     append_templates: tuple[AppendTemplate, ...] = ()
+    version: int = 3
+    """TMDB's API version: 3, or 4 (`operation_id` `v4/...`, namespace `v4.lists`...)."""
+    needs_user: bool = False
+    """Only a user acts here: TMDB refuses the application's own token (`tmdb.as_user`)."""
 
     @property
     def docs_url(self) -> str:
         """TMDB's reference page for this operation."""
-        return f"https://developer.themoviedb.org/reference/{self.operation_id}"
+        version = "" if self.version == 3 else f"v{self.version}/"
+        spec_id = self.operation_id.rsplit("/", 1)[-1]
+        return f"https://developer.themoviedb.org/{version}reference/{spec_id}"
+
+    @property
+    def qualified_name(self) -> str:
+        """How Python reaches it from a client: `movies.details`, `v4.lists.details`."""
+        return f"{self.namespace}.{self.name}"
+
+
+def method_of(client: object, operation: Operation[Any]) -> Any:
+    """The coroutine of `client` (a `TMDB`, a derived or user view) that performs `operation`."""
+    found = client
+    for attribute in operation.qualified_name.split("."):
+        found = getattr(found, attribute)
+    return found
 
 
 class Requester(Protocol):

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
+import msgspec
+
 from ._errors import ParameterError
 from ._operation import AnyOf, BodyParam, Combination, ParamKind, PathParam, QueryParam
 
@@ -30,6 +32,7 @@ _TYPE_WORDS: dict[ParamKind, str] = {
     "str": "str",
     "int_or_str": "int or str",
     "date": "a date (datetime.date or 'YYYY-MM-DD')",
+    "struct": "a list of Structs",
 }
 _INT_TEXT = re.compile(r"-?\d+")
 _FLOAT_TEXT = re.compile(r"-?\d+(\.\d+)?")
@@ -173,14 +176,40 @@ def _list_text(param: QueryParam, value: object, where: str) -> str:
     return separator.join(_item(param, item, f"{where} item") for item in items)
 
 
+def _struct_list(param: BodyParam, value: object, where: str) -> str:
+    """The JSON of a list of `param.item_type` Structs, once each field passed its kind."""
+    item_type = param.item_type
+    assert item_type is not None  # a struct kind always has one (generated)
+    expected = f"a list of {item_type.__name__}"
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise _fail(where, expected, value)
+    items = list(value)
+    if not items and param.check.nonempty:
+        raise ParameterError(f"{where} must not be empty")
+    for index, item in enumerate(items):
+        at = f"{where}[{index}]"
+        if not isinstance(item, item_type):
+            raise _fail(at, f"a {item_type.__name__}", item)
+        for field in param.fields:
+            field_value = getattr(item, field.name)
+            if field_value is not None:
+                render(field, field_value, f"{at}.{field.name}")
+            elif field.required:
+                raise ParameterError(f"{at}.{field.name} is required, got None")
+    return msgspec.json.encode(items).decode()
+
+
 def render(param: Param, value: object, where: str) -> str:
     """TMDB's wire text of `value` for `param`, after every check of its kind.
 
     Raises ParameterError (the message starts with `where`) when the value is not one the
-    parameter takes: the wrong type, out of range, not a real date, an empty list...
+    parameter takes: the wrong type, out of range, not a real date, an empty list, a list
+    item's field (`items[1].media_id`)...
     """
     if isinstance(param, QueryParam) and param.joins is not None:
         return _list_text(param, value, where)
+    if isinstance(param, BodyParam) and param.item_type is not None:
+        return _struct_list(param, value, where)
     return _scalar(param, value, where)
 
 
@@ -200,15 +229,31 @@ def _parse_item(param: Param, text: str, where: str) -> object:
             return text == "true"
     elif kind == "date":
         return _parse_date(text, where)
+    elif kind == "struct":
+        return _parse_structs(param, text, where)
     else:
         return text
     raise _fail(where, _TYPE_WORDS[kind], text)
 
 
+def _parse_structs(param: Param, text: str, where: str) -> object:
+    """`[{"media_type": "movie", "media_id": 550}]` -> `[ListItem(...)]`."""
+    item_type = getattr(param, "item_type", None)
+    if item_type is None:
+        raise ParameterError(f"{where} takes no list of Structs")
+    try:
+        return msgspec.json.decode(text, type=list.__class_getitem__(item_type))
+    except msgspec.DecodeError as err:
+        raise ParameterError(
+            f"{where} must be a JSON list of {item_type.__name__} objects: {err}"
+        ) from None
+
+
 def parse_param_text(param: Param, text: str) -> object:
     """The Python value a user would pass for `param`, spelled as `text` (a CLI argument).
 
-    By kind: `"2020-01-01"` -> `date(2020, 1, 1)`, `"100"` -> `100`, `"true"` -> `True`; for
+    By kind: `"2020-01-01"` -> `date(2020, 1, 1)`, `"100"` -> `100`, `"true"` -> `True`, a
+    JSON list of objects -> the Structs a `struct` body field takes; for
     a list parameter `"28,12"` -> `[28, 12]`, `"28|12"` -> `AnyOf(28, 12)`, `"28"` -> `28`
     and `"en,null"` -> `["en", None]`. Text that mixes `,` and `|` is TMDB's own spelling and
     stays a str (sent verbatim). Raises ParameterError when `text` is not of the parameter's

@@ -18,11 +18,21 @@ from ._generated import Namespaces
 from ._operation import Operation
 from ._response import Responder, Response
 
-__all__ = ["APPROVAL_URL", "GuestSession", "SessionRequester", "UserSession", "approval_url"]
+__all__ = [
+    "ACCESS_APPROVAL_URL",
+    "APPROVAL_URL",
+    "GuestSession",
+    "SessionRequester",
+    "UserSession",
+    "access_approval_url",
+    "approval_url",
+]
 
 T = TypeVar("T")
 
 APPROVAL_URL = "https://www.themoviedb.org/authenticate/"
+ACCESS_APPROVAL_URL = "https://www.themoviedb.org/auth/access"
+"""Where a user approves a v4 request token (https://developer.themoviedb.org/v4/docs)."""
 
 Login = Callable[[], Awaitable[str]]
 Logout = Callable[[str], Awaitable[object]]
@@ -32,6 +42,12 @@ def approval_url(request_token: str, redirect_to: str | None = None) -> str:
     """Where the user approves `request_token` (optionally sent back to `redirect_to`)."""
     url = URL(APPROVAL_URL) / request_token
     return str(url.with_query(redirect_to=redirect_to) if redirect_to else url)
+
+
+def access_approval_url(request_token: str) -> str:
+    """Where the user approves the v4 `request_token` (then TMDB sends them to the token's
+    `redirect_to`, if it has one)."""
+    return str(URL(ACCESS_APPROVAL_URL).with_query(request_token=request_token))
 
 
 class SessionRequester:

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from ._auth import UserAuth
 from ._cache import ResponseCache, make_cache
 from ._clock import Clock, LoopClock
 from ._operation import Operation
@@ -43,15 +44,19 @@ class Transport:
         retry_policy: RetryPolicy | None = None,
         limiter: Limiter | None = None,
         parent: Transport | None = None,
+        auth: UserAuth | None = None,
     ) -> None:
         """`clock`, `retry_policy` and `limiter` (any `Limiter`, in place of the one the rate
         options ask for) are injectable; `options.max_retries` applies.
 
         With `parent` (see `derive`), everything below the prepare stage is the parent's: the
-        session, limiter, in-flight calls, cache and stats.
+        session, limiter, in-flight calls, cache and stats. With `auth`, every call acts for
+        that user (see `as_user`).
         """
         self._options = options
         self._parent = parent
+        self.auth = auth
+        """The user every call acts for; None: the application."""
         self._closed = False
         self._wire: Wire
         self._limiter: Limiter | None
@@ -82,6 +87,7 @@ class Transport:
             report=self._report,
             deadline=options.deadline,
             now=self._clock.now,
+            auth=auth,
         )
         """The pipeline's entry: the `Requester` that generated namespaces call."""
 
@@ -126,8 +132,13 @@ class Transport:
 
     def derive(self, options: ClientOptions) -> Transport:
         """A transport with other per-request options (language, region, TTLs) that shares
-        this one's session, rate limiter, in-flight requests, cache and stats."""
-        return Transport(options, parent=self._parent or self)
+        this one's session, rate limiter, in-flight requests, cache and stats (and acts for
+        the same user, if any)."""
+        return Transport(options, parent=self._parent or self, auth=self.auth)
+
+    def as_user(self, auth: UserAuth) -> Transport:
+        """A transport that shares everything of this one but acts for the user of `auth`."""
+        return Transport(self._options, parent=self._parent or self, auth=auth)
 
     async def request(
         self,
@@ -172,4 +183,5 @@ class Transport:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         options = self._options
-        return f"<Transport {options.base_url} auth={options.credentials.scheme} {state}>"
+        scheme = options.credentials.scheme if self.auth is None else "user"
+        return f"<Transport {options.base_url} auth={scheme} {state}>"

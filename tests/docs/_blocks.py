@@ -6,6 +6,10 @@ line above its fence says otherwise (GitHub does not show it):
     <!-- example: name=web-backend -->   a name, for a test that imports the block
     <!-- example: run=pytest -->         a test file: run by pytest, not as a program
     <!-- example: needs=redis -->        give it a real redis-server, as REDIS_URL
+    <!-- example: needs=user -->         give it a signed-in user with two ratings, as
+                                         TMDB_USER_ACCESS_TOKEN and TMDB_USER_ACCOUNT_ID
+    <!-- example: user=approves -->      the user approves each request token at once
+                                         (FakeTMDB's auto_approve) and presses Enter
 
 Any other fence (```text, ```console...) is not Python and is not run.
 """
@@ -21,7 +25,7 @@ __all__ = ["ROOT", "Block", "blocks", "named"]
 ROOT = Path(__file__).resolve().parents[2]
 _FENCE = re.compile(r"^```(\S*)")
 _OPTIONS = re.compile(r"^<!--\s*example:\s*(.*?)\s*-->\s*$")
-_KNOWN = {"name", "run", "needs"}
+_KNOWN = {"name", "run", "needs", "user"}
 
 
 @dataclass(frozen=True)

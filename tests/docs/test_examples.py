@@ -2,9 +2,11 @@
 loopback, and passes `mypy --strict`.
 
 A block runs as a program of its own (`python -W error file.py`) in an empty directory, with
-the environment a user would set: `TMDB_ACCESS_TOKEN` and `TMDB_BASE_URL` (FakeTMDB's), and
-`REDIS_URL` (a real redis-server) for the blocks that say `needs=redis`. A block that is a
-test file (`run=pytest`) runs under pytest. `_blocks.py` says how a block is marked.
+the environment a user would set: `TMDB_ACCESS_TOKEN` and `TMDB_BASE_URL` (FakeTMDB's),
+`REDIS_URL` (a real redis-server) for the blocks that say `needs=redis`, and a signed-in
+user's `TMDB_USER_ACCESS_TOKEN` and `TMDB_USER_ACCOUNT_ID` for those that say `needs=user`.
+A block that is a test file (`run=pytest`) runs under pytest. `_blocks.py` says how a block
+is marked.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests._fake_process import child_env
+from tmdb_async import TMDB
 from tmdb_async.testing import FakeTMDB
 
 from ._blocks import ROOT, Block, blocks
@@ -75,6 +78,12 @@ async def test_example_runs(
     env = child_env(TMDB_ACCESS_TOKEN=fake_tmdb.access_token, TMDB_BASE_URL=fake_tmdb.url)
     if block.options.get("needs") == "redis":
         env["REDIS_URL"] = request.getfixturevalue("redis_server").url
+    if block.options.get("needs") == "user":
+        env.update(await signed_in_user(fake_tmdb))
+    stdin = None
+    if block.options.get("user") == "approves":
+        fake_tmdb.auto_approve = True
+        stdin = asyncio.subprocess.PIPE
     program = tmp_path / f"{block.module}.py"
     program.write_text(block.code)
     if block.options.get("run") == "pytest":
@@ -87,13 +96,27 @@ async def test_example_runs(
         *command,
         cwd=tmp_path,
         env=env,
+        stdin=stdin,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        output, _ = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
+        enter = b"\n" if stdin is not None else None  # the user presses Enter once
+        output, _ = await asyncio.wait_for(process.communicate(enter), RUN_TIMEOUT)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
     assert process.returncode == 0, f"{block.id} failed:\n{output.decode(errors='replace')}"
+
+
+async def signed_in_user(fake: FakeTMDB) -> dict[str, str]:
+    """A user of `fake` who rated two titles (through a v3 session of their v4 token)."""
+    token, account = fake.user_token()
+    async with (
+        TMDB(access_token=fake.access_token, base_url=fake.url) as tmdb,
+        tmdb.user_session(access_token=token) as session,
+    ):
+        await session.movies.add_rating(550, value=8.5)
+        await session.tv_series.add_rating(1399, value=9.0)
+    return {"TMDB_USER_ACCESS_TOKEN": token, "TMDB_USER_ACCOUNT_ID": account}

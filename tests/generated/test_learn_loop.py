@@ -18,7 +18,7 @@ import pytest
 from codegen.__main__ import generate
 from codegen.__main__ import main as codegen_main
 from codegen.corpus import CORPUS_DIR, load_samples
-from tests._spec import spec_path
+from tests._spec import spec_paths
 from tmdb_async import TMDB
 from tmdb_async._crawl import json_line
 from tmdb_async._decode import generic_document
@@ -41,7 +41,7 @@ def load_models(path: Path) -> ModuleType:
 async def test_unknown_keys_seen_at_run_time_become_typed_fields(
     fake_tmdb: FakeTMDB, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    spec = spec_path()
+    specs = spec_paths()
     tag = uuid.uuid4().hex[:6]
     body = msgspec.json.encode(
         {
@@ -84,7 +84,7 @@ async def test_unknown_keys_seen_at_run_time_become_typed_fields(
     assert len(load_samples(corpus)) == before + 1
 
     out = tmp_path / "out"
-    for rel, text in generate(spec, corpus).items():
+    for rel, text in generate(specs, corpus).items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(text)
     models = load_models(out / "tmdb_async/_generated/models.py")

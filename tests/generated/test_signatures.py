@@ -20,6 +20,7 @@ DESIGN_NAMESPACES = {
     *"credits discover find genres guest_sessions keywords lists movie_lists movies".split(),
     *"networks people people_lists reviews search trending tv_series_lists tv_series".split(),
     *"tv_seasons tv_episodes tv_episode_groups watch_providers".split(),
+    *"v4.auth v4.lists v4.account".split(),
 }
 
 
@@ -45,18 +46,28 @@ class Facade(Namespaces):
 
 def test_namespaces_are_the_designed_sections() -> None:
     assert set(NAMESPACES) == DESIGN_NAMESPACES
-    assert len(ENDPOINTS) == 152
-    assert len({(op.namespace, op.name) for op in ENDPOINTS}) == 152
+    by_version = {3: 152, 4: 21}  # the specs' operations (v4's "getting-started" is a page)
+    for version, count in by_version.items():
+        ops = [op for op in ENDPOINTS if op.version == version]
+        assert len(ops) == count, version
+        assert len({(op.namespace, op.name) for op in ops}) == count
+        assert len({op.operation_id for op in ops}) == count
+    v4 = [op for op in ENDPOINTS if op.version == 4]
+    assert all(op.operation_id.startswith("v4/") and op.path.startswith("/4/") for op in v4)
+    assert all(op.namespace.startswith("v4.") for op in v4)
+    assert all(not op.operation_id.startswith("v4/") for op in ENDPOINTS if op.version == 3)
 
 
 def test_design_examples_exist() -> None:
     examples = (
         "movies.details movies.watch_providers movies.add_rating movie_lists.popular people.images"
         " tv_series.aggregate_credits tv_seasons.details search.multi trending.movies"
-        " configuration.details"
+        " configuration.details v4.auth.create_request_token v4.auth.create_access_token"
+        " v4.auth.logout v4.lists.details v4.lists.add_items v4.lists.item_status"
+        " v4.account.rated_movies"
     )
     for dotted in examples.split():
-        namespace, name = dotted.split(".")
+        namespace, name = dotted.rsplit(".", 1)
         assert any(op.namespace == namespace and op.name == name for op in ENDPOINTS), dotted
 
 
@@ -66,6 +77,9 @@ def test_signature_follows_the_operation(op: Operation[Any]) -> None:
     params = list(inspect.signature(method).parameters.values())[1:]
     positional = [p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_ONLY]
     assert positional == re.findall(r"{(\w+)}", op.path)
+    defaults = [p.name for p in params if p.kind is inspect.Parameter.POSITIONAL_ONLY
+                and p.default is None]  # fmt: skip
+    assert defaults == [p.name for p in op.path_params if p.account_default]
     keyword = {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
     expected = {q.python_name for q in op.query_params} | {b.name for b in op.body_params}
     assert keyword == expected
@@ -106,6 +120,23 @@ def test_namespaces_are_lazy_and_cached() -> None:
     assert "movies" not in vars(tmdb)
     assert tmdb.movies is tmdb.movies
     assert tmdb.movies._requester is tmdb._requester
+    assert tmdb.v4 is tmdb.v4
+    assert tmdb.v4.lists is tmdb.v4.lists
+    assert tmdb.v4.lists._requester is tmdb._requester
+
+
+async def test_a_v4_call_passes_its_body_and_an_omitted_account_as_none() -> None:
+    from tmdb_async.models.v4 import ListItem
+
+    requester = RecordingRequester()
+    tmdb = Facade(requester)
+    items = [ListItem(media_type="movie", media_id=550, comment="Great")]
+    await tmdb.v4.lists.add_items(7, items=items)
+    await tmdb.v4.account.rated_movies(sort_by="created_at.desc")
+    (add, rated) = requester.calls
+    assert (add[0].path, add[1], add[3]) == ("/4/list/{list_id}/items", (7,), {"items": items})
+    assert (rated[0].operation_id, rated[1]) == ("v4/account-rated-movies", (None,))
+    assert rated[2]["sort_by"] == "created_at.desc"
 
 
 def _keywords(op: Operation[Any]) -> list[str]:

@@ -35,14 +35,6 @@ TICK = 0.001
 
 
 @pytest.fixture
-async def tmdb(fake_tmdb: FakeTMDB) -> AsyncIterator[TMDB]:
-    async with TMDB(
-        access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, rate_limit=None
-    ) as client:
-        yield client
-
-
-@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(wall_start=time.time())
 

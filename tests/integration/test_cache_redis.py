@@ -104,9 +104,14 @@ async def test_no_credential_or_session_id_in_any_key_or_value(
 ) -> None:
     session = fake_tmdb.create_session(1)
     guest = fake_tmdb.create_guest_session()
-    secrets = [fake_tmdb.api_key, fake_tmdb.access_token, session, guest]
+    user_token, account = fake_tmdb.user_token(2)
+    secrets = [fake_tmdb.api_key, fake_tmdb.access_token, session, guest, user_token]
     for auth in ({"api_key": fake_tmdb.api_key}, {"access_token": fake_tmdb.access_token}):
         tmdb = clients(cache=redis_server.url, **auth)
+        me = tmdb.as_user(user_token, account_id=account)  # a v4 user's calls: none kept
+        await me.movies.details(551)
+        await me.v4.lists.details(3)
+        await me.v4.account.rated_movies()
         await tmdb.movies.details(550, append_to_response=["credits", "images"])
         await tmdb.movie_lists.popular(page=2)
         await tmdb.genres.movie_list()

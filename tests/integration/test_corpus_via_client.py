@@ -7,37 +7,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import pytest
-from aiohttp import web
 
 from codegen.corpus import Sample
 from tests._calls import recorded_arguments
 from tests._corpus import SAMPLES, audit, raw_body
-from tests._loopback import Loopback, serving
+from tests._loopback import Answering, answering
 from tmdb_async import ENDPOINTS, TMDB
+from tmdb_async._operation import method_of
 
 OPERATIONS = {op.operation_id: op for op in ENDPOINTS}
 
 
-@dataclass
-class Recording(Loopback):
-    """A loopback server that answers any request with `body`."""
-
-    body: bytes = b""
-
-
 @pytest.fixture
-async def recording() -> AsyncIterator[Recording]:
-    state = Recording()
-
-    async def answer(request: web.Request) -> web.Response:
-        state.requests.append(request)
-        return web.Response(body=state.body, content_type="application/json")
-
-    async with serving(state, {"/{tail:.*}": answer}):
+async def recording() -> AsyncIterator[Answering]:
+    async with answering() as state:
         yield state
 
 
@@ -47,16 +33,17 @@ def _parts(query: str) -> set[str]:
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.file)
 async def test_recorded_response_keeps_every_key(
-    sample: Sample, recording: Recording, caplog: pytest.LogCaptureFixture
+    sample: Sample, recording: Answering, caplog: pytest.LogCaptureFixture
 ) -> None:
     op = OPERATIONS[sample.operation_id]
     recording.body = raw_body(sample)
     async with TMDB(access_token="t", base_url=recording.url) as tmdb:
-        method = getattr(getattr(tmdb, op.namespace), op.name)
+        client = tmdb.as_user("user-token") if op.needs_user else tmdb
+        method = method_of(client, op)
         args, kwargs = recorded_arguments(op, method, sample.path, sample.query)
         with caplog.at_level(logging.WARNING, logger="tmdb_async"):
             result = await method(*args, **kwargs)
-            response = await tmdb.response(method, *args, **kwargs)
+            response = await client.response(method, *args, **kwargs)
         stats = tmdb.stats.as_dict()
     # The second call is a cache hit when the operation is cacheable: bytes from the cache.
     assert len(recording.requests) + stats["cache_hits"] == 2

@@ -3,21 +3,11 @@ the memo must never change what a call does."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from tmdb_async import TMDB, AuthenticationError, ParameterError
 from tmdb_async._pipeline.prepare import MEMO_SIZE
 from tmdb_async.testing import FakeTMDB
-
-
-@pytest.fixture
-async def tmdb(fake_tmdb: FakeTMDB) -> AsyncIterator[TMDB]:
-    async with TMDB(
-        access_token=fake_tmdb.access_token, base_url=fake_tmdb.url, rate_limit=None
-    ) as client:
-        yield client
 
 
 async def test_repeated_calls_hit_the_cache_through_the_memo(

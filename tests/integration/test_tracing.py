@@ -72,12 +72,18 @@ async def test_a_span_per_request_and_no_token_in_any(
         await tmdb.movies.details(551, append_to_response=["credits"])
         with pytest.raises(NotFoundError):
             await tmdb.movies.details(999)
+        user_token, account = fake_tmdb.user_token()
+        me = tmdb.as_user(user_token, account_id=account)
+        await me.v4.account.lists()  # a v4 user's call: their token in the header only
+        with pytest.raises(NotFoundError):
+            await me.v4.lists.details(99_999_999)
     finished = spans.get_finished_spans()
-    assert len(finished) == fake_tmdb.stats.total == tmdb.stats.requests == 4
-    assert sorted(map(str, map(status_of, finished))) == ["200", "200", "404", "503"]
+    assert len(finished) == fake_tmdb.stats.total == tmdb.stats.requests == 6
+    assert sorted(map(str, map(status_of, finished))) == ["200", "200", "200", "404", "404", "503"]
     for span in finished:
         for text in texts(span):
             assert fake_tmdb.access_token not in text
+            assert user_token not in text
 
 
 async def test_an_api_key_stays_out_of_spans_with_the_documented_url_filter(

@@ -85,9 +85,8 @@ def venv(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Venv:
 
 def test_the_wheel_holds_the_package_typed_and_generated_and_nothing_else(built: Built) -> None:
     names = set(zipfile.ZipFile(built.wheel).namelist())
-    generated = {
-        f"tmdb_async/_generated/{p.name}" for p in (ROOT / "tmdb_async/_generated").glob("*.py")
-    }
+    generated = {str(p.relative_to(ROOT)) for p in (ROOT / "tmdb_async/_generated").rglob("*.py")}
+    assert "tmdb_async/_generated/v4/models.py" in generated
     assert generated <= names
     assert "tmdb_async/py.typed" in names
     assert "tmdb_async/testing/__init__.py" in names

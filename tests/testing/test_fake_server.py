@@ -137,7 +137,7 @@ async def _prepare(
             "language": "en",
             "username": "user",
             "password": "pass",
-            "access_token": "v4-token",
+            "access_token": fake.user_token()[0],
             "session_id": fake.create_session(),
         }
         body = {p.name: body[p.name] for p in op.body_params if p.name in body}
@@ -156,14 +156,57 @@ async def _prepare(
     return args, query, body
 
 
+V4_BODY = {
+    "name": "Mine",
+    "iso_639_1": "en",
+    "redirect_to": "https://example.com/back",
+    "items": [{"media_type": "movie", "media_id": 550, "comment": "Great"}],
+}
+
+
+async def _prepare_v4(
+    fake: FakeTMDB, http: aiohttp.ClientSession, op_id: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None, dict[str, str]]:
+    """What `_prepare` gives, for a v4 operation, and the headers of the user who acts."""
+    op = OPS[op_id]
+    token, account = fake.user_token()
+    user = {"Authorization": f"Bearer {token}"}
+    args: dict[str, Any] = {"account_object_id": account}
+    if "list_id" in {p.name for p in op.path_params}:
+        _, created = await send_as(http, user, "POST", "/4/list", V4_BODY)
+        args["list_id"] = created["id"]
+        path = f"/4/list/{created['id']}/items"
+        await send_as(http, user, "POST", path, {"items": V4_BODY["items"]})
+    query = {"media_type": "movie", "media_id": "550"} if op_id == "v4/list-item-status" else {}
+    body = {p.name: V4_BODY[p.name] for p in op.body_params if p.name in V4_BODY}
+    if op_id == "v4/auth-create-access-token":
+        _, requested = await send(http, "POST", "/4/auth/request_token", {})
+        body["request_token"] = requested["request_token"]
+        fake.approve(requested["request_token"])
+    if op_id == "v4/auth-logout":
+        body["access_token"] = token
+    headers = user if op.needs_user else AUTH
+    return args, query, body if op.body_params else None, headers
+
+
+async def send_as(
+    http: aiohttp.ClientSession, headers: dict[str, str], method: str, path: str, body: Any
+) -> tuple[int, Any]:
+    async with http.request(method, path, json=body, headers=headers) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
 @pytest.mark.parametrize("op_id", sorted(OPS))
 async def test_every_operation_answers_and_decodes_strictly(
     fake_tmdb: FakeTMDB, http: aiohttp.ClientSession, op_id: str
 ) -> None:
     op = OPS[op_id]
-    args, query, body = await _prepare(fake_tmdb, http, op_id)
+    if op.version == 4:
+        args, query, body, headers = await _prepare_v4(fake_tmdb, http, op_id)
+    else:
+        (args, query, body), headers = await _prepare(fake_tmdb, http, op_id), AUTH
     async with http.request(
-        op.http_method, op.path.format(**args), params=query, json=body
+        op.http_method, op.path.format(**args), params=query, json=body, headers=headers
     ) as resp:
         raw = await resp.read()
         assert resp.status in (200, 201), raw
@@ -806,7 +849,7 @@ async def test_favorites_watchlist_and_lists(
     assert [(lst["id"], lst["item_count"]) for lst in lists["results"]] == [(list_id, 1)]
     await send(http, "POST", f"/3/list/{list_id}/clear", session_id=session, confirm="true")
     assert (await get_json(http, f"/3/list/{list_id}"))[1]["items"] == []
-    other = fake_tmdb.create_session()
+    other = fake_tmdb.create_session(account_id=2)  # another account's session
     status, _ = await send(http, "DELETE", f"/3/list/{list_id}", session_id=other)
     assert status == 401
     status, body = await send(http, "DELETE", f"/3/list/{list_id}", session_id=session)

@@ -189,3 +189,31 @@ async def parameters_as_people_write_them(tmdb: TMDB) -> None:
     await tmdb.discover.tv(sort_by="title.asc")  # type: ignore[arg-type]
     await tmdb.discover.tv(with_status=AnyOf(1))  # type: ignore[arg-type]
     await tmdb.search.movie(query="alien", year="2020")  # type: ignore[arg-type]
+
+
+async def acting_for_a_user(tmdb: TMDB) -> None:
+    from tmdb_async.models import v4
+
+    me = tmdb.as_user("token", account_id="4bc8892a017a3c0f92000002")
+    assert_type(me, TMDB)
+    assert_type(me.account_id, str | None)
+    details = await me.v4.lists.details(1, sort_by="title.asc")
+    assert_type(details, v4.ListDetails)
+    assert_type(details.results[0], v4.MovieSummary | v4.TvSeriesSummary | UnknownMedia)
+    assert_type(details.comments, dict[str, str | None] | None)
+    assert_type(details, ListDetails)  # type: ignore[assert-type]  # v3's is another type
+    item = v4.ListItem(media_type="movie", media_id=550, comment="Great")
+    added = await me.v4.lists.add_items(1, items=[item])
+    assert_type(added.results, list[v4.ItemResult] | None)
+    v4.ListItem(media_type="film", media_id=550)  # type: ignore[arg-type]
+    await me.v4.lists.add_items(1, items=[{"media_type": "movie", "media_id": 550}])  # type: ignore[list-item]
+    rated = await me.v4.account.rated_movies()  # the view's account id
+    assert_type(rated, Page[v4.MovieSummary])
+    assert_type(rated.results[0].account_rating, v4.AccountRating | None)
+    lists = await me.v4.account.lists(sort_by="created_at.desc")
+    assert_type(lists.results[0].revenue, int | str | None)
+    granted = await tmdb.v4.auth.create_access_token(request_token="t")
+    assert_type(granted.access_token, str | None)
+    assert_type(TMDB.v4_approval_url("t"), str)
+    async for movie in me.paginate(me.v4.account.rated_movies, sort_by="created_at.asc"):
+        assert_type(movie, v4.MovieSummary)

@@ -26,6 +26,7 @@ from tmdb_async._options import OPTIONS, ClientOptions
 from tmdb_async._params import Param
 from tmdb_async._urls import build_request
 from tmdb_async.cli import _app, _client_flags, _get, _ids
+from tmdb_async.cli._client_flags import UsageError
 from tmdb_async.cli._ids import (
     ExportFilter,
     IdsError,
@@ -262,7 +263,13 @@ def _example(param: Param, op: Operation[Any]) -> str:
     return param.choices[0] if param.choices else param.check.example
 
 
-@pytest.mark.parametrize("op", ENDPOINTS, ids=lambda op: f"{op.namespace}.{op.name}")
+SIGNED_OUT = [op for op in ENDPOINTS if op.namespace == "v4.auth"]
+"""`login` and `logout` run these: `get` refuses them (their tokens stay off the command line)."""
+
+
+@pytest.mark.parametrize(
+    "op", [op for op in ENDPOINTS if op not in SIGNED_OUT], ids=lambda op: op.qualified_name
+)
 def test_get_reaches_every_operation(op: Operation[Any]) -> None:
     """`get NAMESPACE METHOD ARGS... name=value` builds the call of any operation, by Python
     name or by TMDB's (dotted) name."""
@@ -287,6 +294,23 @@ def test_get_takes_path_parameters_by_name_too() -> None:
     season = _get.resolve(["tv_seasons", "details", "season_number=2", "series_id=1399"])
     assert season.args == (1399, 2)
     assert _get.resolve(["tv_seasons", "details", "1399", "season_number=2"]).args == (1399, 2)
+
+
+@pytest.mark.parametrize("op", SIGNED_OUT, ids=lambda op: op.qualified_name)
+def test_get_refuses_the_sign_in_operations(op: Operation[Any]) -> None:
+    with pytest.raises(UsageError, match=r"never go on the command line.*login.*logout"):
+        _get.resolve([op.namespace, op.name, "access_token=secret"])
+
+
+def test_get_leaves_the_account_id_to_the_signed_in_user() -> None:
+    call = _get.resolve(["v4.account", "rated_movies", "sort_by=created_at.desc"])
+    assert call.args == (None,)
+    assert call.keywords == {"sort_by": "created_at.desc"}
+    given = _get.resolve(["v4.account", "rated_movies", "4bc8892a017a3c0f92000002"])
+    assert given.args == ("4bc8892a017a3c0f92000002",)
+    with pytest.raises(UsageError, match="takes LIST_ID"):
+        _get.resolve(["v4.lists", "details"])  # only an account id may be left out
+    assert "[ACCOUNT_OBJECT_ID]" in _get.usage_of(call.op)
 
 
 # Each client option as the command line writes it, and the value the client must end with.

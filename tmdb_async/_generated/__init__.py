@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any, Final
 
-from .._operation import Requester
+from .._operation import Operation, Requester
 from .account import AccountApi
 from .authentication import AuthenticationApi
 from .certifications import CertificationsApi
@@ -23,6 +24,7 @@ from .lists import ListsApi
 from .movie_lists import MovieListsApi
 from .movies import MoviesApi
 from .networks import NetworksApi
+from .operations import ENDPOINTS as V3_ENDPOINTS
 from .people import PeopleApi
 from .people_lists import PeopleListsApi
 from .reviews import ReviewsApi
@@ -33,9 +35,15 @@ from .tv_episodes import TvEpisodesApi
 from .tv_seasons import TvSeasonsApi
 from .tv_series import TvSeriesApi
 from .tv_series_lists import TvSeriesListsApi
+from .v4 import ENDPOINTS as V4_ENDPOINTS
+from .v4 import NAMESPACES as V4_NAMESPACES
+from .v4 import V4Namespaces
 from .watch_providers import WatchProvidersApi
 
-__all__ = ["NAMESPACES", "Namespaces"]
+__all__ = ["ENDPOINTS", "NAMESPACES", "Namespaces"]
+
+ENDPOINTS: Final[tuple[Operation[Any], ...]] = (*V3_ENDPOINTS, *V4_ENDPOINTS)
+"""Every operation of every version: v3's, then v4's (each knows its `version`)."""
 
 NAMESPACES: dict[str, type] = {
     "account": AccountApi,
@@ -66,6 +74,7 @@ NAMESPACES: dict[str, type] = {
     "tv_series": TvSeriesApi,
     "tv_series_lists": TvSeriesListsApi,
     "watch_providers": WatchProvidersApi,
+    **V4_NAMESPACES,
 }
 
 
@@ -213,3 +222,8 @@ class Namespaces:
     def watch_providers(self) -> WatchProvidersApi:
         """Watch providers operations."""
         return WatchProvidersApi(self._requester)
+
+    @cached_property
+    def v4(self) -> V4Namespaces:
+        """TMDB's v4 API (acting as a user: `tmdb.as_user(...).v4`)."""
+        return V4Namespaces(self._requester)

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from .._auth import UserAuth
 from .._deadline import Deadline
 from .._decode import Dropped
 from .._errors import Failure, TMDBError
@@ -20,7 +21,8 @@ NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 class Call(msgspec.Struct, frozen=True, gc=False):
-    """One request as the stages see it, built by `prepare`; it never holds a credential.
+    """One request as the stages see it, built by `prepare`; it holds no credential but the
+    opaque `auth` handle of a user's call, which only the wire opens.
 
     Immutable, so `prepare` can hand the same one to every repetition of a plain call.
     """
@@ -37,6 +39,10 @@ class Call(msgspec.Struct, frozen=True, gc=False):
     """The call's time budget (the `deadline` option), set by `prepare` for each call; each
     stage bounds what it waits on by it and answers with a DeadlineExceededError reply when it
     runs out. None: no bound (and no cost)."""
+    auth: UserAuth | None = None
+    """Who acts: None for the application (the client's own credentials), else the user of a
+    `tmdb.as_user(...)` view. Only the wire reads the token in it; a user's call has no
+    cache key and is coalesced only with the same user's calls."""
 
 
 class Reply(msgspec.Struct, frozen=True):

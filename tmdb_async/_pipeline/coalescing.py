@@ -1,9 +1,11 @@
 """Coalescing: identical GETs in flight at the same time share one reply (single-flight).
 
-Identical means the same normalised URL (query, `append_to_response` set, session id) and
-the same validators (a conditional GET is only shared with conditional GETs for the same
-ETag, so a 304 only reaches callers holding that entry); the in-flight map belongs to one
-client and the clients derived from it, which share its credentials. Each caller gets its
+Identical means the same normalised URL (query, `append_to_response` set, session id), the
+same validators (a conditional GET is only shared with conditional GETs for the same ETag, so
+a 304 only reaches callers holding that entry) and the same user: a user's call (`call.auth`)
+is shared only with that user's identical calls, so two users reading the same private list
+get two requests, each with its own token. The in-flight map belongs to one client and the
+clients derived from it, which share its credentials. Each caller gets its
 own decoded copy; an error reaches every caller.
 
 A caller with a deadline must not bound, fail or cancel what others wait for: its GET runs
@@ -62,7 +64,11 @@ class Coalescing:
         if request.method != "GET":
             return await self._inner.send(call)
         validators = call.validators
-        key = request.url if validators is None else (request.url, validators["If-None-Match"])
+        key: Hashable = (
+            request.url if validators is None else (request.url, validators["If-None-Match"])
+        )
+        if call.auth is not None:
+            key = (call.auth, key)
         if call.deadline is None and not self._detached:
             flights = self._flights
             if flights.lead(key):  # alone, the usual case: no `run` coroutine in between

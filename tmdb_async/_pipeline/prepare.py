@@ -6,6 +6,10 @@ then sends the `Call` down and turns the reply that comes back into the value or
 error. Calls made of plain values are remembered: a cache hit is by nature a repeated call,
 and building the request is most of its cost. With a `deadline`, each call carries a fresh
 `Deadline` (the remembered `Call` never does).
+
+A user's view (`auth`, see `tmdb_async._auth`) prepares its calls apart: each carries the
+user's handle, fills in the user's account id where an operation takes one, and is neither
+remembered nor cached. Without a user, an operation only a user may call is refused here.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from typing import Any, TypeVar
 import msgspec
 from yarl import URL
 
+from .._auth import UserAuth
 from .._cache import built_key
 from .._cache._policy import request_cache_class
 from .._deadline import Deadline
-from .._errors import TMDBError
+from .._errors import AuthenticationError, ParameterError, TMDBError
 from .._operation import CacheClass, Operation
 from .._response import Response
 from .._stats import Stats
@@ -41,6 +46,7 @@ class Prepare:
     """Validates and builds each call, sends it down, and answers with its value or error."""
 
     __slots__ = (
+        "_auth",
         "_base_url",
         "_cached",
         "_closed",
@@ -67,10 +73,12 @@ class Prepare:
         report: Callable[[Call, Reply], None],
         deadline: float | None = None,
         now: Callable[[], float] = time.monotonic,
+        auth: UserAuth | None = None,
     ) -> None:
         """`cache_ttl` is None without a cache; `closed` tells whether the client was closed;
         `report` is told of each reply whose value lacks part of the body or was coerced;
-        `deadline`: seconds each call may take in all, on the monotonic clock `now`."""
+        `deadline`: seconds each call may take in all, on the monotonic clock `now`; `auth`:
+        the user every call acts for (None: the application)."""
         self._inner = inner
         self._base_url = URL(base_url)
         defaults = (("language", language), ("region", region))
@@ -82,6 +90,7 @@ class Prepare:
         self._report = report
         self._deadline = deadline
         self._now = now
+        self._auth = auth
         self._memo: dict[tuple[Any, ...], tuple[Operation[Any], Call]] = {}
 
     async def request(
@@ -155,8 +164,10 @@ class Prepare:
         """
         if self._defaults:
             query = self._with_defaults(operation, query)
+        if self._auth is not None:
+            return self._user_call(operation, path_args, query, body, self._auth)
         if not self._cached:
-            return Call(operation, build_request(self._base_url, operation, path_args, query, body))
+            return Call(operation, self._build(operation, path_args, query, body))
         memo = self._memo
         key: tuple[Any, ...] | None = None
         if body is None and all(type(v) in _PLAIN for v in (*path_args, *query.values())):
@@ -164,7 +175,7 @@ class Prepare:
             known = memo.get(key)
             if known is not None and known[0] is operation:
                 return known[1]
-        request = build_request(self._base_url, operation, path_args, query, body)
+        request = self._build(operation, path_args, query, body)
         call = self._cacheable(operation, request)
         # Only cacheable calls: the others go to the network anyway, and may carry a session
         # id (a secret) that is better not kept around.
@@ -173,6 +184,37 @@ class Prepare:
                 memo.clear()
             memo[key] = (operation, call)
         return call
+
+    def _build(
+        self,
+        operation: Operation[Any],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None,
+    ) -> PreparedRequest:
+        """The application's request (AuthenticationError for an operation only a user may
+        call: TMDB would refuse the application's token)."""
+        if operation.needs_user:
+            raise AuthenticationError(
+                f"{operation.qualified_name}() acts for a user: call it through"
+                f" tmdb.as_user(access_token, account_id=...).{operation.qualified_name}()"
+            )
+        return build_request(self._base_url, operation, path_args, query, body)
+
+    def _user_call(
+        self,
+        operation: Operation[Any],
+        path_args: tuple[object, ...],
+        query: Mapping[str, object],
+        body: Mapping[str, object] | None,
+        auth: UserAuth,
+    ) -> Call:
+        """A user's call: their account id where the operation takes one and none was given;
+        never cached (what a user reads is theirs, and changes with their own writes)."""
+        if None in path_args:
+            path_args = _with_account(operation, path_args, auth)
+        request = build_request(self._base_url, operation, path_args, query, body)
+        return Call(operation, request, auth=auth)
 
     def _cacheable(self, operation: Operation[Any], request: PreparedRequest) -> Call:
         """The call with its cache key and class TTL, unless its class (or a session in it)
@@ -201,3 +243,23 @@ class Prepare:
             if param.name in self._defaults and query.get(param.name) is None
         }
         return {**query, **missing} if missing else query
+
+
+def _with_account(
+    operation: Operation[Any], path_args: tuple[object, ...], auth: UserAuth
+) -> tuple[object, ...]:
+    """`path_args` with the user's account id in each omitted `account_default` parameter."""
+    params = operation.path_params
+    if len(params) != len(path_args):
+        return path_args  # build_request says what is wrong
+    filled = []
+    for param, value in zip(params, path_args, strict=True):
+        if value is None and param.account_default:
+            if auth.account_id is None:
+                raise ParameterError(
+                    f"{operation.qualified_name}(): {param.name} is required: pass it, or give"
+                    " the view one with tmdb.as_user(access_token, account_id=...)"
+                )
+            value = auth.account_id
+        filled.append(value)
+    return tuple(filled)

@@ -7,7 +7,9 @@ becomes a TransportError here and nowhere else, classified by what it means for 
 
 Credentials never leave the base URL's origin: a redirect is followed only within it (with
 the credentials), and a redirect to another host is refused, not followed without them (TMDB
-answers nothing useful without them, and an error says where the redirect pointed). A body
+answers nothing useful without them, and an error says where the redirect pointed). A user's
+call (`call.auth`) is sent with the user's bearer token in place of the client's credentials,
+read here and nowhere else; it is masked in every message like theirs. A body
 over `max_body_size` after decompression fails without being held in memory. With a deadline,
 an attempt's total timeout is cut to the time left, and an attempt that fails once it is gone
 answers with a DeadlineExceededError (waiting on TMDB), its cause the network error.
@@ -212,9 +214,12 @@ class Wire:
         self._loop.check()
         request = call.request
         method, url = request.method, request.url
-        if self._auth_query:
-            url = url.update_query(self._auth_query)
+        auth = call.auth
         headers: Mapping[str, str] | None = self._headers
+        if auth is not None:  # the user's token replaces the client's, header and api_key
+            headers = {**(headers or {}), **auth.headers()}
+        elif self._auth_query:
+            url = url.update_query(self._auth_query)
         if request.body is not None:
             headers = {**(headers or {}), "Content-Type": "application/json;charset=utf-8"}
         if call.validators:
@@ -225,11 +230,11 @@ class Wire:
         self._stats.requests += 1
         try:
             if deadline is None:
-                exchange = await self._exchange(session, method, url, headers, request.body)
+                exchange = await self._exchange(session, method, url, headers, request.body, call)
             else:
                 with deadline.phase(DeadlinePhase.UPSTREAM):
                     exchange = await self._exchange(
-                        session, method, url, headers, request.body, deadline
+                        session, method, url, headers, request.body, call, deadline
                     )
             status, response_headers, body = exchange
         except _ERRORS as err:
@@ -242,6 +247,8 @@ class Wire:
                 reason = timeout_reason(failure, self._options.timeout)
             else:
                 detail = self._redact(str(err))
+                if auth is not None:
+                    detail = auth.redact(detail)
                 reason = f"{failure.value}: {type(err).__name__}{': ' if detail else ''}{detail}"
             message = f"{method} {safe_url} failed: {reason}"
             error = TransportError(message, failure=failure, url=safe_url, method=method)
@@ -260,6 +267,7 @@ class Wire:
         url: URL,
         headers: Mapping[str, str] | None,
         body: bytes | None,
+        call: Call,
         deadline: Deadline | None = None,
     ) -> tuple[int, Mapping[str, str], bytes]:
         """One request, following redirects within the base URL's origin."""
@@ -277,7 +285,7 @@ class Wire:
                 if location is None:
                     read = response.read() if self._fits(response) else self._stream(response)
                     return status, response.headers, await read
-            url = self._redirect_target(url, location)
+            url = self._redirect_target(url, location, with_key=call.auth is None)
             if status == 303 or (status in (301, 302) and method == "POST"):
                 method, body = "GET", None  # RFC 9110 15.4.4; 301/302 as browsers do
                 if headers is not None:
@@ -299,7 +307,7 @@ class Wire:
         )
         return {**self._extra, "timeout": bounded}
 
-    def _redirect_target(self, url: URL, location: str) -> URL:
+    def _redirect_target(self, url: URL, location: str, *, with_key: bool) -> URL:
         try:
             target = url.join(URL(location))
         except ValueError as err:
@@ -310,7 +318,7 @@ class Wire:
                 f"a redirect to another origin ({where}) was not followed: credentials are "
                 f"only sent to {self._origin}; point base_url there if that is intended"
             )
-        return target.update_query(self._auth_query) if self._auth_query else target
+        return target.update_query(self._auth_query) if with_key and self._auth_query else target
 
     def _fits(self, response: aiohttp.ClientResponse) -> bool:
         """True when the body's Content-Length bounds its decoded size under `max_body_size`

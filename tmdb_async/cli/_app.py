@@ -14,7 +14,7 @@ from typing import Final
 from .. import __version__
 from .._crawl import FileBusyError, ForeignFileError, NotRegularFileError, OutputClosedError
 from .._errors import TMDBError
-from . import _changes, _crawl_cmd, _fake_server, _get, _mirror
+from . import _changes, _crawl_cmd, _fake_server, _get, _login, _logout, _mirror
 from ._bulk import EXIT_FAILURE, EXIT_SIGPIPE
 from ._client_flags import (
     CREDENTIALS_HELP,
@@ -25,8 +25,10 @@ from ._client_flags import (
 )
 from ._crawl_cmd import MissingExtraError
 from ._ids import IdsError
+from ._login import NotApprovedError
 from ._progress import setup_logging
 from ._registry import Subcommands
+from ._token_file import TokenFileError
 
 __all__ = ["SUBCOMMANDS", "main"]
 
@@ -35,6 +37,8 @@ SUBCOMMANDS: Final[tuple[Callable[[Subcommands], None], ...]] = (
     _crawl_cmd.register,
     _changes.register,
     _mirror.register,
+    _login.register,
+    _logout.register,
     _fake_server.register,
 )
 """Each subcommand's `register`, in the order `--help` lists them."""
@@ -90,6 +94,8 @@ def _run(args: argparse.Namespace) -> int:
         FileBusyError,
         ForeignFileError,
         NotRegularFileError,
+        TokenFileError,
+        NotApprovedError,
         OSError,
     ) as err:
         print(f"tmdb-async: {err}", file=sys.stderr)

@@ -14,13 +14,16 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._client import TMDB
 from .._constants import ACCESS_TOKEN_ENV, API_KEY_ENV, RATE_LIMIT
 from .._options import OPTIONS, Option
 from ._arguments import ids_argument
 from ._ids import DEFAULT_EXPORT_BASE_URL
+
+if TYPE_CHECKING:
+    from ..testing import FakeTMDB
 
 __all__ = [
     "CREDENTIALS_HELP",
@@ -183,6 +186,8 @@ class Backend:
     exports_url: str
     worker_env: dict[str, str] = field(default_factory=dict)
     """What the workers of a local Dask cluster need in their environment (the fake's token)."""
+    fake: FakeTMDB | None = None
+    """The in-process FakeTMDB of `--fake` (a user's approval is done on it)."""
 
 
 @asynccontextmanager
@@ -206,6 +211,7 @@ async def backend(
         options["max_connections"] = max_connections
     exports_url = getattr(args, "export_base_url", None) or DEFAULT_EXPORT_BASE_URL
     worker_env: dict[str, str] = {}
+    fake: FakeTMDB | None = None
     async with AsyncExitStack() as stack:
         if args.fake:
             from ..testing import FakeTMDB, Timeline
@@ -217,7 +223,7 @@ async def backend(
             worker_env[ACCESS_TOKEN_ENV] = fake.access_token
             exports_url = getattr(args, "export_base_url", None) or fake.exports_url
         tmdb = await stack.enter_async_context(TMDB(**options))
-        yield Backend(tmdb, exports_url, worker_env)
+        yield Backend(tmdb, exports_url, worker_env, fake)
 
 
 def check_client_flags(args: argparse.Namespace) -> None:

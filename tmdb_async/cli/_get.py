@@ -6,6 +6,11 @@ value parsed by its parameter's kind (`tmdb_async._params.parse_param_text`: `28
 list, `28|12` is `AnyOf(28, 12)`, `2020-01-01` a date). `get KIND ID` is short for the
 details of a kind (`get movie 550`). What is wrong is said before any request: an unknown
 namespace, method or parameter (with the closest names), a missing or extra argument.
+
+TMDB's v4 operations are the namespaces `v4.lists` and `v4.account` (`get v4.lists details
+1`), sent as the user `tmdb-async login` signed in (its token file), when there is one; the
+account's own id may be left out. `v4.auth` is `login` and `logout`: its tokens never go on
+the command line.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from typing import Any, Final
 
 import msgspec
 
+from .._client import TMDB
 from .._crawl import StdoutLines, json_line
 from .._errors import ParameterError
-from .._generated.operations import ENDPOINTS
-from .._operation import Operation, QueryParam
+from .._generated import ENDPOINTS
+from .._operation import Operation, QueryParam, method_of
 from .._params import Param, parse_param_text
 from ._client_flags import (
     CREDENTIALS_HELP,
@@ -34,11 +40,14 @@ from ._client_flags import (
     require_credentials,
 )
 from ._registry import Subcommands
+from ._token_file import TokenFileError, add_token_file_flag, read_user, token_file
 
 __all__ = ["KIND_ALIASES", "OPERATIONS", "Call", "register", "resolve"]
 
 OPERATIONS: Final = {(op.namespace, op.name): op for op in ENDPOINTS}
 NAMESPACES: Final = sorted({op.namespace for op in ENDPOINTS})
+SIGN_IN: Final = "v4.auth"
+"""Its operations take and answer tokens: `tmdb-async login` and `logout` run them."""
 KIND_ALIASES: Final = {
     "movie": "movies",
     "tv": "tv_series",
@@ -116,7 +125,9 @@ def _required_keywords(op: Operation[Any]) -> set[str]:
 
 def usage_of(op: Operation[Any]) -> str:
     """`movies details MOVIE_ID [append_to_response=A,B,...] [language=TEXT]`."""
-    words = [op.namespace, op.name, *(p.name.upper() for p in op.path_params)]
+    words = [op.namespace, op.name]
+    for p in op.path_params:  # the signed-in user's account id may be left out
+        words.append(f"[{p.name.upper()}]" if p.account_default else p.name.upper())
     for param in sorted(_params(op).values(), key=lambda p: not p.required):
         word = f"{param.name}={_label(param.param)}"
         words.append(word if param.required else f"[{word}]")
@@ -139,6 +150,11 @@ def resolve(target: Sequence[str]) -> Call:
     if not words:
         raise UsageError("get what? `tmdb-async get NAMESPACE METHOD ...` (see get --help)")
     head, rest = words[0], words[1:]
+    if head == SIGN_IN:
+        raise UsageError(
+            f"{SIGN_IN} takes and answers tokens, which never go on the command line:"
+            " `tmdb-async login` signs in, `tmdb-async logout` signs out"
+        )
     if head in NAMESPACES:
         names = [op.name for op in methods_of(head)]
         if not rest:
@@ -169,12 +185,17 @@ def _path_args(op: Operation[Any], raw: list[str], by_name: dict[str, str]) -> t
     """The path arguments: positional in path order, or `name=value` (`time_window=week`)."""
     given = iter(raw)
     raw = [by_name[p.name] if p.name in by_name else next(given, "") for p in op.path_params]
-    raw = [text for text in raw if text] + list(given)
-    if len(raw) != len(op.path_params):
+    extra = list(given)
+    omitted = [not text and p.account_default for p, text in zip(op.path_params, raw, strict=True)]
+    if extra or any(not text and not left for text, left in zip(raw, omitted, strict=True)):
         takes = " ".join(p.name.upper() for p in op.path_params) or "no positional arguments"
-        got = " ".join(raw) or "none"
+        got = " ".join([*filter(None, raw), *extra]) or "none"
         raise UsageError(f"{op.namespace} {op.name} takes {takes} (got {got}): {usage_of(op)}")
-    return tuple(_parsed(p.name, p, text) for p, text in zip(op.path_params, raw, strict=True))
+    # An account id left out is the signed-in user's (the client fills it in).
+    return tuple(
+        None if left else _parsed(p.name, p, text)
+        for p, text, left in zip(op.path_params, raw, omitted, strict=True)
+    )
 
 
 def _keywords(op: Operation[Any], named: list[tuple[str, str]]) -> dict[str, object]:
@@ -231,6 +252,8 @@ def help_text(target: Sequence[str]) -> str:
             lines.append(f"  {name}={_label(param)}  {param.doc}".rstrip())
             if param.choices:
                 lines.append(f"      one of: {', '.join(param.choices)}")
+            elif known := getattr(param, "known", ()):
+                lines.append(f"      known values: {', '.join(known)} (others are sent too)")
         return "\n".join(lines) + "\n"
     if words and words[0] in NAMESPACES:
         lines = [f"usage: tmdb-async get {words[0]} METHOD [ARGS...] [name=value ...]", ""]
@@ -245,12 +268,14 @@ def help_text(target: Sequence[str]) -> str:
         "  tmdb-async get search movie query=alien year=1979",
         "  tmdb-async get discover movie with_genres=28,12 primary_release_date_gte=2020-01-01",
         "  tmdb-async get tv_seasons details 1399 1 --append credits",
+        "  tmdb-async get v4.lists details 1      (v4: as the user `tmdb-async login` signed in)",
+        "  tmdb-async get v4.account rated_movies (the account id is the signed-in user's)",
         "",
         "`tmdb-async get NAMESPACE --help` lists the methods of a namespace and their parameters.",
         "",
         "namespaces:",
     ]
-    lines += [f"  {ns:<20} {len(methods_of(ns))} methods" for ns in NAMESPACES]
+    lines += [f"  {ns:<20} {len(methods_of(ns))} methods" for ns in NAMESPACES if ns != SIGN_IN]
     lines += ["", "kinds (get KIND ID: its details):"]
     lines += [f"  {kind:<20} {ns} details" for kind, ns in KIND_ALIASES.items()]
     lines += [
@@ -259,6 +284,7 @@ def help_text(target: Sequence[str]) -> str:
         "  --append PARTS   append_to_response parts, comma-separated",
         "  --compact        TMDB's bytes on one line instead of pretty JSON",
         "  --typed          the model re-encoded by msgspec, not TMDB's bytes",
+        "  --token-file P   the signed-in user's token file (see `tmdb-async login --help`)",
         "  and the client options of `tmdb-async --help` (--fake, --language...)",
         "",
         CREDENTIALS_HELP,
@@ -282,6 +308,22 @@ def register(commands: Subcommands) -> None:
     parser.add_argument("--append", default="", help="append_to_response parts, comma-separated")
     parser.add_argument("--compact", action="store_true")
     parser.add_argument("--typed", action="store_true")
+    add_token_file_flag(parser)
+
+
+def _acting(tmdb: TMDB, op: Operation[Any], args: argparse.Namespace) -> TMDB:
+    """The client for `op`: as the signed-in user for a v4 operation when there is one (and
+    there must be one for an operation only a user may call), else the application's."""
+    if op.version == 3:
+        return tmdb
+    path = token_file(args)
+    try:
+        user = read_user(path)
+    except TokenFileError:
+        if op.needs_user or any(p.account_default for p in op.path_params):
+            raise
+        return tmdb
+    return tmdb.as_user(user.access_token, account_id=user.account_id)
 
 
 async def _get(args: argparse.Namespace) -> int:
@@ -298,9 +340,8 @@ async def _get(args: argparse.Namespace) -> int:
         keywords["append_to_response"] = [*(given if isinstance(given, list) else []), *parts]
     require_credentials(args)
     async with backend(args) as connected:
-        tmdb = connected.tmdb
-        method = getattr(getattr(tmdb, call.op.namespace), call.op.name)
-        response = await tmdb.response(method, *call.args, **keywords)
+        tmdb = _acting(connected.tmdb, call.op, args)
+        response = await tmdb.response(method_of(tmdb, call.op), *call.args, **keywords)
     # Pretty-printing and `json_line` change only the whitespace between JSON tokens.
     body = msgspec.json.encode(response.value) if args.typed else response.body
     output = json_line(body) if args.compact else msgspec.json.format(body, indent=2) + b"\n"

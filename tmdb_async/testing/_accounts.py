@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,8 +13,9 @@ from .._generated.models import EpisodeSummary, MovieSummary, TvSeriesSummary
 from .._generated.operations import ENDPOINTS
 from .._operation import Operation
 from ._checks import rating_error
-from ._data import PAGE_SIZE, seed_of
+from ._data import paged, seed_of
 from ._replies import status_body, tmdb_error
+from ._v4 import V4State, account_number
 
 if TYPE_CHECKING:
     from ._server import FakeTMDB
@@ -44,12 +44,16 @@ class State:
     tokens: dict[str, bool] = field(default_factory=dict)  # request token -> validated
     sessions: dict[str, int] = field(default_factory=dict)  # session id -> account id
     guests: set[str] = field(default_factory=set)
-    # (session key, media kind, ids) -> rating; "episode" ids are (series, season, episode)
+    # (account or guest key, media kind, ids) -> rating; "episode" ids are (series, season,
+    # episode). Ratings, favorites and watchlists belong to the account, whichever session
+    # (or v4 token) of it acts.
     ratings: dict[tuple[str, str, tuple[int, ...]], float] = field(default_factory=dict)
+    rated_at: dict[tuple[str, str, tuple[int, ...]], float] = field(default_factory=dict)
     favorites: dict[tuple[str, str], dict[int, None]] = field(default_factory=dict)
     watchlist: dict[tuple[str, str], dict[int, None]] = field(default_factory=dict)
     lists: dict[int, SavedList] = field(default_factory=dict)
     counter: int = 0
+    v4: V4State = field(default_factory=V4State)
 
     def new_id(self, kind: str, salt: int) -> str:
         self.counter += 1
@@ -117,16 +121,6 @@ def account_states(
     return 200, body
 
 
-def _paged(items: list[Any], page: int) -> dict[str, Any]:
-    start = (page - 1) * PAGE_SIZE
-    return {
-        "page": page,
-        "results": items[start : start + PAGE_SIZE],
-        "total_pages": math.ceil(len(items) / PAGE_SIZE),
-        "total_results": len(items),
-    }
-
-
 def _account_page(kind: str, media: str) -> _Special:
     """rated/favorite/watchlist listings of an account or guest session, from state."""
 
@@ -163,7 +157,7 @@ def _account_page(kind: str, media: str) -> _Special:
             items = [fake.data.entity(tp, i, op=op) for i in table.get((key, media), {})]
         if query.get("sort_by", "").endswith(".desc"):
             items.reverse()
-        return 200, _paged(items, page)
+        return 200, paged(items, page)
 
     return handler
 
@@ -190,7 +184,7 @@ def _account_lists(
         for lst in fake._state.lists.values()
         if lst.owner == key
     ]
-    return 200, _paged(items, page)
+    return 200, paged(items, page)
 
 
 def _saved(fake: FakeTMDB, path_args: Mapping[str, int | str]) -> SavedList | None:
@@ -210,19 +204,19 @@ def _list_details(
     if lst is None:
         return 200, fake.data.build(op, path_args, page=page)
     items = [fake.data.entity(MovieSummary, i, op=op, tagged=True) for i in lst.items]
-    paged = _paged(items, page)
+    one_page = paged(items, page)
     # As TMDB answers today: an integer id, the items paginated like any listing.
     return 200, {
         "id": lst.id,
         "created_by": "fake-user",
         "description": lst.description,
         "favorite_count": 0,
-        "items": paged.pop("results"),
+        "items": one_page.pop("results"),
         "item_count": len(items),
         "iso_639_1": lst.language,
         "name": lst.name,
         "poster_path": None,
-        **paged,
+        **one_page,
     }
 
 
@@ -330,9 +324,10 @@ def _session_new(
 def _session_from_v4(
     fake: FakeTMDB, op: Operation[Any], path_args: Any, query: Any, body: dict[str, Any]
 ) -> tuple[int, Any]:
-    if not str(body.get("access_token", "")):
-        raise tmdb_error(5)
-    return 200, {"success": True, "session_id": fake.create_session()}
+    user = fake._user_of(str(body.get("access_token", "")))
+    if user is None:
+        raise tmdb_error(35)
+    return 200, {"success": True, "session_id": fake.create_session(account_number(user))}
 
 
 def _session_delete(
@@ -366,6 +361,7 @@ def _rate(
     assert isinstance(value, (int, float))
     existed = state_key in fake._state.ratings
     fake._state.ratings[state_key] = float(value)
+    fake._state.rated_at[state_key] = fake.clock()
     return status_body(12 if existed else 1)
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "export_payload",
     "export_record",
     "gzip_lines",
+    "paged",
     "seed_of",
 ]
 
@@ -112,6 +113,17 @@ class Rng:
         for _ in range(min(k, len(pool))):
             out.append(pool.pop(self.next() % len(pool)))
         return out
+
+
+def paged(items: list[Any], page: int) -> dict[str, Any]:
+    """Page `page` of `items` as TMDB pages a listing (`PAGE_SIZE` a page)."""
+    start = (page - 1) * PAGE_SIZE
+    return {
+        "page": page,
+        "results": items[start : start + PAGE_SIZE],
+        "total_pages": math.ceil(len(items) / PAGE_SIZE),
+        "total_results": len(items),
+    }
 
 
 # --------------------------------------------------------------------------- reference tables

@@ -31,6 +31,11 @@ TMDB_ERRORS: dict[int, tuple[int, str]] = {
     30: (401, "Invalid username and/or password: You did not provide a valid login."),
     33: (401, "Invalid request token: The request token is either expired or invalid."),
     34: (404, "The resource you requested could not be found."),
+    35: (401, "Invalid token."),
+    36: (401, "This token hasn't been granted write permission by the user."),
+    38: (401, "You don't have permission to edit this resource."),
+    39: (401, "This resource is private."),
+    41: (422, "This request token hasn't been approved by the user."),
 }
 JSON_TYPE = "application/json;charset=utf-8"
 

@@ -1,9 +1,10 @@
-"""FakeTMDB: an aiohttp.web application that serves every TMDB v3 operation on loopback.
+"""FakeTMDB: an aiohttp.web application that serves every TMDB operation (v3 and v4) on
+loopback.
 
 Routes are built from the generated operation table (`ENDPOINTS`), so the fake can never
 drift from the client: one generic handler per operation, TMDB's error bodies and codes,
-deterministic synthetic data (`_data`), per-session state for writes (`_accounts`), and the
-fault plan (`_faults`) applied before anything else.
+deterministic synthetic data (`_data`), per-account state for writes (`_accounts`), v4's
+sign-in flow and lists (`_v4`), and the fault plan (`_faults`) applied before anything else.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from .._generated.operations import ENDPOINTS
+from .._generated import ENDPOINTS
 from .._operation import CacheClass, Operation
 from ._accounts import SESSION_READS, SPECIAL_GETS, WRITES, State, account_states
 from ._checks import check_path, check_query
@@ -47,6 +48,14 @@ from ._faults import (
 from ._replies import JSON_TYPE, TMDB_ERRORS, Reply, tmdb_error
 from ._stats import RecordedRequest, Stats
 from ._timeline import CHANGES_FEEDS, DETAILS_KINDS, ID_PARAMS, KindHistory, Timeline
+from ._v4 import (
+    REQUEST_TOKEN_TTL,
+    V4_HANDLERS,
+    PendingToken,
+    account_object_id,
+    mint_token,
+    token_subject,
+)
 
 __all__ = ["TMDB_ERRORS", "FakeTMDB", "MissingIds", "RecordedRequest", "Stats"]
 
@@ -107,7 +116,8 @@ def _template_regex(pattern: str) -> re.Pattern[str]:
 
 
 class FakeTMDB:
-    """A fake TMDB v3 API on loopback: every operation, deterministic data, faults on demand.
+    """A fake TMDB API (v3 and v4) on loopback: every operation, deterministic data, users
+    who sign in and keep lists, faults on demand.
 
     >>> async with FakeTMDB() as fake:
     ...     async with TMDB(access_token=fake.access_token, base_url=fake.url) as tmdb:
@@ -130,6 +140,8 @@ class FakeTMDB:
         history: int = 1000,
         timeline: Timeline | None = None,
         today: dt.date | None = None,
+        auto_approve: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.access_token = access_token
         """The bearer token accepted in `Authorization: Bearer ...`."""
@@ -147,6 +159,12 @@ class FakeTMDB:
         """With a Timeline, exports, changes feeds and details follow one moving catalogue."""
         self._today = today
         self._histories: dict[str, KindHistory] = {}
+        self.auto_approve = auto_approve
+        """v4: a request token is approved (by account 1) as soon as it is created, as if the
+        user had done it at once (demos, `tmdb-async --fake login`, examples)."""
+        self.clock = clock
+        """Wall-clock seconds: when request tokens expire (15 minutes unapproved), when lists
+        and ratings were made."""
         self.faults = FaultPlan(seed)
         self.stats = Stats(history=history)
         self.data = DataGenerator(seed)
@@ -261,12 +279,65 @@ class FakeTMDB:
         return guest_id
 
     def rating(self, session_id: str, media: str, *ids: int) -> float | None:
-        """The rating a (guest) session gave: `fake.rating(sid, "movie", 550)`."""
-        for key in (session_id, f"guest:{session_id}"):
+        """The rating the account of a session (or a guest session) gave:
+        `fake.rating(sid, "movie", 550)`."""
+        account = self._state.sessions.get(session_id)
+        keys = [f"guest:{session_id}"] if account is None else [f"account:{account}"]
+        for key in keys:
             value = self._state.ratings.get((key, media, ids))
             if value is not None:
                 return value
         return None
+
+    # -- v4: users ----------------------------------------------------------------------
+
+    def approve(self, request_token: str, account: int = 1) -> str:
+        """Approve a v4 request token as the user of `account` would on TMDB's site; return
+        that account's object id. ValueError for a token that is unknown or expired."""
+        pending = self._pending(request_token)
+        if pending is None:
+            raise ValueError("unknown or expired request token")
+        pending.approved_by = account_object_id(account)
+        return pending.approved_by
+
+    def user_token(self, account: int = 1) -> tuple[str, str]:
+        """A valid v4 user access token of `account` and its account object id, as if the
+        user had signed in (`tmdb.as_user(*fake.user_token())`)."""
+        object_id = account_object_id(account)
+        return self._issue(object_id), object_id
+
+    @property
+    def _secret(self) -> bytes:
+        return hashlib.sha256(f"fake-tmdb:{self.seed}:{self.access_token}".encode()).digest()
+
+    def _issue(self, object_id: str) -> str:
+        state = self._state.v4
+        state.issued += 1
+        payload = {
+            "aud": self.api_key,
+            "jti": str(state.issued),
+            "nbf": int(self.clock()),
+            "scopes": ["api_read", "api_write"],
+            "sub": object_id,
+            "version": 1,
+        }
+        return mint_token(self._secret, payload)
+
+    def _user_of(self, token: str) -> str | None:
+        """The account object id of a valid (signed, not logged out) user token."""
+        if token in self._state.v4.revoked:
+            return None
+        return token_subject(self._secret, token)
+
+    def _pending(self, request_token: str) -> PendingToken | None:
+        """A request token that still waits (unapproved ones expire after 15 minutes)."""
+        pending = self._state.v4.pending.get(request_token)
+        if pending is None:
+            return None
+        if pending.approved_by is None and self.clock() - pending.created > REQUEST_TOKEN_TTL:
+            del self._state.v4.pending[request_token]
+            return None
+        return pending
 
     # -- app -------------------------------------------------------------------------------
 
@@ -295,6 +366,7 @@ class FakeTMDB:
             ("POST", "/__fake__/reset", self._control_reset),
             ("GET", "/__fake__/today", self._control_today_get),
             ("POST", "/__fake__/today", self._control_today_post),
+            ("POST", "/__fake__/approve", self._control_approve),
         ]
         for method, path, handler in control:
             router.add_route(method, path, handler)
@@ -460,9 +532,14 @@ class FakeTMDB:
                 return self._export(request.match_info["name"])
             raise tmdb_error(34)
         query = request.query
-        self._authenticate(request)
+        who = self._authenticate(request, op)
         path_args = self._path_args(op, request.match_info)
         check_query(op, query)
+        if op.version == 4:
+            body = {} if op.http_method == "GET" else await self._json_body(request, op)
+            handler = V4_HANDLERS[op.operation_id]
+            status, payload = handler(self, op, who, path_args, query, body, self._page(op, query))
+            return status, msgspec.json.encode(payload), {"Content-Type": JSON_TYPE}
         if op.http_method == "GET":
             page = self._page(op, query)
             if any(q.name == "start_date" for q in op.query_params):
@@ -478,14 +555,23 @@ class FakeTMDB:
         status, payload = WRITES[op.operation_id](self, op, path_args, query, body)
         return status, msgspec.json.encode(payload), {"Content-Type": JSON_TYPE}
 
-    def _authenticate(self, request: web.Request) -> None:
-        if not self.require_auth:
-            return
+    def _authenticate(self, request: web.Request, op: Operation[Any]) -> str | None:
+        """Who acts: None for the application, or the account object id of a v4 user token.
+
+        The application's bearer token or api key (v3 only: v4 takes bearer tokens), or a
+        user's token; 401 (code 7) for anything else, code 35 for a logged-out user token."""
         header = request.headers.get("Authorization", "")
-        if header.startswith("Bearer ") and header[7:].strip() == self.access_token:
-            return
-        if request.query.get("api_key") == self.api_key:
-            return
+        bearer = header[7:].strip() if header.startswith("Bearer ") else None
+        if bearer is not None and bearer != self.access_token:
+            user = self._user_of(bearer)
+            if user is not None:
+                return user
+            if bearer in self._state.v4.revoked:
+                raise tmdb_error(35)
+        if not self.require_auth or bearer == self.access_token:
+            return None
+        if op.version == 3 and request.query.get("api_key") == self.api_key:
+            return None
         raise tmdb_error(7)
 
     def _path_args(self, op: Operation[Any], match: Mapping[str, str]) -> dict[str, int | str]:
@@ -674,11 +760,12 @@ class FakeTMDB:
     # -- session helpers -------------------------------------------------------------------
 
     def _session_key(self, query: Mapping[str, str], op: Operation[Any]) -> str:
-        """The state key of the request's session; 401/3 without a valid one."""
+        """The state key of the request's session (its account, or the guest session); 401/3
+        without a valid one."""
         session_id = query.get("session_id")
         if session_id:
             if session_id in self._state.sessions:
-                return session_id
+                return f"account:{self._state.sessions[session_id]}"
             raise tmdb_error(3)
         guest = query.get("guest_session_id")
         if guest and any(q.name == "guest_session_id" for q in op.query_params):
@@ -756,6 +843,19 @@ class FakeTMDB:
         except (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError) as err:
             return self._json({"error": f'expected {{"today": "YYYY-MM-DD"}}: {err}'}, 400)
         return self._json({"today": self.today.isoformat()})
+
+    async def _control_approve(self, request: web.Request) -> web.StreamResponse:
+        """`{"request_token": ..., "account": 1}`: the user approves the token."""
+        try:
+            data = msgspec.json.decode(await request.read(), type=dict[str, str | int])
+            token, account = str(data["request_token"]), int(data.get("account", 1))
+        except (msgspec.DecodeError, msgspec.ValidationError, KeyError, ValueError) as err:
+            return self._json({"error": f'expected {{"request_token": ...}}: {err}'}, 400)
+        try:
+            account_id = self.approve(token, account)
+        except ValueError as err:
+            return self._json({"error": str(err)}, 404)
+        return self._json({"approved": True, "account_id": account_id})
 
     async def _control_reset(self, request: web.Request) -> web.StreamResponse:
         self.reset()
