@@ -32,7 +32,6 @@ import msgspec
 from ._credentials import redact_params
 
 __all__ = [
-    "SUCCESS_CODES",
     "Attempt",
     "AuthenticationError",
     "DeadlineExceededError",
@@ -47,11 +46,7 @@ __all__ = [
     "TMDBError",
     "TransportError",
     "error_from_response",
-    "is_success",
 ]
-
-SUCCESS_CODES = frozenset({1, 12, 13, 21, 40})
-"""TMDB codes that arrive with HTTP 200/201 and mean success (created, updated, deleted...)."""
 
 
 class Failure(enum.Enum):
@@ -150,6 +145,16 @@ class TMDBError(Exception):
         if len(self.attempts) < 2:
             return message
         return f"{message} (after {_describe_attempts(self.attempts)})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from the message and the attributes, not through `__init__` (whose
+        # keyword-only arguments pickle cannot give): Dask ships errors between processes.
+        return _rebuild, (type(self), self.args), self.__dict__
+
+
+def _rebuild(cls: type[TMDBError], args: tuple[object, ...]) -> TMDBError:
+    """An unpickled error: its message, before pickle restores its attributes."""
+    return cls.__new__(cls, *args)
 
 
 class ParameterError(TMDBError, ValueError):
@@ -333,14 +338,6 @@ def _parse_status_body(body: bytes) -> _StatusBody | None:
         return _status_body_decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-
-
-def is_success(http_status: int, body: bytes) -> bool:
-    """Tell whether a response is a success, accepting TMDB's success codes 1, 12, 13, 21, 40."""
-    if not 200 <= http_status < 300:
-        return False
-    parsed = _parse_status_body(body) if body[:1] == b"{" else None
-    return parsed is None or parsed.status_code is None or parsed.status_code in SUCCESS_CODES
 
 
 def _error_class(http_status: int) -> type[TMDBError]:

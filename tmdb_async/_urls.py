@@ -96,11 +96,6 @@ def _append_parts(operation: Operation[Any], value: object) -> str | None:
 
 def _path_segment(value: object, param: PathParam, where: str) -> str:
     if value is None:
-        if param.account_default:
-            raise ParameterError(
-                f"{where} is required: pass the account's object id, or call through"
-                " tmdb.as_user(access_token, account_id=...), which passes it for you"
-            )
         raise ParameterError(f"{where} is required, got None")
     text = render(param, value, where)
     if not text.strip():

@@ -246,10 +246,18 @@ async def test_account_ids_default_to_the_views_and_are_required_without_one(
 async def test_what_only_a_user_may_call_is_refused_for_the_application_before_any_request(
     fake_tmdb: FakeTMDB, tmdb: TMDB
 ) -> None:
-    with pytest.raises(AuthenticationError, match=r"acts for a user.*as_user"):
+    """The caller's mistake, not TMDB refusing the key: a ParameterError (a web backend maps
+    an AuthenticationError to 502, TMDB's fault), saying how to call it."""
+    with pytest.raises(ParameterError) as created:
         await tmdb.v4.lists.create(name="Mine", iso_639_1="en")
-    with pytest.raises(AuthenticationError, match=r"acts for a user"):
+    assert str(created.value) == (
+        "v4.lists.create() acts for a user: call it through"
+        " tmdb.as_user(access_token, account_id=...).v4.lists.create()"
+    )
+    with pytest.raises(ParameterError, match=r"v4.account.lists\(\) acts for a user"):
         await tmdb.v4.account.lists("000000000000000000000001")
+    assert not isinstance(created.value, AuthenticationError)
+    assert created.value.http_status is None
     assert fake_tmdb.stats.total == 0
 
 

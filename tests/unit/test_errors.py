@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
+import tmdb_async
 from tmdb_async._errors import (
+    Attempt,
     AuthenticationError,
+    DeadlineExceededError,
+    DeadlinePhase,
     DecodeError,
+    Failure,
     NotFoundError,
     ParameterError,
     RateLimitError,
@@ -15,7 +22,6 @@ from tmdb_async._errors import (
     TMDBError,
     TransportError,
     error_from_response,
-    is_success,
 )
 
 URL = "https://api.themoviedb.org/3/movie/0"
@@ -119,19 +125,52 @@ def test_tree() -> None:
     assert issubclass(ParameterError, ValueError)
 
 
-@pytest.mark.parametrize(
-    ("status", "body", "expected"),
-    [
-        (200, b'{"id": 550}', True),
-        (201, tmdb_body(1, "Success."), True),
-        (201, tmdb_body(12, "The item/record was updated successfully."), True),
-        (200, tmdb_body(13, "The item/record was deleted successfully."), True),
-        (200, tmdb_body(21, "Entry not found."), True),
-        (200, tmdb_body(40, "Nothing to update."), True),
-        (200, b"[1, 2]", True),
-        (200, tmdb_body(34, "Not found."), False),
-        (404, tmdb_body(34, "Not found."), False),
-    ],
+# -- errors cross processes: Dask ships a shard's errors to the driver ------------------------
+
+_ATTEMPTS = (
+    Attempt(503, start=0.0, duration=0.2),
+    Attempt(None, Failure.DISCONNECT, start=0.7, duration=0.1),
 )
-def test_is_success(status: int, body: bytes, expected: bool) -> None:
-    assert is_success(status, body) is expected
+_REALISTIC: dict[type[TMDBError], dict[str, object]] = {
+    TMDBError: {"http_status": 418, "status_code": 3, "status_message": "odd"},
+    ParameterError: {},
+    AuthenticationError: {"http_status": 401, "status_code": 7, "status_message": "Invalid"},
+    NotFoundError: {"http_status": 404, "status_code": 34, "status_message": "Not found"},
+    RateLimitError: {"retry_after": 30.0, "status_code": 25, "status_message": "Slow down"},
+    RequestError: {"http_status": 422, "status_code": 22, "status_message": "Invalid page"},
+    ServerError: {"http_status": 503, "status_message": "Service Unavailable"},
+    TransportError: {"failure": Failure.READ_TIMEOUT},
+    DeadlineExceededError: {
+        "deadline": 2.0,
+        "phase": DeadlinePhase.BACKOFF,
+        "elapsed": 1.25,
+        "queued_seconds": 0.25,
+        "upstream_seconds": 0.75,
+        "backoff_seconds": 0.125,
+        "cache_seconds": 0.125,
+        "needed": 30.0,
+    },
+    DecodeError: {"json_path": "$.results[3].id", "http_status": 200},
+}
+
+
+def _exported_errors() -> list[type[TMDBError]]:
+    exported = (getattr(tmdb_async, name) for name in tmdb_async.__all__)
+    return [x for x in exported if isinstance(x, type) and issubclass(x, TMDBError)]
+
+
+def test_every_exported_error_has_realistic_attributes_below() -> None:
+    assert set(_exported_errors()) == _REALISTIC.keys()
+
+
+@pytest.mark.parametrize("cls", _exported_errors(), ids=lambda cls: cls.__name__)
+def test_every_exported_error_survives_pickling(cls: type[TMDBError]) -> None:
+    url = "https://api.themoviedb.org/3/movie/550?api_key=SECRET"
+    error = cls(f"it failed: GET {url}", url=url, method="GET", **_REALISTIC[cls])  # type: ignore[arg-type]
+    error.attempts = _ATTEMPTS
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is cls
+    assert str(copy) == str(error)
+    assert "SECRET" not in str(copy)
+    assert copy.args == error.args
+    assert vars(copy) == vars(error)

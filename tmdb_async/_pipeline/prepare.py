@@ -9,7 +9,8 @@ and building the request is most of its cost. With a `deadline`, each call carri
 
 A user's view (`auth`, see `tmdb_async._auth`) prepares its calls apart: each carries the
 user's handle, fills in the user's account id where an operation takes one, and is neither
-remembered nor cached. Without a user, an operation only a user may call is refused here.
+remembered nor cached. Without a user, an operation only a user may call is refused here
+(a ParameterError: the caller's mistake).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .._auth import UserAuth
 from .._cache import built_key
 from .._cache._policy import request_cache_class
 from .._deadline import Deadline
-from .._errors import AuthenticationError, ParameterError, TMDBError
+from .._errors import ParameterError, TMDBError
 from .._operation import CacheClass, Operation
 from .._response import Response
 from .._stats import Stats
@@ -40,6 +41,8 @@ _PLAIN = frozenset({int, str, type(None)})
 """Argument types whose calls are remembered (exact types: not bool, not enums)."""
 MEMO_SIZE = 1024
 """Calls remembered; the memo is emptied when full (cheaper than an LRU)."""
+AS_USER = "tmdb.as_user(access_token, account_id=...)"
+"""How a call acts for a user, as messages say it."""
 
 
 class Prepare:
@@ -192,13 +195,11 @@ class Prepare:
         query: Mapping[str, object],
         body: Mapping[str, object] | None,
     ) -> PreparedRequest:
-        """The application's request (AuthenticationError for an operation only a user may
-        call: TMDB would refuse the application's token)."""
+        """The application's request (ParameterError for an operation only a user may
+        call: the caller's mistake, which TMDB would answer with a 401)."""
         if operation.needs_user:
-            raise AuthenticationError(
-                f"{operation.qualified_name}() acts for a user: call it through"
-                f" tmdb.as_user(access_token, account_id=...).{operation.qualified_name}()"
-            )
+            name = operation.qualified_name
+            raise ParameterError(f"{name}() acts for a user: call it through {AS_USER}.{name}()")
         return build_request(self._base_url, operation, path_args, query, body)
 
     def _user_call(
@@ -258,7 +259,7 @@ def _with_account(
             if auth.account_id is None:
                 raise ParameterError(
                     f"{operation.qualified_name}(): {param.name} is required: pass it, or give"
-                    " the view one with tmdb.as_user(access_token, account_id=...)"
+                    f" the view one with {AS_USER}"
                 )
             value = auth.account_id
         filled.append(value)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._generated.v4.models import MovieSummary, TvSeriesSummary
+from .._generated.v4.operations import V4_LISTS_DETAILS
 from .._operation import Operation
 from ._data import Rng, paged, seed_of
 from ._replies import status_body, tmdb_error
@@ -51,16 +52,8 @@ USER_LISTS_START = 8_300_000
 """The first id of a list a user creates; the ids below are TMDB's public lists."""
 TMDB_ACCOUNT = "4bc8892a017a3c0f92000002"
 """The account object id that owns the fake's public lists."""
-_LIST_SORTS = (
-    "original_order.asc",
-    "original_order.desc",
-    "primary_release_date.asc",
-    "primary_release_date.desc",
-    "title.asc",
-    "title.desc",
-    "vote_average.asc",
-    "vote_average.desc",
-)
+_LIST_SORTS = next(p for p in V4_LISTS_DETAILS.query_params if p.name == "sort_by").known
+"""A list's sort orders: an account's listing numbers them 1, 2... in this order."""
 _MEDIA = {"movie": MovieSummary, "tv": TvSeriesSummary}
 
 
