@@ -26,6 +26,7 @@ from tmdb_async import (
     TMDB,
     DeadlineExceededError,
     DeadlinePhase,
+    Failure,
     ParameterError,
     RateLimitError,
     ServerError,
@@ -168,7 +169,9 @@ async def test_an_attempt_is_cut_to_the_time_left(clients: Any, fake_tmdb: FakeT
     assert time.monotonic() - started < 3.0  # at the deadline, not after TMDB's 10 s
     error = caught.value
     assert error.phase is DeadlinePhase.UPSTREAM
-    assert isinstance(error.__cause__, asyncio.TimeoutError)  # aiohttp's, cut to the deadline
+    cause = error.__cause__  # the attempt's own error: aiohttp's, cut to the deadline
+    assert isinstance(cause, TransportError)
+    assert cause.failure is Failure.TOTAL_TIMEOUT
     assert len(error.attempts) == 1  # not retried: no time was left
     assert session not in str(error)
 

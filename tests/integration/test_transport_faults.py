@@ -20,6 +20,7 @@ from tmdb_async._clock import FakeClock
 from tmdb_async._constants import RETRY_AFTER_MAX, RETRY_BASE_DELAY
 from tmdb_async._errors import (
     DecodeError,
+    Failure,
     NotFoundError,
     RateLimitError,
     ServerError,
@@ -237,7 +238,7 @@ async def test_timeout_is_retried_then_a_transport_error(fake_tmdb: FakeTMDB, ma
     with pytest.raises(TransportError) as info:
         await details(make(timeout=0.05, max_retries=1))
     assert len(info.value.attempts) == 2
-    assert isinstance(info.value.__cause__, asyncio.TimeoutError)
+    assert info.value.failure is Failure.TOTAL_TIMEOUT
 
 
 @pytest.mark.parametrize("post", [False, True])

@@ -26,7 +26,7 @@ from aiohttp.test_utils import TestServer
 from tests._waiting import eventually
 from tmdb_async import TMDB
 from tmdb_async._constants import MAX_BODY_SIZE, MAX_REDIRECTS
-from tmdb_async._errors import TransportError
+from tmdb_async._errors import Failure, TransportError
 from tmdb_async._operation import CacheClass, Operation, PathParam
 from tmdb_async._options import resolve_options
 from tmdb_async._transport import Transport
@@ -384,7 +384,7 @@ async def test_silence_is_a_timeout_retried_then_raised(
     finally:
         server.close()
         await server.wait_closed()
-    assert isinstance(info.value.__cause__, asyncio.TimeoutError)
+    assert info.value.failure is Failure.READ_TIMEOUT
     assert len(info.value.attempts) == 2
 
 

@@ -12,7 +12,8 @@ call (`call.auth`) is sent with the user's bearer token in place of the client's
 read here and nowhere else; it is masked in every message like theirs. A body
 over `max_body_size` after decompression fails without being held in memory. With a deadline,
 an attempt's total timeout is cut to the time left, and an attempt that fails once it is gone
-answers with a DeadlineExceededError (waiting on TMDB), its cause the network error.
+answers with a DeadlineExceededError (waiting on TMDB), its cause the attempt's TransportError.
+aiohttp's exceptions never leave this module, not even as a cause (see `Wire._failed`).
 """
 
 from __future__ import annotations
@@ -238,27 +239,34 @@ class Wire:
                     )
             status, response_headers, body = exchange
         except _ERRORS as err:
+            error = self._failed(call, err)
             if deadline is not None and deadline.expired():
-                return _late(call, deadline, err)
-            safe_url = request.redacted_url()
-            logger.debug("%s %s failed: %s", method, safe_url, type(err).__name__)
-            failure = failure_of(err)
-            if failure.is_timeout:
-                reason = timeout_reason(failure, self._options.timeout)
-            else:
-                detail = self._redact(str(err))
-                if auth is not None:
-                    detail = auth.redact(detail)
-                reason = f"{failure.value}: {type(err).__name__}{': ' if detail else ''}{detail}"
-            message = f"{method} {safe_url} failed: {reason}"
-            error = TransportError(message, failure=failure, url=safe_url, method=method)
-            error.__cause__ = err
-            return Reply(error=error, failure=failure)
+                return _late(call, deadline, error)
+            return Reply(error=error, failure=error.failure)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (%d bytes)", method, request.redacted_url(), status, len(body)
             )
         return Reply(status, response_headers, body)
+
+    def _failed(self, call: Call, err: BaseException) -> TransportError:
+        """The TransportError of a network error: its type's name and its words, credentials
+        masked, and nothing else of it. aiohttp's exception is not kept, not even as the
+        cause: it holds the URL as sent (with the api_key) and the request's headers (a
+        bearer token), which a traceback, a repr or an error tracker's frame locals show."""
+        request = call.request
+        method, safe_url = request.method, request.redacted_url()
+        logger.debug("%s %s failed: %s", method, safe_url, type(err).__name__)
+        failure = failure_of(err)
+        if failure.is_timeout:
+            reason = timeout_reason(failure, self._options.timeout)
+        else:
+            detail = self._redact(str(err))
+            if call.auth is not None:
+                detail = call.auth.redact(detail)
+            reason = f"{failure.value}: {type(err).__name__}{': ' if detail else ''}{detail}"
+        message = f"{method} {safe_url} failed: {reason}"
+        return TransportError(message, failure=failure, url=safe_url, method=method)
 
     async def _exchange(
         self,
@@ -367,10 +375,10 @@ class Wire:
         return self._closed
 
 
-def _late(call: Call, deadline: Deadline, cause: BaseException | None) -> Reply:
-    """The reply of an attempt the deadline ended (or left no time for: then the phase is the
-    one that used the time up)."""
+def _late(call: Call, deadline: Deadline, cause: TransportError | None) -> Reply:
+    """The reply of an attempt the deadline ended (its cause: the attempt's own error), or
+    left no time for (then the phase is the one that used the time up)."""
     request = call.request
     error = deadline.exceeded(method=request.method, url=request.redacted_url())
     error.__cause__ = cause
-    return Reply(error=error, failure=None if cause is None else failure_of(cause))
+    return Reply(error=error, failure=None if cause is None else cause.failure)
