@@ -8,8 +8,9 @@ __all__ = ["OTHER_LOOP", "LoopBinding"]
 
 OTHER_LOOP = (
     "this TMDB client was first used in another event loop (a second asyncio.run()?): its"
-    " connections and rate limiter belong to that loop. Create one client per event loop,"
-    " inside it: `async with TMDB() as tmdb:` in the coroutine that asyncio.run() runs"
+    " connections (HTTP and Redis) and rate limiter belong to that loop. Create one client per"
+    " event loop, inside it: `async with TMDB() as tmdb:` in the coroutine that asyncio.run()"
+    " runs"
 )
 
 

@@ -5,6 +5,7 @@ credentials message in our own words."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import pickle
 import time
 from collections.abc import AsyncIterator
@@ -178,12 +179,29 @@ async def test_the_deadline_phase_is_an_enum_the_message_keeps_the_words(
 # -- one client, one event loop ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rate_limit", [35.0, None], ids=["rate-limited", "no-limiter"])
-def test_a_second_asyncio_run_is_told_what_to_do(rate_limit: float | None) -> None:
+SECOND_LOOP_CLIENTS: dict[str, dict[str, Any]] = {
+    "rate-limited": {"rate_limit": 35.0},
+    "no-limiter": {"rate_limit": None},
+    "shared-budget": {"rate_limit": 35.0, "rate_limit_store": "redis"},
+    "redis-cache": {"rate_limit": None, "cache": (None, "redis")},  # Redis alone: no memory hit
+}
+
+
+@pytest.mark.parametrize("options", SECOND_LOOP_CLIENTS.values(), ids=SECOND_LOOP_CLIENTS.keys())
+def test_a_second_asyncio_run_is_told_what_to_do(
+    options: dict[str, Any], request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> None:
     """A client made at import time and used by two `asyncio.run()` calls: the second is told,
-    in words, that a client belongs to one event loop and where to create it."""
+    in words, that a client belongs to one event loop and where to create it; its Redis
+    (cache or shared budget) is not blamed for it, and nothing is sent."""
+    if "redis" in repr(options):
+        url = request.getfixturevalue("redis_server").url
+        options = {
+            name: (None, url) if name == "cache" else url if value == "redis" else value
+            for name, value in options.items()
+        }
     with Server() as server:
-        tmdb = TMDB(access_token=TOKEN, base_url=server.url, rate_limit=rate_limit, cache=None)
+        tmdb = TMDB(access_token=TOKEN, base_url=server.url, **{"cache": None, **options})
 
         async def title() -> str | None:
             return (await tmdb.movies.details(550)).title
@@ -200,6 +218,8 @@ def test_a_second_asyncio_run_is_told_what_to_do(rate_limit: float | None) -> No
     message = str(caught.value)
     assert "first used in another event loop (a second asyncio.run()?)" in message
     assert "Create one client per event loop, inside it" in message
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert tmdb.stats.cache_errors == 0
 
 
 # -- credentials messages in our own words ----------------------------------------------------

@@ -6,7 +6,9 @@ tier (a `ByteStore`: Redis through aiocache), or both (memory in front of Redis)
 tier sits behind a circuit breaker (`tmdb_async._breaker`): on the first error the cache logs one
 warning and is left alone for CACHE_RETRY_MIN seconds, then one request probes it (the others
 keep going to the network), and each failed probe doubles the wait up to CACHE_RETRY_MAX. A
-cache error never reaches the caller: the request just goes to the network.
+cache error never reaches the caller: the request just goes to the network. The shared tier's
+connections belong to the event loop that first used them: in another, the cache raises the
+client's one-loop RuntimeError (`tmdb_async._loop`), which is no cache error.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .._constants import (
     CACHE_RETRY_MIN,
     LOGGER_NAME,
 )
+from .._loop import LoopBinding
 from .._stats import Stats
 from .._urls import cache_key
 from ._entry import Entry, decode_entry, encode_entry
@@ -106,6 +109,9 @@ class ResponseCache:
         )
         self._storing: set[str] = set()
         self._detached: set[asyncio.Task[Any]] = set()
+        self._loop = LoopBinding()
+        """The shared tier's loop (its connections'): another is refused before the tier is
+        asked, so that the breaker does not take redis-py's error there for an outage."""
 
     def key(self, method: str, url: str | URL) -> str:
         """The namespaced, versioned, credential-free key of a request (`cache_key`)."""
@@ -118,7 +124,8 @@ class ResponseCache:
         return entry if entry is not None and entry.fresh_until > self.now() else None
 
     async def get(self, key: str) -> Entry | None:
-        """The entry for `key`, fresh or stale (for revalidation), or None; never raises."""
+        """The entry for `key`, fresh or stale (for revalidation), or None; raises nothing but
+        the RuntimeError of another event loop."""
         memory = self.memory
         entry = memory.get(key) if memory is not None else None
         if self.shared is None or (entry is not None and entry.fresh_until > self.now()):
@@ -129,6 +136,7 @@ class ResponseCache:
         """Ask the shared tier; keep what memory had if it is newer or the tier fails."""
         assert self.shared is not None
         assert self._breaker is not None
+        self._loop.check()
         memory = self.memory
         ticket = self._breaker.ticket()
         if ticket is None:
@@ -158,13 +166,15 @@ class ResponseCache:
             self.memory.delete(key)
 
     async def set(self, key: str, entry: Entry) -> None:
-        """Keep `entry` until its `keep_until`; never raises."""
+        """Keep `entry` until its `keep_until`; raises nothing but the RuntimeError of another
+        event loop."""
         if self.memory is not None:
             self.memory.set(key, entry)
         ttl = entry.keep_until - self.now()
         if self.shared is None or self._breaker is None or ttl <= 0 or key in self._storing:
             # Callers coalesced by single-flight store the same response: one write is enough.
             return
+        self._loop.check()
         ticket = self._breaker.ticket()
         if ticket is None:
             return
@@ -190,6 +200,7 @@ class ResponseCache:
         if self.memory is not None:
             self.memory.clear()
         if self.shared is not None and self._breaker is not None:
+            self._loop.check()
             await self.shared.clear()
             self._breaker.close()
 

@@ -54,6 +54,7 @@ from .._constants import (
     RATE_LIMIT_STORE_TIMEOUT,
     RETRY_AFTER_MAX,
 )
+from .._loop import LoopBinding
 from .._redis import describe_url, redis_client
 from ._local import RateLimiter
 
@@ -152,6 +153,9 @@ class SharedRateLimiter:
         self._redis: Redis | None = None
         self._script: AsyncScript | None = None
         self._lock = asyncio.Lock()
+        self._loop = LoopBinding()
+        """The loop of the Redis connection and the lock: another is refused, in words (the
+        breaker must not take redis-py's error in another loop for an outage)."""
         self._successes = 0
         self._fallback: RateLimiter | None = None
         self._cap: RateLimiter | None = None
@@ -209,7 +213,9 @@ class SharedRateLimiter:
         is out, for a token of the local share (and, when due, probe Redis for the slot).
 
         Once closed it returns at once: what it was acquiring for finds the client closed.
+        RuntimeError in an event loop other than the first one's.
         """
+        self._loop.check()
         if self._fallback is None:
             async with self._lock:
                 if self._fallback is None:  # else Redis failed while this call queued
