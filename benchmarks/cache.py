@@ -1,4 +1,6 @@
-"""One `await tmdb.movies.details(550)`: a memory-cache hit, a Redis hit, and a loopback fetch.
+"""One `await tmdb.movies.details(550)`: a memory-cache hit, a Redis hit, and a loopback fetch;
+and a memory hit of the design's first example, `movies.details(550, append_to_response=[...])`
+(a list argument: a typed hit).
 
 Every contender goes through the whole client (argument checks, URL, cache key, lookup, decode
 into `MovieDetails`). The fetch baseline has no cache and talks to FakeTMDB running in another
@@ -29,6 +31,7 @@ from ._servers import TOKEN, free_port
 __all__ = ["NO_REDIS", "redis_server", "run"]
 
 MOVIE_ID = 550
+APPENDED = ["credits", "images"]
 BATCH = 50
 """Calls per timed `run_until_complete`, so the loop's entry cost is spread thin."""
 ROUNDS = 7
@@ -106,14 +109,24 @@ def run(rounds: int = ROUNDS) -> Suite:
     fetch = Result("loopback fetch", note="no cache; FakeTMDB in another process")
     redis = Result("Redis hit", note="one GET round trip to redis-server + decode")
     memory = Result("memory hit", note="LRU lookup + decode")
+    typed = Result("typed memory hit", note=f"append_to_response={APPENDED}: LRU lookup + decode")
     timed: list[tuple[Result, Callable[[], None]]] = []
     try:
         with ExitStack() as stack:
             stack.enter_context(_process(fake, fake_port))
-            fetching, in_memory = client(None), client("memory")
+            fetching, in_memory, in_memory_typed = client(None), client("memory"), client("memory")
             timed += [
                 (fetch, _timed(loop, lambda: fetching.movies.details(MOVIE_ID))),
                 (memory, _timed(loop, lambda: in_memory.movies.details(MOVIE_ID))),
+                (
+                    typed,
+                    _timed(
+                        loop,
+                        lambda: in_memory_typed.movies.details(
+                            MOVIE_ID, append_to_response=APPENDED
+                        ),
+                    ),
+                ),
             ]
             redis_url = stack.enter_context(redis_server())
             if redis_url is None:
@@ -122,7 +135,8 @@ def run(rounds: int = ROUNDS) -> Suite:
                 shared = client((None, redis_url))  # Redis alone
                 timed.insert(1, (redis, _timed(loop, lambda: shared.movies.details(MOVIE_ID))))
             for made in clients:
-                loop.run_until_complete(made.movies.details(MOVIE_ID))
+                appended = APPENDED if made is in_memory_typed else None
+                loop.run_until_complete(made.movies.details(MOVIE_ID, append_to_response=appended))
             for _ in range(rounds):
                 for result, fn in timed:
                     result.samples.append(min(time_call(fn, rounds=LOOPS)) / BATCH)
@@ -145,5 +159,5 @@ def run(rounds: int = ROUNDS) -> Suite:
         baseline="loopback fetch",
         subject="memory hit",
         targets={"loopback fetch": TARGET_MEMORY_SPEEDUP},
-        results=[fetch, redis, memory],
+        results=[fetch, redis, memory, typed],
     )
