@@ -3,8 +3,8 @@
 It checks the arguments (ParameterError before any I/O), adds the client's `language` and
 `region` where the operation takes them, builds the URL and works out the cache key and TTL,
 then sends the `Call` down and turns the reply that comes back into the value or the raised
-error. Calls made of plain values are remembered: a cache hit is by nature a repeated call,
-and building the request is most of its cost. With a `deadline`, each call carries a fresh
+error. Calls made of immutable values are remembered: a cache hit is by nature a repeated
+call, and building the request is most of its cost. With a `deadline`, each call carries a fresh
 `Deadline` (the remembered `Call` never does).
 
 A user's view (`auth`, see `tmdb_async._auth`) prepares its calls apart: each carries the
@@ -15,9 +15,11 @@ remembered nor cached. Without a user, an operation only a user may call is refu
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import msgspec
 from yarl import URL
@@ -27,7 +29,7 @@ from .._cache import built_key
 from .._cache._policy import request_cache_class
 from .._deadline import Deadline
 from .._errors import ParameterError, TMDBError
-from .._operation import CacheClass, Operation
+from .._operation import AllOf, AnyOf, CacheClass, Operation
 from .._response import Response
 from .._stats import Stats
 from .._urls import PreparedRequest, build_request
@@ -38,7 +40,15 @@ __all__ = ["MEMO_SIZE", "Prepare"]
 T = TypeVar("T")
 
 _PLAIN = frozenset({int, str, type(None)})
-"""Argument types whose calls are remembered (exact types: not bool, not enums)."""
+"""Argument types remembered as they are (exact types: not bool, not enums)."""
+_TYPED = frozenset({bool, float, dt.date})
+"""Immutable argument types remembered with their type: `1 == 1.0 == True`, and yet a
+parameter may take one and refuse the others."""
+_SEQUENCES = frozenset({list, tuple})
+"""Remembered by the items they hold when called, as one kind (the checks treat them alike)."""
+_COMBINATIONS = frozenset({AnyOf, AllOf})
+_UNREMEMBERED: Any = object()
+"""`_typed`: a value the memo does not take (another type, a set, a mutable object)."""
 MEMO_SIZE = 1024
 """Calls remembered; the memo is emptied when full (cheaper than an LRU)."""
 AS_USER = "tmdb.as_user(access_token, account_id=...)"
@@ -158,12 +168,14 @@ class Prepare:
         query: Mapping[str, object],
         body: Mapping[str, object] | None,
     ) -> Call:
-        """The call for these arguments, remembered when they are plain values.
+        """The call for these arguments, remembered when they are immutable values.
 
         Building it is a pure function of the arguments (the base URL and TTLs are this
-        stage's). Only cacheable calls of exact int/str/None arguments are remembered (never
-        `True`, equal to 1 but not valid as one); anything else, and every ParameterError,
-        takes the full path.
+        stage's). Cacheable calls are remembered by their arguments' values: exact
+        int/str/None as they are (the fast path), and bools, floats, dates, enums, `AnyOf`,
+        `AllOf` and lists or tuples of those with their type (`_typed`), so `True` or `1.0`
+        is never taken for a remembered `1`; a list by the items it holds when called, never
+        by identity. Anything else, and every ParameterError, takes the full path.
         """
         if self._defaults:
             query = self._with_defaults(operation, query)
@@ -173,9 +185,12 @@ class Prepare:
             return Call(operation, self._build(operation, path_args, query, body))
         memo = self._memo
         key: tuple[Any, ...] | None = None
-        if body is None and all(type(v) in _PLAIN for v in (*path_args, *query.values())):
-            key = (id(operation), path_args, tuple(query.items()))
-            known = memo.get(key)
+        if body is None:
+            if all(type(v) in _PLAIN for v in (*path_args, *query.values())):
+                key = (id(operation), path_args, tuple(query.items()))
+            else:
+                key = _typed_key(operation, path_args, query)
+            known = memo.get(key) if key is not None else None
             if known is not None and known[0] is operation:
                 return known[1]
         request = self._build(operation, path_args, query, body)
@@ -244,6 +259,37 @@ class Prepare:
             if param.name in self._defaults and query.get(param.name) is None
         }
         return {**query, **missing} if missing else query
+
+
+def _typed(value: object) -> object:
+    """`value` in a memo key: a plain value as it is, another with its type (a sequence or a
+    combination by its items'), or `_UNREMEMBERED`. No plain key holds a tuple, so the two
+    kinds of key never meet."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind in _TYPED or isinstance(value, enum.Enum):
+        return kind, value
+    if kind in _SEQUENCES or kind in _COMBINATIONS:
+        items = value.items if isinstance(value, (AnyOf, AllOf)) else cast("list[object]", value)
+        parts = tuple(map(_typed, items))
+        if any(part is _UNREMEMBERED for part in parts):
+            return _UNREMEMBERED
+        return (tuple if kind in _SEQUENCES else kind), parts
+    return _UNREMEMBERED
+
+
+def _typed_key(
+    operation: Operation[Any], path_args: tuple[object, ...], query: Mapping[str, object]
+) -> tuple[Any, ...] | None:
+    """The memo key of a call with typed arguments; None if one of them is not remembered."""
+    path = tuple(map(_typed, path_args))
+    items = tuple([(name, _typed(value)) for name, value in query.items()])
+    if any(part is _UNREMEMBERED for part in path) or any(
+        part is _UNREMEMBERED for _, part in items
+    ):
+        return None
+    return id(operation), path, items
 
 
 def _with_account(
