@@ -6,7 +6,7 @@ import re
 
 from yarl import URL
 
-from ._constants import SECRET_QUERY_PARAMS
+from ._constants import ACCESS_TOKEN_ENV, API_KEY_ENV, SECRET_QUERY_PARAMS
 
 __all__ = ["MASK", "Credentials", "redact_params"]
 
@@ -29,7 +29,11 @@ def redact_params(text: str | URL) -> str:
 
 
 class Credentials:
-    """Secrets of a request: `access_token` as a bearer header, else `api_key` in the query."""
+    """Secrets of a request: `access_token` as a bearer header, else `api_key` in the query.
+
+    Never shown (its repr masks them), never pickled (TypeError: each process reads its own);
+    a copy is the same holder, so `dataclasses.asdict(tmdb.options)` holds it, not them.
+    """
 
     __slots__ = ("_access_token", "_api_key")
 
@@ -84,6 +88,21 @@ class Credentials:
 
     def __hash__(self) -> int:
         return hash((self._access_token, self._api_key))
+
+    def __copy__(self) -> Credentials:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Credentials:
+        return self
+
+    def __reduce__(self) -> tuple[type[Credentials], tuple[()]]:
+        if self:
+            raise TypeError(
+                "TMDB credentials are not pickled: a process reads its own"
+                f" ({ACCESS_TOKEN_ENV}, {API_KEY_ENV}); send ClientOptions.keywords(), which"
+                " leaves them out"
+            )
+        return Credentials, ()
 
     def __repr__(self) -> str:
         token = MASK if self._access_token else None

@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
-from types import MappingProxyType
 from typing import Any
 
 import aiohttp
@@ -39,7 +38,14 @@ from ._errors import ParameterError
 from ._operation import CacheClass
 from ._redis import check_redis_url, is_redis_url
 
-__all__ = ["OPTIONS", "ClientOptions", "Option", "derive_options", "resolve_options"]
+__all__ = [
+    "OPTIONS",
+    "CacheTTLs",
+    "ClientOptions",
+    "Option",
+    "derive_options",
+    "resolve_options",
+]
 
 _PRINTABLE = re.compile(r"[!-~]+")
 """What TMDB tokens and keys are made of (base64url, dots, hex): no space or control."""
@@ -115,9 +121,35 @@ def _timeout(name: str, value: object) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total, connect=min(CONNECT_TIMEOUT, total))
 
 
+class CacheTTLs(Mapping[CacheClass, float]):
+    """Seconds a response is kept, per cache class: read-only (a client's change through
+    `with_options` only), and yet copied and pickled as a `MappingProxyType` is not."""
+
+    __slots__ = ("_ttls",)
+
+    def __init__(self, ttls: Mapping[CacheClass, float]) -> None:
+        self._ttls = dict(ttls)
+
+    def __getitem__(self, cache_class: CacheClass) -> float:
+        return self._ttls[cache_class]
+
+    def __iter__(self) -> Iterator[CacheClass]:
+        return iter(self._ttls)
+
+    def __len__(self) -> int:
+        return len(self._ttls)
+
+    def __reduce__(self) -> tuple[type[CacheTTLs], tuple[dict[CacheClass, float]]]:
+        return CacheTTLs, (self._ttls,)
+
+    def __repr__(self) -> str:
+        seconds = {cache_class.value: ttl for cache_class, ttl in self._ttls.items()}
+        return f"CacheTTLs({seconds!r})"
+
+
 def _cache_ttl(
     name: str, value: object, base: Mapping[CacheClass, float] = DEFAULT_TTLS
-) -> Mapping[CacheClass, float]:
+) -> CacheTTLs:
     """`value`'s TTLs over `base`'s (a derived client's over its parent's)."""
     if value is not None and not isinstance(value, Mapping):
         raise ParameterError(f"{name} must be a mapping of cache class to seconds")
@@ -131,7 +163,7 @@ def _cache_ttl(
         ttl = _number(f"{name}[{cache_class.value!r}]", seconds, minimum=0, strict=False)
         # TMDB's terms forbid keeping content longer than six months.
         ttls[cache_class] = min(ttl, MAX_TTL)
-    return MappingProxyType(ttls)
+    return CacheTTLs(ttls)
 
 
 def _is_memory_cache(value: object) -> bool:
@@ -242,16 +274,25 @@ class Option:
     cannot be given as text."""
 
 
-_CHECK = "tmdb_async.check"
-_OPTION = "tmdb_async.option"
+_OPTIONS = "tmdb_async.options"
+_Check = Callable[[str, Any], Any]
 
 
 def _option(
-    accepts: str, default: object, help: str, *, check: Callable[[str, Any], object], **more: Any
+    accepts: str, default: object, help: str, *, check: _Check, **more: Any
 ) -> dict[str, Any]:
     """A `ClientOptions` field's metadata: what `Option` says of it, and its check."""
     spec = {"accepts": accepts, "default": default, "help": help, **more}
-    return {_OPTION: spec, _CHECK: check}
+    return {_OPTIONS: ((None, spec, check),)}
+
+
+def _options(*options: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """The metadata of a field that holds several options, each `(name, _option(...))`."""
+    return {
+        _OPTIONS: tuple(
+            (name, spec, check) for name, each in options for _, spec, check in each[_OPTIONS]
+        )
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -261,30 +302,37 @@ class ClientOptions:
     Built by `resolve_options`; each field is one `TMDB(...)` keyword (see `OPTIONS`).
     """
 
-    access_token: str | None = field(
-        repr=False,
-        metadata=_option(
-            "str | None",
-            None,
-            "TMDB's API read access token, sent as a bearer header (preferred over api_key)",
-            check=_secret,
-            env=ACCESS_TOKEN_ENV,
-            secret=True,
-            parse=str,
+    credentials: Credentials = field(
+        metadata=_options(
+            (
+                "access_token",
+                _option(
+                    "str | None",
+                    None,
+                    "TMDB's API read access token, sent as a bearer header (preferred over"
+                    " api_key)",
+                    check=_secret,
+                    env=ACCESS_TOKEN_ENV,
+                    secret=True,
+                    parse=str,
+                ),
+            ),
+            (
+                "api_key",
+                _option(
+                    "str | None",
+                    None,
+                    "TMDB's v3 API key, sent in the query when there is no access token",
+                    check=_secret,
+                    env=API_KEY_ENV,
+                    secret=True,
+                    parse=str,
+                ),
+            ),
         ),
     )
-    api_key: str | None = field(
-        repr=False,
-        metadata=_option(
-            "str | None",
-            None,
-            "TMDB's v3 API key, sent in the query when there is no access token",
-            check=_secret,
-            env=API_KEY_ENV,
-            secret=True,
-            parse=str,
-        ),
-    )
+    """The access token or API key, as requests carry them (the options `access_token` and
+    `api_key`, held together: never shown, copied as one holder, never pickled)."""
     base_url: str = field(
         metadata=_option(
             "str | None",
@@ -306,7 +354,7 @@ class ClientOptions:
             parse=_optional(str),
         ),
     )
-    cache_ttl: Mapping[CacheClass, float] = field(
+    cache_ttl: CacheTTLs = field(
         metadata=_option(
             "Mapping[CacheClass | str, float] | None",
             None,
@@ -430,35 +478,26 @@ class ClientOptions:
         ),
     )
 
-    @property
-    def credentials(self) -> Credentials:
-        """The access token or API key, as requests carry them."""
-        return Credentials(self.access_token, self.api_key)
-
     def keywords(self) -> dict[str, Any]:
         """`TMDB(...)` keywords that make a client with these options in another process
         (a Dask worker): every option but the credentials (each process reads its own from
         its environment) and the session (it belongs to this process)."""
         return {
-            option.name: _plain(getattr(self, option.name))
+            option.name: getattr(self, option.name)
             for option in OPTIONS
             if not (option.secret or option.local)
         }
 
 
-def _plain(value: object) -> object:
-    """`value`, picklable (a read-only mapping is not)."""
-    return dict(value) if isinstance(value, MappingProxyType) else value
-
-
-OPTIONS: tuple[Option, ...] = tuple(
-    Option(each.name, **each.metadata[_OPTION]) for each in fields(ClientOptions)
+_DEFINED: tuple[tuple[str, dict[str, Any], _Check], ...] = tuple(
+    (name or each.name, spec, check)
+    for each in fields(ClientOptions)
+    for name, spec, check in each.metadata[_OPTIONS]
 )
+OPTIONS: tuple[Option, ...] = tuple(Option(name, **spec) for name, spec, _ in _DEFINED)
 """Every client option, in `TMDB(...)`'s order: name, accepted type, default, environment
 variable, help, and how to read it from text (the command line's flags come from here)."""
-_CHECKS: Mapping[str, Callable[[str, Any], Any]] = {
-    each.name: each.metadata[_CHECK] for each in fields(ClientOptions)
-}
+_CHECKS: Mapping[str, _Check] = {name: check for name, _, check in _DEFINED}
 
 
 def resolve_options(environ: Mapping[str, str] | None = None, **keywords: Any) -> ClientOptions:
@@ -490,7 +529,9 @@ def resolve_options(environ: Mapping[str, str] | None = None, **keywords: Any) -
         if not option.secret and option.env and values[option.name] is None:
             values[option.name] = env.get(option.env) or None
     values["base_url"] = values["base_url"] or DEFAULT_BASE_URL
-    options = ClientOptions(**{name: _CHECKS[name](name, value) for name, value in values.items()})
+    checked = {name: _CHECKS[name](name, value) for name, value in values.items()}
+    credentials = Credentials(checked.pop("access_token"), checked.pop("api_key"))
+    options = ClientOptions(credentials=credentials, **checked)
     _check_together(options)
     return options
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import inspect
+import json
 import pickle
 
 import aiohttp
@@ -275,3 +278,44 @@ def test_options_read_from_text_pass_their_check(option: Option) -> None:
     if option.name == "rate_limit_scope":
         keywords["rate_limit_store"] = "redis://127.0.0.1:9/0"
     resolve_options(environ={"TMDB_API_KEY": KEY}, **keywords)
+
+
+# -- the credentials: never in clear in a dict, a pickle or a copy of the options --------------
+
+
+def test_options_as_a_dict_hold_no_secret() -> None:
+    options = resolve_options(access_token=TOKEN, api_key=KEY, environ={})
+    as_dict = dataclasses.asdict(options)
+    shown = json.dumps(as_dict, default=repr) + repr(as_dict)
+    assert TOKEN not in shown
+    assert KEY not in shown
+    assert as_dict["cache_ttl"] == dict(options.cache_ttl)
+    assert as_dict["credentials"].scheme == "bearer"  # still usable: the same holder
+
+
+def test_copies_of_the_options_are_the_same_options() -> None:
+    options = resolve_options(access_token=TOKEN, environ={}, cache_ttl={"detail": 60})
+    assert copy.copy(options) == options
+    assert copy.deepcopy(options) == options
+    assert copy.deepcopy(options).credentials.headers() == {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.mark.parametrize("credential", ["access_token", "api_key"])
+def test_options_with_a_credential_refuse_pickling(credential: str) -> None:
+    """Refused rather than masked: options unpickled without their credential would make a
+    client that fails at its first request, far from the mistake."""
+    options = resolve_options(environ={}, **{credential: TOKEN})
+    with pytest.raises(TypeError, match=r"credentials are not pickled.*keywords\(\)") as caught:
+        pickle.dumps(options)
+    assert TOKEN not in str(caught.value)
+
+
+def test_options_without_a_credential_pickle() -> None:
+    options = resolve_options(base_url="http://127.0.0.1:9", environ={}, cache_ttl={"detail": 7})
+    assert pickle.loads(pickle.dumps(options)) == options
+
+
+def test_the_cache_ttls_are_read_only() -> None:
+    options = resolve_options(api_key=KEY, environ={})
+    with pytest.raises(TypeError):
+        options.cache_ttl[CacheClass.DETAIL] = 10**9  # type: ignore[index]
