@@ -24,6 +24,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from tmdb_async import TMDB
+from tmdb_async.models import MovieDetailsPart
 
 from ._harness import Result, Suite, time_call
 from ._servers import TOKEN, free_port
@@ -31,7 +32,7 @@ from ._servers import TOKEN, free_port
 __all__ = ["NO_REDIS", "redis_server", "run"]
 
 MOVIE_ID = 550
-APPENDED = ["credits", "images"]
+APPENDED: list[MovieDetailsPart] = ["credits", "images"]
 BATCH = 50
 """Calls per timed `run_until_complete`, so the loop's entry cost is spread thin."""
 ROUNDS = 7

@@ -470,8 +470,8 @@ def render_operations(
             fields.append("needs_user=True")
         blocks.append(f"{v.const}: Final[Operation[{v.response}]] = Operation({', '.join(fields)})")
     endpoints = "".join(f"    {v.const},\n" for v in views)
-    kinds = _kinds(views)
-    checks = "\n".join(_render_check(kinds[name]) for name in sorted(kinds))
+    checks = "".join(f"    {_check_const(kind)},\n" for _, kind in sorted(_kinds(views).items()))
+    kinds_module = ".kinds" if version.primary else "..kinds"
     api = "v3" if version.primary else f"v{version.number}"
     title = f"The operation table: one `Operation` per TMDB {api} operation."
     return f'''{header(spec_hash)}"""{title}"""
@@ -484,22 +484,44 @@ from {_operation_module(version)} import (
     AppendTemplate,
     BodyParam,
     CacheClass,
-    Check,
     Operation,
     PathParam,
     QueryParam,
 )
+from {kinds_module} import (
+{checks})
 from .models import {", ".join(sorted(used))}
 
 __all__ = {sorted(["ENDPOINTS", *(v.const for v in views)])!r}
-
-# The checks of each parameter kind (codegen/parameters.toml).
-{checks}
 
 {chr(10).join(blocks)}
 
 ENDPOINTS: Final[tuple[Operation[Any], ...]] = (
 {endpoints})
+'''
+
+
+# ---------------------------------------------------------------- kinds.py
+
+
+def render_kinds(generated: list[Generated]) -> str:
+    """`_generated/kinds.py`: the `Check` of each parameter kind any version's operations use,
+    once (the client's options that fill in such parameters check their values with it)."""
+    kinds = _kinds([v for g in generated for v in g.views])
+    checks = "\n".join(_render_check(kinds[name]) for name in sorted(kinds))
+    names = sorted(_check_const(kind) for kind in kinds.values())
+    title = "The checks of each parameter kind (codegen/parameters.toml)."
+    return f'''{header(generated[0].spec_hash)}"""{title}"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .._operation import Check
+
+__all__ = {names!r}
+
+{checks}
 '''
 
 
@@ -734,6 +756,7 @@ def render_all(versions: list[tuple[Generated, dict[str, str]]]) -> dict[str, st
     files = {rel: text for _, rendered in versions for rel, text in rendered.items()}
     primary, *secondary = generated
     files[f"{primary.version.package}/__init__.py"] = render_init(primary, secondary)
+    files[f"{primary.version.package}/kinds.py"] = render_kinds(generated)
     python = format_python({rel: text for rel, text in files.items() if rel.endswith(".py")})
     files.update(python)
     files["docs/endpoints.md"] = render_endpoints_md(generated)

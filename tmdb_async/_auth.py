@@ -13,6 +13,8 @@ import re
 
 from ._credentials import MASK
 from ._errors import ParameterError
+from ._generated.kinds import KIND_OBJECT_ID
+from ._params import render_kind
 
 __all__ = ["UserAuth"]
 
@@ -27,16 +29,15 @@ class UserAuth:
 
     def __init__(self, access_token: str, account_id: str | None = None) -> None:
         """ParameterError unless `access_token` is a non-empty token and `account_id`, when
-        given, a non-empty string (checked before any I/O; the messages never show the token)."""
+        given, an account object id as the `account_object_id` parameters take it (checked
+        before any I/O; the messages never show the token)."""
         if not isinstance(access_token, str) or not _TOKEN.fullmatch(access_token):
             raise ParameterError(
                 "as_user(): access_token must be a user access token (visible ASCII, no"
                 f" spaces), got a {type(access_token).__name__} that is not one"
             )
-        if account_id is not None and (not isinstance(account_id, str) or not account_id):
-            raise ParameterError(
-                f"as_user(): account_id must be a non-empty str, got {account_id!r}"
-            )
+        if account_id is not None:
+            render_kind("str", KIND_OBJECT_ID, account_id, "as_user(): account_id")
         self._token = access_token
         self.account_id = account_id
         """The account object id (`account_id` of `v4.auth.create_access_token`), if known."""

@@ -35,7 +35,9 @@ from ._constants import (
 )
 from ._credentials import Credentials
 from ._errors import ParameterError
-from ._operation import CacheClass
+from ._generated.kinds import KIND_COUNTRY, KIND_LANGUAGE
+from ._operation import CacheClass, Check
+from ._params import render_kind
 from ._redis import check_redis_url, is_redis_url
 
 __all__ = [
@@ -92,12 +94,13 @@ def _integer(minimum: int) -> Callable[[str, object], int]:
     return check
 
 
-def _text(name: str, value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value or value != value.strip() or " " in value:
-        raise ParameterError(f"{name} must be a non-empty string without spaces, got {value!r}")
-    return value
+def _of_kind(check: Check) -> Callable[[str, object], str | None]:
+    """The check of an option that fills in parameters of a kind (`language`): theirs."""
+
+    def checked(name: str, value: object) -> str | None:
+        return None if value is None else render_kind("str", check, value, name)
+
+    return checked
 
 
 def _base_url(name: str, value: object) -> str:
@@ -405,7 +408,7 @@ class ClientOptions:
             "str | None",
             None,
             "the `language` of every operation that takes one, unless given (e.g. de-DE)",
-            check=_text,
+            check=_of_kind(KIND_LANGUAGE),
             per_call=True,
             parse=str,
         ),
@@ -415,7 +418,7 @@ class ClientOptions:
             "str | None",
             None,
             "the `region` of every operation that takes one, unless given (e.g. US)",
-            check=_text,
+            check=_of_kind(KIND_COUNTRY),
             per_call=True,
             parse=str,
         ),

@@ -19,9 +19,9 @@ from decimal import Decimal
 import msgspec
 
 from ._errors import ParameterError
-from ._operation import AnyOf, BodyParam, Combination, ParamKind, PathParam, QueryParam
+from ._operation import AnyOf, BodyParam, Check, Combination, ParamKind, PathParam, QueryParam
 
-__all__ = ["Param", "format_float", "param_label", "parse_param_text", "render"]
+__all__ = ["Param", "format_float", "param_label", "parse_param_text", "render", "render_kind"]
 
 Param = PathParam | QueryParam | BodyParam
 
@@ -211,6 +211,12 @@ def render(param: Param, value: object, where: str) -> str:
     if isinstance(param, BodyParam) and param.item_type is not None:
         return _struct_list(param, value, where)
     return _scalar(param, value, where)
+
+
+def render_kind(kind: ParamKind, check: Check, value: object, where: str) -> str:
+    """`render` for a value that fills in parameters of this kind and check (`_generated.kinds`):
+    a client option (`language`), a user view's account id. The message starts with `where`."""
+    return _scalar(PathParam(where, kind, check=check), value, where)
 
 
 def _parse_item(param: Param, text: str, where: str) -> object:

@@ -45,3 +45,67 @@ def test_options_are_validated_before_any_io() -> None:
         tmdb.with_options(cache_ttl={"forever": 1})
     with pytest.raises(ParameterError, match="language"):
         tmdb.with_options(language=3)  # type: ignore[arg-type]
+
+
+# -- options that fill in parameters are checked as those parameters are ----------------------
+
+NOT_A_LANGUAGE = ["english", "EN", "en_US", "en-us", "e", "de-DE "]
+NOT_A_COUNTRY = ["usa", "us", "U S", "DEU"]
+
+
+@pytest.mark.parametrize("value", NOT_A_LANGUAGE)
+async def test_a_language_option_the_language_parameter_refuses_is_refused_at_once(
+    fake_tmdb: FakeTMDB, tmdb: TMDB, value: str
+) -> None:
+    """The option is checked by the parameter's own check, naming the option: not accepted
+    to make every later call fail blaming a parameter the caller never passed."""
+    with pytest.raises(ParameterError, match=r"movies.details\(\): language must be like en"):
+        await tmdb.movies.details(550, language=value)
+    expected = f"language must be like en or en-US, got {value!r}"
+    with pytest.raises(ParameterError) as made:
+        TMDB(access_token="fake-token", base_url=fake_tmdb.url, language=value)
+    assert str(made.value) == expected
+    with pytest.raises(ParameterError) as derived:
+        tmdb.with_options(language=value)
+    assert str(derived.value) == expected
+    assert fake_tmdb.stats.total == 0
+
+
+@pytest.mark.parametrize("value", NOT_A_COUNTRY)
+async def test_a_region_option_the_region_parameter_refuses_is_refused_at_once(
+    fake_tmdb: FakeTMDB, tmdb: TMDB, value: str
+) -> None:
+    with pytest.raises(ParameterError, match=r"movie_lists.popular\(\): region must be like US"):
+        await tmdb.movie_lists.popular(region=value)
+    expected = f"region must be like US (ISO 3166-1), got {value!r}"
+    with pytest.raises(ParameterError) as made:
+        TMDB(access_token="fake-token", base_url=fake_tmdb.url, region=value)
+    assert str(made.value) == expected
+    with pytest.raises(ParameterError) as derived:
+        tmdb.with_options(region=value)
+    assert str(derived.value) == expected
+    assert fake_tmdb.stats.total == 0
+
+
+@pytest.mark.parametrize("account_id", ["42", "", "4bc8892a017a3c0f9200000", "USER"])
+async def test_an_account_id_the_account_parameter_refuses_is_refused_by_as_user(
+    fake_tmdb: FakeTMDB, tmdb: TMDB, account_id: str
+) -> None:
+    token, _ = fake_tmdb.user_token(1)
+    with pytest.raises(ParameterError, match="account_object_id must be 24 lowercase hex"):
+        await tmdb.as_user(token).v4.account.lists(account_id)
+    with pytest.raises(ParameterError) as caught:
+        tmdb.as_user(token, account_id=account_id)
+    assert str(caught.value) == (
+        f"as_user(): account_id must be 24 lowercase hex digits, got {account_id!r}"
+    )
+    assert token not in str(caught.value)
+    assert fake_tmdb.stats.total == 0
+
+
+async def test_options_the_parameters_take_are_taken(fake_tmdb: FakeTMDB, tmdb: TMDB) -> None:
+    for language, region in (("pt", "BR"), ("de-DE", "DE"), (None, None)):
+        german = tmdb.with_options(language=language, region=region)
+        assert (german.options.language, german.options.region) == (language, region)
+    token, account = fake_tmdb.user_token(1)
+    assert tmdb.as_user(token, account_id=account).account_id == account

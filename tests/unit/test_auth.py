@@ -19,11 +19,14 @@ def test_the_token_never_shows() -> None:
     assert auth.redact(f"sent {TOKEN} twice: {TOKEN}") == "sent *** twice: ***"
 
 
+A, B = "4bc8892a017a3c0f9200000a", "4bc8892a017a3c0f9200000b"
+
+
 def test_equal_only_for_the_same_token_and_account() -> None:
-    same = {UserAuth(TOKEN, "a"), UserAuth(TOKEN, "a")}
+    same = {UserAuth(TOKEN, A), UserAuth(TOKEN, A)}
     assert len(same) == 1
-    assert UserAuth(TOKEN, "a") != UserAuth(TOKEN, "b")
-    assert UserAuth(TOKEN, "a") != UserAuth(TOKEN + "x", "a")
+    assert UserAuth(TOKEN, A) != UserAuth(TOKEN, B)
+    assert UserAuth(TOKEN, A) != UserAuth(TOKEN + "x", A)
     assert UserAuth(TOKEN) != TOKEN
 
 
@@ -35,6 +38,9 @@ def test_a_bad_token_is_refused_without_showing_it(bad: object) -> None:
         assert bad not in str(err.value)
 
 
-def test_a_bad_account_id_is_refused() -> None:
-    with pytest.raises(ParameterError, match="account_id must be a non-empty str"):
-        UserAuth(TOKEN, "")
+@pytest.mark.parametrize("bad", ["", "42", A.upper(), 42])
+def test_a_bad_account_id_is_refused(bad: object) -> None:
+    with pytest.raises(
+        ParameterError, match=r"as_user\(\): account_id must be (24 lowercase hex|str)"
+    ):
+        UserAuth(TOKEN, bad)  # type: ignore[arg-type]

@@ -9,10 +9,40 @@ from .._operation import (
     AppendTemplate,
     BodyParam,
     CacheClass,
-    Check,
     Operation,
     PathParam,
     QueryParam,
+)
+from .kinds import (
+    KIND_ANY_TEXT,
+    KIND_APPEND,
+    KIND_CHOICE,
+    KIND_CONFIRM,
+    KIND_COUNT,
+    KIND_COUNTRIES,
+    KIND_COUNTRY,
+    KIND_DATE,
+    KIND_EXCLUDED_IDS,
+    KIND_FLAG,
+    KIND_ID,
+    KIND_IDS,
+    KIND_IMAGE_LANGUAGES,
+    KIND_LANGUAGE,
+    KIND_LIST_ID,
+    KIND_MINUTES,
+    KIND_MONETIZATION_TYPES,
+    KIND_NUMBER,
+    KIND_OBJECT_ID,
+    KIND_ORIGINAL_LANGUAGES,
+    KIND_PAGE,
+    KIND_RATING,
+    KIND_RELEASE_TYPES,
+    KIND_SCORE,
+    KIND_SERIES_STATUSES,
+    KIND_SERIES_TYPES,
+    KIND_TEXT,
+    KIND_TIMEZONE,
+    KIND_YEAR,
 )
 from .models import (
     AccountDetails,
@@ -237,80 +267,6 @@ __all__ = [
     "WATCH_PROVIDERS_MOVIE_PROVIDERS",
     "WATCH_PROVIDERS_TV_PROVIDERS",
 ]
-
-# The checks of each parameter kind (codegen/parameters.toml).
-KIND_ANY_TEXT: Final = Check(name="any_text", format="any text", example="Films to watch")
-KIND_APPEND: Final = Check(
-    name="append", format="parts of this operation, at most 20", example="credits"
-)
-KIND_CHOICE: Final = Check(name="choice", format="one of its values", example="")
-KIND_CONFIRM: Final = Check(name="confirm", format="True", example="true")
-KIND_COUNT: Final = Check(name="count", minimum=0, format=">= 0", example="100")
-KIND_COUNTRIES: Final = Check(
-    name="countries", pattern="[A-Z]{2}", format="like US (ISO 3166-1)", example="KR"
-)
-KIND_COUNTRY: Final = Check(
-    name="country", pattern="[A-Z]{2}", format="like US (ISO 3166-1)", example="US"
-)
-KIND_DATE: Final = Check(
-    name="date", format="a datetime.date or 'YYYY-MM-DD'", example="2020-01-01"
-)
-KIND_EXCLUDED_IDS: Final = Check(name="excluded_ids", minimum=1, format=">= 1", example="27")
-KIND_FLAG: Final = Check(name="flag", format="True or False", example="true")
-KIND_ID: Final = Check(name="id", minimum=1, format=">= 1", example="550")
-KIND_IDS: Final = Check(name="ids", minimum=1, format=">= 1", example="28")
-KIND_IMAGE_LANGUAGES: Final = Check(
-    name="image_languages",
-    pattern="[a-z]{2}(-[A-Z]{2})?",
-    null=True,
-    format="like en or en-US, or None for no language",
-    example="en,null",
-)
-KIND_LANGUAGE: Final = Check(
-    name="language", pattern="[a-z]{2}(-[A-Z]{2})?", format="like en or en-US", example="en-US"
-)
-KIND_LIST_ID: Final = Check(
-    name="list_id", minimum=1, pattern="[0-9a-f]{24}", format=">= 1, or 24 hex digits", example="1"
-)
-KIND_MINUTES: Final = Check(name="minutes", minimum=0, format="minutes, >= 0", example="90")
-KIND_MONETIZATION_TYPES: Final = Check(
-    name="monetization_types", format="flatrate, free, ads, rent or buy", example="flatrate"
-)
-KIND_NUMBER: Final = Check(name="number", minimum=0, format=">= 0", example="1")
-KIND_OBJECT_ID: Final = Check(
-    name="object_id",
-    pattern="[0-9a-f]{24}",
-    format="24 lowercase hex digits",
-    example="52fe4250c3a36847f8014a11",
-)
-KIND_ORIGINAL_LANGUAGES: Final = Check(
-    name="original_languages", pattern="[a-z]{2}", format="like en or ja", example="ja"
-)
-KIND_PAGE: Final = Check(name="page", minimum=1, maximum=500, format="1..500", example="1")
-KIND_RATING: Final = Check(
-    name="rating",
-    minimum=0.5,
-    maximum=10,
-    step=0.5,
-    format="0.5..10 in steps of 0.5",
-    example="8.5",
-)
-KIND_RELEASE_TYPES: Final = Check(name="release_types", format="a ReleaseType (1..6)", example="3")
-KIND_SCORE: Final = Check(name="score", minimum=0, maximum=10, format="0..10", example="7.5")
-KIND_SERIES_STATUSES: Final = Check(
-    name="series_statuses", format="a TvSeriesStatus (0..5)", example="0"
-)
-KIND_SERIES_TYPES: Final = Check(name="series_types", format="a TvSeriesType (0..6)", example="4")
-KIND_TEXT: Final = Check(name="text", nonempty=True, format="non-empty", example="alien")
-KIND_TIMEZONE: Final = Check(
-    name="timezone",
-    pattern="[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*",
-    format="an IANA name like America/New_York",
-    example="America/New_York",
-)
-KIND_YEAR: Final = Check(
-    name="year", minimum=1000, maximum=9999, format="1000..9999", example="2020"
-)
 
 AUTHENTICATION_VALIDATE_KEY: Final[Operation[StatusResponse]] = Operation(
     operation_id="authentication-validate-key",

@@ -8,10 +8,24 @@ from typing import Any, Final
 from ..._operation import (
     BodyParam,
     CacheClass,
-    Check,
     Operation,
     PathParam,
     QueryParam,
+)
+from ..kinds import (
+    KIND_ANY_TEXT,
+    KIND_CHOICE,
+    KIND_COUNTRY,
+    KIND_FLAG,
+    KIND_ID,
+    KIND_LANGUAGE,
+    KIND_LANGUAGE_CODE,
+    KIND_MEDIA_ITEMS,
+    KIND_OBJECT_ID,
+    KIND_PAGE,
+    KIND_SORT,
+    KIND_TEXT,
+    KIND_URI,
 )
 from .models import (
     AccessToken,
@@ -54,47 +68,6 @@ __all__ = [
     "V4_LISTS_UPDATE",
     "V4_LISTS_UPDATE_ITEMS",
 ]
-
-# The checks of each parameter kind (codegen/parameters.toml).
-KIND_ANY_TEXT: Final = Check(name="any_text", format="any text", example="Films to watch")
-KIND_CHOICE: Final = Check(name="choice", format="one of its values", example="")
-KIND_COUNTRY: Final = Check(
-    name="country", pattern="[A-Z]{2}", format="like US (ISO 3166-1)", example="US"
-)
-KIND_FLAG: Final = Check(name="flag", format="True or False", example="true")
-KIND_ID: Final = Check(name="id", minimum=1, format=">= 1", example="550")
-KIND_LANGUAGE: Final = Check(
-    name="language", pattern="[a-z]{2}(-[A-Z]{2})?", format="like en or en-US", example="en-US"
-)
-KIND_LANGUAGE_CODE: Final = Check(
-    name="language_code", pattern="[a-z]{2}", format="an ISO 639-1 code like en", example="en"
-)
-KIND_MEDIA_ITEMS: Final = Check(
-    name="media_items",
-    nonempty=True,
-    format="a non-empty list",
-    example='[{"media_type":"movie","media_id":550}]',
-)
-KIND_OBJECT_ID: Final = Check(
-    name="object_id",
-    pattern="[0-9a-f]{24}",
-    format="24 lowercase hex digits",
-    example="52fe4250c3a36847f8014a11",
-)
-KIND_PAGE: Final = Check(name="page", minimum=1, maximum=500, format="1..500", example="1")
-KIND_SORT: Final = Check(
-    name="sort",
-    pattern="[a-z_]+\\.(asc|desc)",
-    format="a field and a direction, like created_at.desc",
-    example="created_at.desc",
-)
-KIND_TEXT: Final = Check(name="text", nonempty=True, format="non-empty", example="alien")
-KIND_URI: Final = Check(
-    name="uri",
-    pattern="[A-Za-z][A-Za-z0-9+.-]*://\\S+",
-    format="a URL, like https://example.com/callback",
-    example="https://www.themoviedb.org/",
-)
 
 V4_AUTH_CREATE_REQUEST_TOKEN: Final[Operation[RequestToken]] = Operation(
     operation_id="v4/auth-create-request-token",
