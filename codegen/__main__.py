@@ -49,7 +49,14 @@ def _generate_version(
         overrides,
         learned,
     )
-    model = build_models(inferred, naming, overrides.refs, overrides.fields, overrides.optional_ids)
+    model = build_models(
+        inferred,
+        naming,
+        overrides.refs,
+        overrides.fields,
+        overrides.optional_ids,
+        overrides.secrets,
+    )
     views = operation_views(ops, version, naming, model, overrides, parameters)
     rendered = render_version(ops, views, model, naming, parameters, spec_hash)
     return Generated(version, views, spec_hash), rendered

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import keyword
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .naming import Naming
@@ -67,6 +67,8 @@ class StructDef:
     page_item: TypeExpr | None = None
     locations: list[str] = field(default_factory=list)
     appendable: bool = False
+    secrets: frozenset[str] = frozenset()
+    """Fields (Python names) whose values its repr masks: tokens, session ids."""
 
 
 @dataclass
@@ -274,12 +276,14 @@ def build_models(
     located: dict[str, str] | None = None,
     added: dict[str, dict[str, str]] | None = None,
     optional_ids: frozenset[str] = frozenset(),
+    secrets: Mapping[str, frozenset[str]] | None = None,
 ) -> Model:
     """Name and merge every shape; fail listing each shape the naming map does not name.
 
     `located`: more location -> name entries (the overrides' refs); `added`: the overrides'
     fields (location -> {key: kind}), refused once real data shows them; `optional_ids`: the
-    structs whose `id` is optional too (TMDB sends it null)."""
+    structs whose `id` is optional too (TMDB sends it null); `secrets`: struct -> the fields
+    its repr masks."""
     builder = _Builder(naming, located or {})
     spec, roots = (
         {op_id: root for op_id, root in tree.items() if not naming.operations[op_id].response}
@@ -332,6 +336,13 @@ def build_models(
     unknown = optional_ids - builder.structs.keys()
     if unknown:
         raise ModelError(f"overrides.toml [optional_id] names no struct: {sorted(unknown)}")
+    for name, fields in (secrets or {}).items():
+        struct = builder.structs.get(name)
+        names = {f.name for f in struct.fields.values()} if struct is not None else set()
+        if struct is None or not fields <= names:
+            missing = sorted(fields - names) if struct is not None else name
+            raise ModelError(f"overrides.toml [secret] names no such struct or field: {missing}")
+        struct.secrets = fields
     for name, struct in builder.structs.items():
         if (struct.appendable or name in optional_ids) and IDENTITY in struct.fields:
             struct.fields[IDENTITY].required = False

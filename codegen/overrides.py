@@ -3,7 +3,8 @@ each with a reason, and with evidence where it departs from what the spec says.
 
 Two kinds: fixes of the spec itself, applied to the operations before anything is generated
 (`[[skip]]`, `[[path]]`, `[[path_param]]`, `[[query_param]]`; see `correct`), and fixes of
-the response shapes the models are inferred from (`[[float]]`, `[[map]]`, `[[union]]`...).
+the response shapes the models are inferred from (`[[float]]`, `[[map]]`, `[[union]]`...);
+`[[secret]]` names the fields of a Struct that hold a secret, masked in its repr.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class Overrides:
     paths: dict[str, str] = field(default_factory=dict)
     """operationId -> its real path template."""
     path_params: tuple[PathParamFix, ...] = ()
+    secrets: dict[str, frozenset[str]] = field(default_factory=dict)
+    """struct name -> fields that hold a secret (masked in the Struct's repr)."""
 
     def type_at(self, loc: str) -> str | None:
         return self.types.get(loc)
@@ -105,6 +108,7 @@ def load_overrides(path: Path = OVERRIDES_PATH) -> Overrides:
             PathParamFix(e["operation"], e["name"], e.get("spec_name"), e.get("type", "integer"))
             for e in data.get("path_param", [])
         ),
+        secrets={e["struct"]: frozenset(e["fields"]) for e in data.get("secret", [])},
     )
 
 

@@ -94,7 +94,25 @@ def _render_struct(struct: StructDef, methods: dict[str, str]) -> str:
         lines.append(f"    {f.name}: {optional} = {default}")
     if not fields:
         lines.append("    pass")
+    if struct.secrets:
+        lines.append(_render_masking(struct))
     return "\n".join(lines)
+
+
+def _render_masking(struct: StructDef) -> str:
+    """The repr (and rich's) of a Struct with secret fields: each shown as `***` when set.
+    Encoding, attribute access and equality are msgspec's, untouched."""
+    secrets = ", ".join(repr(name) for name in sorted(struct.secrets))
+    return f'''
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """Its fields as a repr shows them: {secrets} masked."""
+        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
+        masked = ({secrets},)
+        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{{name}}={{value!r}}" for name, value in self.__rich_repr__())
+        return f"{struct.name}({{fields}})"'''
 
 
 def _render_closed_sets(parameters: Parameters) -> str:

@@ -9,8 +9,10 @@ import logging
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 import redis.asyncio as redis
+import rich.pretty
 
 from tests.conftest import RedisServer
 from tmdb_async import (
@@ -337,3 +339,22 @@ async def test_a_derived_view_keeps_its_user_and_an_api_key_client_sends_only_th
     (movie,) = [r for r in fake_tmdb.stats.requests if r.operation_id == "movie-details"]
     assert "Authorization" not in movie.headers
     assert movie.query["api_key"] == fake_tmdb.api_key
+
+
+async def test_a_printed_or_logged_access_token_does_not_show_the_token(
+    fake_tmdb: FakeTMDB, tmdb: TMDB, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Masked in its repr (and rich's); the value itself is as TMDB sent it."""
+    token = (await tmdb.v4.auth.create_request_token()).request_token
+    assert token is not None
+    fake_tmdb.approve(token, 2)
+    granted = await tmdb.v4.auth.create_access_token(request_token=token)
+    secret = granted.access_token
+    assert secret
+    logging.getLogger("app").warning("signed in: %s", granted)
+    shown = [repr(granted), str(granted), f"{granted}", rich.pretty.pretty_repr(granted)]
+    shown += [record.getMessage() for record in caplog.records]
+    assert all(secret not in text and "access_token='***'" in text for text in shown), shown
+    assert "account_id='000000000000000000000002'" in repr(granted)
+    assert secret.encode() in msgspec.json.encode(granted)  # kept for the token file
+    assert tmdb.as_user(secret, account_id=granted.account_id).account_id == granted.account_id

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen.models import build_models, render_type
+from codegen.models import ModelError, build_models, render_type
 from codegen.naming import Naming, OperationNaming
 from codegen.overrides import Overrides, PathParamFix, correct, load_overrides
 from codegen.parameters import PARAMETERS_PATH, load_parameters
@@ -167,3 +167,35 @@ def test_known_values_and_an_account_default_need_evidence(tmp_path: Path) -> No
     path.write_text(kind + 'known = ["a.asc"]\nchoices = ["a.asc"]\nevidence = "e"\n')
     with pytest.raises(ValueError, match="either closed \\(choices\\) or known"):
         load_parameters(path)
+
+
+def test_a_secret_naming_no_struct_or_field_is_refused() -> None:
+    inferred = infer_all([("x", {}, {"token": "t", "id": 1})], Overrides())
+    naming = Naming({"x": OperationNaming("auth", "token", "never")}, {"x:$": "T"}, {})
+    assert build_models(inferred, naming, secrets={"T": frozenset({"token"})}).structs[
+        "T"
+    ].secrets == frozenset({"token"})
+    for wrong in ({"T": frozenset({"tokn"})}, {"Tok": frozenset({"token"})}):
+        with pytest.raises(ModelError, match=r"\[secret\] names no such struct or field"):
+            build_models(inferred, naming, secrets=wrong)
+
+
+def test_every_committed_secret_is_masked_in_its_struct() -> None:
+    from tmdb_async import models
+    from tmdb_async.models import v4
+
+    found = {
+        (module, name): fields
+        for module, data in (
+            (models, load_overrides()),
+            (v4, load_overrides(V4.data_dir / "overrides.toml")),
+        )
+        for name, fields in data.secrets.items()
+    }
+    assert {name for _, name in found} >= {"AccessToken", "Session", "GuestSession"}
+    for (module, name), fields in found.items():
+        struct = getattr(module, name)
+        secret = "SECRET-VALUE-0123456789"
+        made = struct(**dict.fromkeys(fields, secret))
+        assert secret not in repr(made), name
+        assert all(getattr(made, field) == secret for field in fields)

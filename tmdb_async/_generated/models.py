@@ -683,6 +683,16 @@ class GuestSession(TMDBStruct, kw_only=True, frozen=True):
     guest_session_id: str | None = None
     expires_at: str | None = None
 
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """Its fields as a repr shows them: 'guest_session_id' masked."""
+        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
+        masked = ("guest_session_id",)
+        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"GuestSession({fields})"
+
 
 class Image(TMDBStruct, kw_only=True, frozen=True):
     """Returned within `collections.images`, `companies.images`, `movies.images`, `networks.images` and 4 more."""
@@ -1135,6 +1145,16 @@ class Session(TMDBStruct, kw_only=True, frozen=True):
     success: bool | None = None
     session_id: str | None = None
 
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """Its fields as a repr shows them: 'session_id' masked."""
+        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
+        masked = ("session_id",)
+        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"Session({fields})"
+
 
 class SessionToken(TMDBStruct, kw_only=True, frozen=True):
     """Returned within `authentication.create_request_token`, `authentication.create_session_with_login`."""
@@ -1142,6 +1162,16 @@ class SessionToken(TMDBStruct, kw_only=True, frozen=True):
     success: bool | None = None
     expires_at: str | None = None
     request_token: str | None = None
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """Its fields as a repr shows them: 'request_token' masked."""
+        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
+        masked = ("request_token",)
+        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"SessionToken({fields})"
 
 
 class SpokenLanguage(TMDBStruct, kw_only=True, frozen=True):

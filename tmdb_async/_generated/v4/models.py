@@ -8,7 +8,7 @@ Structs are checked field by field before any request.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from ..models import Page as Page
 from ..models import TMDBStruct as TMDBStruct
@@ -41,6 +41,16 @@ class AccessToken(TMDBStruct, kw_only=True, frozen=True):
     success: bool | None = None
     status_message: str | None = None
     status_code: int | None = None
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """Its fields as a repr shows them: 'access_token' masked."""
+        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
+        masked = ("access_token",)
+        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"AccessToken({fields})"
 
 
 class AccountList(TMDBStruct, kw_only=True, frozen=True):
@@ -158,6 +168,16 @@ class RequestToken(TMDBStruct, kw_only=True, frozen=True):
     request_token: str | None = None
     success: bool | None = None
     status_code: int | None = None
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """Its fields as a repr shows them: 'request_token' masked."""
+        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
+        masked = ("request_token",)
+        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"RequestToken({fields})"
 
 
 class StatusResponse(TMDBStruct, kw_only=True, frozen=True):
