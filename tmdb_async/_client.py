@@ -26,7 +26,7 @@ from ._generated import Namespaces
 from ._images import ImageKind, ImageUrls
 from ._operation import CacheClass
 from ._options import ClientOptions, derive_options, resolve_options
-from ._pagination import fetch_many, paginate
+from ._pagination import fetch_many, paginate, paging_arguments
 from ._response import Response, fetch_response
 from ._sessions import (
     GuestSession,
@@ -228,7 +228,8 @@ class TMDB(Namespaces):
     @overload
     def paginate(
         self,
-        method: Callable[P, Awaitable[Page[T]]],
+        method: Callable[Concatenate[K, P], Awaitable[Page[T]]],
+        path_arg: K,
         /,
         max_pages: int | None = None,
         max_items: int | None = None,
@@ -240,8 +241,7 @@ class TMDB(Namespaces):
     @overload
     def paginate(
         self,
-        method: Callable[Concatenate[K, P], Awaitable[Page[T]]],
-        path_arg: K,
+        method: Callable[P, Awaitable[Page[T]]],
         /,
         max_pages: int | None = None,
         max_items: int | None = None,
@@ -251,31 +251,19 @@ class TMDB(Namespaces):
     ) -> AsyncIterator[T]: ...
 
     def paginate(
-        self,
-        method: Callable[..., Awaitable[Page[T]]],
-        /,
-        *args: Any,
-        max_pages: int | None = None,
-        max_items: int | None = None,
-        start_page: int = 1,
-        **params: Any,
+        self, method: Callable[..., Awaitable[Page[T]]], /, *args: Any, **params: Any
     ) -> AsyncIterator[T]:
         """Yield every item of every page of `method(*args, **params)`, in order.
 
         `start_page` first (default 1), then the next pages a few at a time; stops at TMDB's
         500-page cap, at `max_pages` and at `max_items`. Give the paging options by keyword:
-        `paginate(tmdb.movies.similar, 550, max_pages=3, language="de")`. `page=` is refused
-        (ParameterError): the pages are paginate's to ask for.
+        `paginate(tmdb.movies.similar, 550, max_pages=3, language="de")`; given by position,
+        they follow `method`'s path argument (when it takes one of that type), as the type
+        checker reads them: `paginate(tmdb.movie_lists.popular, 5)` is 5 pages. `page=` is
+        refused (ParameterError): the pages are paginate's to ask for.
         """
-        return paginate(
-            method,
-            *args,
-            max_pages=max_pages,
-            max_items=max_items,
-            start_page=start_page,
-            concurrency=PAGINATE_CONCURRENCY,
-            **params,
-        )
+        path_args, options = paging_arguments(method, args, params)
+        return paginate(method, *path_args, concurrency=PAGINATE_CONCURRENCY, **options, **params)
 
     def image_url(
         self, file_path: str | None, size: str, kind: ImageKind | None = None

@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
+import types
+import typing
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -14,13 +18,13 @@ from collections.abc import (
     Iterator,
 )
 from contextlib import aclosing
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, Union
 
 from ._constants import MAX_PAGE
 from ._errors import ParameterError, TMDBError
 from .models import Page
 
-__all__ = ["fetch_many", "paginate"]
+__all__ = ["PAGING_OPTIONS", "fetch_many", "paginate", "paging_arguments"]
 
 K = TypeVar("K")
 P = ParamSpec("P")
@@ -238,3 +242,68 @@ async def _chain(*generators: AsyncGenerator[T]) -> AsyncGenerator[T]:
         async with aclosing(generator):
             async for item in generator:
                 yield item
+
+
+# -- positional arguments of `TMDB.paginate`, bound as its overloads bind them ----------------
+
+PAGING_OPTIONS = ("max_pages", "max_items", "start_page")
+"""`TMDB.paginate`'s own options, in the order its overloads take them positionally."""
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_NO_PARAMETER: Any = object()
+
+
+def paging_arguments(
+    method: Callable[..., object], args: tuple[object, ...], params: dict[str, object]
+) -> tuple[tuple[object, ...], dict[str, Any]]:
+    """`method`'s positional arguments and paginate's options, from what paginate was given.
+
+    As the type checker reads `TMDB.paginate`'s overloads (the first that fits wins): when
+    `method` takes a positional parameter that the first argument fits (by its annotation:
+    `movie_id: int`, an `account_object_id: str | None`), that argument is `method`'s and the
+    next ones are max_pages, max_items, start_page; otherwise those come first. Arguments
+    after them are `method`'s too. TypeError for an option given both ways.
+    """
+    hint = _first_parameter(getattr(method, "__func__", method), hasattr(method, "__func__"))
+    path_first = bool(args) and hint is not _NO_PARAMETER and _fits(hint, args[0])
+    lead, options, rest = (
+        (args[:1], args[1:4], args[4:]) if path_first else ((), args[:3], args[3:])
+    )
+    chosen: dict[str, Any] = {n: params.pop(n) for n in PAGING_OPTIONS if n in params}
+    for name, value in zip(PAGING_OPTIONS, options, strict=False):
+        if name in chosen:
+            raise TypeError(f"paginate() got multiple values for {name!r}")
+        chosen[name] = value
+    return (*lead, *rest), chosen
+
+
+@functools.lru_cache(maxsize=256)
+def _first_parameter(function: Callable[..., object], bound: bool) -> Any:
+    """The annotation of `function`'s first positional parameter (after `self` when `bound`),
+    `Any` when unknown; `_NO_PARAMETER` when it takes none."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())[int(bound) :]
+    except (TypeError, ValueError):  # no signature (a builtin): nothing to go by
+        return Any
+    first = next((p for p in parameters if p.kind in _POSITIONAL), None)
+    if first is None:
+        return _NO_PARAMETER
+    try:
+        return typing.get_type_hints(function).get(first.name, Any)
+    except Exception:  # an annotation that does not resolve: take any value
+        return Any
+
+
+def _fits(hint: Any, value: object) -> bool:
+    """Whether `value` is of the type `hint` as far as a type checker would tell (classes,
+    unions, None, literals; any other annotation takes anything)."""
+    if hint is Any:
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    origin = typing.get_origin(hint)
+    if origin is Union or origin is types.UnionType:
+        return any(_fits(arg, value) for arg in typing.get_args(hint))
+    if origin is Literal:
+        return value in typing.get_args(hint)
+    kind = origin if origin is not None else hint
+    return isinstance(value, kind) if isinstance(kind, type) else True

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import Any
 
 import pytest
 
@@ -198,3 +199,48 @@ async def test_fetch_many_stops_reading_an_async_source_when_closed(tmdb: TMDB) 
         async for _ in results:
             break
     assert len(read) <= 4 + 1  # the window, and the one being read
+
+
+# -- positional paging options: bound at run time as the type checker binds them -------------
+# (tests/typing/api.py holds the same calls, checked by mypy)
+
+
+async def _ids(pages: AsyncIterator[Any]) -> list[int]:
+    return [item.id async for item in pages]
+
+
+async def test_paging_options_after_a_method_without_a_path_argument(
+    tmdb: TMDB, fake_tmdb: FakeTMDB
+) -> None:
+    """`paginate(popular, 2)`: the type checker reads 2 as max_pages; so does the call."""
+    assert len(await _ids(tmdb.paginate(tmdb.movie_lists.popular, 2))) == 40
+    assert len(await _ids(tmdb.paginate(tmdb.movie_lists.popular, 2, 15))) == 15
+    third = await _ids(tmdb.paginate(tmdb.movie_lists.popular, 1, None, 3))
+    assert third == [m.id for m in (await tmdb.movie_lists.popular(page=3)).results]
+    assert {r.path for r in fake_tmdb.stats.requests} == {"/3/movie/popular"}
+
+
+async def test_paging_options_after_a_path_argument(tmdb: TMDB, fake_tmdb: FakeTMDB) -> None:
+    assert len(await _ids(tmdb.paginate(tmdb.movies.similar, 550, 2))) == 40
+    assert len(await _ids(tmdb.paginate(tmdb.movies.similar, 550, 3, 25, 2))) == 25
+    assert {r.path for r in fake_tmdb.stats.requests} == {"/3/movie/550/similar"}
+    assert {r.query["page"] for r in fake_tmdb.stats.requests} == {"1", "2", "3", "4"}  # 2..4
+
+
+async def test_an_optional_path_argument_binds_by_its_type(fake_tmdb: FakeTMDB, tmdb: TMDB) -> None:
+    """A user's view fills in `account_object_id` (a str): an int there is max_pages."""
+    token, account = fake_tmdb.user_token(3)
+    me = tmdb.as_user(token, account_id=account)
+    rated = me.v4.account.rated_movies
+    assert await _ids(me.paginate(rated, 1)) == await _ids(me.paginate(rated, max_pages=1))
+    assert await _ids(me.paginate(rated, account, 1)) == await _ids(me.paginate(rated, 1))
+    paths = {r.path for r in fake_tmdb.stats.requests}
+    assert paths == {f"/4/account/{account}/movie/rated"}
+
+
+async def test_a_paging_option_given_twice_is_a_type_error(tmdb: TMDB, fake_tmdb: FakeTMDB) -> None:
+    with pytest.raises(TypeError, match="paginate\\(\\) got multiple values for 'max_pages'"):
+        tmdb.paginate(tmdb.movie_lists.popular, 2, max_pages=3)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="multiple values for 'max_items'"):
+        tmdb.paginate(tmdb.movies.similar, 550, 2, 3, max_items=3)  # type: ignore[call-overload]
+    assert fake_tmdb.stats.total == 0

@@ -156,6 +156,16 @@ async def bulk_helpers_check_the_methods_keywords(tmdb: TMDB) -> None:
         pass
     async for person in tmdb.paginate(tmdb.search.person, query="x", start_page=3, max_items=5):
         assert_type(person, PersonSummary)
+    # Paging options by position, bound as at run time (tests/integration/test_bulk.py):
+    # after the path argument when the method takes one, else right after the method.
+    async for popular in tmdb.paginate(tmdb.movie_lists.popular, 2, 15):
+        assert_type(popular, MovieSummary)
+    async for similar in tmdb.paginate(tmdb.movies.similar, 550, 3, 25, 2):
+        assert_type(similar, MovieSummary)
+    async for _ in tmdb.paginate(tmdb.movie_lists.popular, 2, 15, 1, 7):  # type: ignore[call-overload]
+        pass
+    async for _ in tmdb.paginate(tmdb.movie_lists.popular, 2, max_pages=3):  # type: ignore[call-overload]
+        pass
     async for movie_id, found in tmdb.fetch_many(tmdb.movies.details, [550], 5, True):
         assert_type(movie_id, int)
         assert_type(found, MovieDetails | TMDBError)
@@ -216,4 +226,10 @@ async def acting_for_a_user(tmdb: TMDB) -> None:
     assert_type(granted.access_token, str | None)
     assert_type(TMDB.v4_approval_url("t"), str)
     async for movie in me.paginate(me.v4.account.rated_movies, sort_by="created_at.asc"):
+        assert_type(movie, v4.MovieSummary)
+    # A str fits account_object_id: the view's own id, then max_pages (as at run time) ...
+    async for movie in me.paginate(me.v4.account.rated_movies, "4bc8892a017a3c0f92000002", 1):
+        assert_type(movie, v4.MovieSummary)
+    # ... an int does not: it is max_pages (tests/integration/test_bulk.py, the same calls).
+    async for movie in me.paginate(me.v4.account.rated_movies, 1):
         assert_type(movie, v4.MovieSummary)
