@@ -21,6 +21,8 @@ __all__ = ["GENERATOR_VERSION", "Generated", "render_all", "render_version"]
 
 GENERATOR_VERSION = "1"
 STRUCT_BASE = "TMDBStruct"
+MASKED_BASE = "MaskedStruct"
+"""The base of a model with secret fields (overrides.toml [[secret]])."""
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
@@ -76,6 +78,8 @@ def _struct_doc(struct: StructDef, methods: dict[str, str]) -> str:
 
 def _render_struct(struct: StructDef, methods: dict[str, str]) -> str:
     base = f"Page[{render_type(struct.page_item)}]" if struct.page_item else STRUCT_BASE
+    if struct.secrets:
+        base = MASKED_BASE
     options = ", kw_only=True, frozen=True" + (
         f', tag_field="media_type", tag="{struct.tag}"' if struct.tag else ""
     )
@@ -95,24 +99,9 @@ def _render_struct(struct: StructDef, methods: dict[str, str]) -> str:
     if not fields:
         lines.append("    pass")
     if struct.secrets:
-        lines.append(_render_masking(struct))
+        secrets = ", ".join(repr(name) for name in sorted(struct.secrets))
+        lines += ["", f"    __secrets__ = ({secrets},)"]
     return "\n".join(lines)
-
-
-def _render_masking(struct: StructDef) -> str:
-    """The repr (and rich's) of a Struct with secret fields: each shown as `***` when set.
-    Encoding, attribute access and equality are msgspec's, untouched."""
-    secrets = ", ".join(repr(name) for name in sorted(struct.secrets))
-    return f'''
-    def __rich_repr__(self) -> list[tuple[str, Any]]:
-        """Its fields as a repr shows them: {secrets} masked."""
-        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
-        masked = ({secrets},)
-        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{{name}}={{value!r}}" for name, value in self.__rich_repr__())
-        return f"{struct.name}({{fields}})"'''
 
 
 def _render_closed_sets(parameters: Parameters) -> str:
@@ -192,6 +181,7 @@ from typing import Any, Literal
 import msgspec
 
 from ..models import Page as Page
+from ..models import {MASKED_BASE} as {MASKED_BASE}
 from ..models import {STRUCT_BASE} as {STRUCT_BASE}
 from ..models import {UNKNOWN_MEDIA} as {UNKNOWN_MEDIA}
 
@@ -201,7 +191,15 @@ __all__ = {names!r}
 {body}
 '''
     names = sorted(
-        [STRUCT_BASE, "Page", UNKNOWN_MEDIA, *names, *parameters.enums, *parameters.literals]
+        [
+            STRUCT_BASE,
+            MASKED_BASE,
+            "Page",
+            UNKNOWN_MEDIA,
+            *names,
+            *parameters.enums,
+            *parameters.literals,
+        ]
     )
     return f'''{header(spec_hash)}"""TMDB's responses as msgspec Structs; named parameter values.
 
@@ -213,7 +211,7 @@ the end (`ReleaseType`, `WatchMonetizationType`...) come from codegen/parameters
 from __future__ import annotations
 
 import enum
-from typing import Any, Generic, Literal, NewType, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NewType, TypeVar
 
 import msgspec
 
@@ -224,6 +222,21 @@ T = TypeVar("T")
 
 class {STRUCT_BASE}(msgspec.Struct, kw_only=True, frozen=True, gc=False, omit_defaults=True):
     """Base of every TMDB model: immutable, keyword-only, cheap to create."""
+
+
+class {MASKED_BASE}({STRUCT_BASE}, kw_only=True, frozen=True):
+    """Base of a model with secret fields (`__secrets__`: a token, a session id): its repr,
+    and rich's, show each as `***` when set. Encoding, attributes and equality are msgspec's."""
+
+    __secrets__: ClassVar[tuple[str, ...]] = ()
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
+        return [(n, "***" if v is not None and n in self.__secrets__ else v) for n, v in fields]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{{name}}={{value!r}}" for name, value in self.__rich_repr__())
+        return f"{{type(self).__name__}}({{fields}})"
 
 
 class Page({STRUCT_BASE}, Generic[T], kw_only=True, frozen=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from tmdb_async import TMDB, ParameterError
@@ -49,40 +51,45 @@ def test_options_are_validated_before_any_io() -> None:
 
 # -- options that fill in parameters are checked as those parameters are ----------------------
 
-NOT_A_LANGUAGE = ["english", "EN", "en_US", "en-us", "e", "de-DE "]
-NOT_A_COUNTRY = ["usa", "us", "U S", "DEU"]
+REFUSED = [
+    # (option, a value its parameter refuses, what a call with it says, the option's message)
+    *[
+        ("language", value, r"movies.details\(\): language must be like en", "like en or en-US")
+        for value in ["english", "EN", "en_US", "en-us", "e", "de-DE "]
+    ],
+    *[
+        (
+            "region",
+            value,
+            r"movie_lists.popular\(\): region must be like US",
+            "like US (ISO 3166-1)",
+        )
+        for value in ["usa", "us", "U S", "DEU"]
+    ],
+]
 
 
-@pytest.mark.parametrize("value", NOT_A_LANGUAGE)
-async def test_a_language_option_the_language_parameter_refuses_is_refused_at_once(
-    fake_tmdb: FakeTMDB, tmdb: TMDB, value: str
+CALLS: dict[str, Callable[[TMDB, str], Awaitable[object]]] = {
+    "language": lambda tmdb, value: tmdb.movies.details(550, language=value),
+    "region": lambda tmdb, value: tmdb.movie_lists.popular(region=value),
+}
+"""A call that takes the option's parameter, given the value itself."""
+
+
+@pytest.mark.parametrize(("option", "value", "call_says", "format"), REFUSED)
+async def test_an_option_its_parameter_refuses_is_refused_at_once(
+    fake_tmdb: FakeTMDB, tmdb: TMDB, option: str, value: str, call_says: str, format: str
 ) -> None:
     """The option is checked by the parameter's own check, naming the option: not accepted
     to make every later call fail blaming a parameter the caller never passed."""
-    with pytest.raises(ParameterError, match=r"movies.details\(\): language must be like en"):
-        await tmdb.movies.details(550, language=value)
-    expected = f"language must be like en or en-US, got {value!r}"
+    with pytest.raises(ParameterError, match=call_says):
+        await CALLS[option](tmdb, value)
+    expected = f"{option} must be {format}, got {value!r}"
     with pytest.raises(ParameterError) as made:
-        TMDB(access_token="fake-token", base_url=fake_tmdb.url, language=value)
+        TMDB(access_token="fake-token", base_url=fake_tmdb.url, **{option: value})
     assert str(made.value) == expected
     with pytest.raises(ParameterError) as derived:
-        tmdb.with_options(language=value)
-    assert str(derived.value) == expected
-    assert fake_tmdb.stats.total == 0
-
-
-@pytest.mark.parametrize("value", NOT_A_COUNTRY)
-async def test_a_region_option_the_region_parameter_refuses_is_refused_at_once(
-    fake_tmdb: FakeTMDB, tmdb: TMDB, value: str
-) -> None:
-    with pytest.raises(ParameterError, match=r"movie_lists.popular\(\): region must be like US"):
-        await tmdb.movie_lists.popular(region=value)
-    expected = f"region must be like US (ISO 3166-1), got {value!r}"
-    with pytest.raises(ParameterError) as made:
-        TMDB(access_token="fake-token", base_url=fake_tmdb.url, region=value)
-    assert str(made.value) == expected
-    with pytest.raises(ParameterError) as derived:
-        tmdb.with_options(region=value)
+        tmdb.with_options(**{option: value})
     assert str(derived.value) == expected
     assert fake_tmdb.stats.total == 0
 

@@ -9,7 +9,7 @@ the end (`ReleaseType`, `WatchMonetizationType`...) come from codegen/parameters
 from __future__ import annotations
 
 import enum
-from typing import Any, Generic, Literal, NewType, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NewType, TypeVar
 
 import msgspec
 
@@ -78,6 +78,7 @@ __all__ = [
     "ListItemStatus",
     "ListSummary",
     "ListsPage",
+    "MaskedStruct",
     "MovieCastCredit",
     "MovieCrewCredit",
     "MovieDetails",
@@ -147,6 +148,21 @@ T = TypeVar("T")
 
 class TMDBStruct(msgspec.Struct, kw_only=True, frozen=True, gc=False, omit_defaults=True):
     """Base of every TMDB model: immutable, keyword-only, cheap to create."""
+
+
+class MaskedStruct(TMDBStruct, kw_only=True, frozen=True):
+    """Base of a model with secret fields (`__secrets__`: a token, a session id): its repr,
+    and rich's, show each as `***` when set. Encoding, attributes and equality are msgspec's."""
+
+    __secrets__: ClassVar[tuple[str, ...]] = ()
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
+        return [(n, "***" if v is not None and n in self.__secrets__ else v) for n, v in fields]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"{type(self).__name__}({fields})"
 
 
 class Page(TMDBStruct, Generic[T], kw_only=True, frozen=True):
@@ -676,22 +692,14 @@ class Gravatar(TMDBStruct, kw_only=True, frozen=True):
     hash: str | None = None
 
 
-class GuestSession(TMDBStruct, kw_only=True, frozen=True):
+class GuestSession(MaskedStruct, kw_only=True, frozen=True):
     """Returned within `authentication.create_guest_session`."""
 
     success: bool | None = None
     guest_session_id: str | None = None
     expires_at: str | None = None
 
-    def __rich_repr__(self) -> list[tuple[str, Any]]:
-        """Its fields as a repr shows them: 'guest_session_id' masked."""
-        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
-        masked = ("guest_session_id",)
-        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
-        return f"GuestSession({fields})"
+    __secrets__ = ("guest_session_id",)
 
 
 class Image(TMDBStruct, kw_only=True, frozen=True):
@@ -1139,39 +1147,23 @@ class SeasonSummary(TMDBStruct, kw_only=True, frozen=True):
     vote_average: float | None = None
 
 
-class Session(TMDBStruct, kw_only=True, frozen=True):
+class Session(MaskedStruct, kw_only=True, frozen=True):
     """Returned within `authentication.create_session`, `authentication.create_session_from_v4_token`."""
 
     success: bool | None = None
     session_id: str | None = None
 
-    def __rich_repr__(self) -> list[tuple[str, Any]]:
-        """Its fields as a repr shows them: 'session_id' masked."""
-        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
-        masked = ("session_id",)
-        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
-        return f"Session({fields})"
+    __secrets__ = ("session_id",)
 
 
-class SessionToken(TMDBStruct, kw_only=True, frozen=True):
+class SessionToken(MaskedStruct, kw_only=True, frozen=True):
     """Returned within `authentication.create_request_token`, `authentication.create_session_with_login`."""
 
     success: bool | None = None
     expires_at: str | None = None
     request_token: str | None = None
 
-    def __rich_repr__(self) -> list[tuple[str, Any]]:
-        """Its fields as a repr shows them: 'request_token' masked."""
-        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
-        masked = ("request_token",)
-        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
-        return f"SessionToken({fields})"
+    __secrets__ = ("request_token",)
 
 
 class SpokenLanguage(TMDBStruct, kw_only=True, frozen=True):

@@ -8,8 +8,9 @@ Structs are checked field by field before any request.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
+from ..models import MaskedStruct as MaskedStruct
 from ..models import Page as Page
 from ..models import TMDBStruct as TMDBStruct
 from ..models import UnknownMedia as UnknownMedia
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class AccessToken(TMDBStruct, kw_only=True, frozen=True):
+class AccessToken(MaskedStruct, kw_only=True, frozen=True):
     """A user's access token and account object id: pass both to `tmdb.as_user(...)`; a secret."""
 
     account_id: str | None = None
@@ -42,15 +43,7 @@ class AccessToken(TMDBStruct, kw_only=True, frozen=True):
     status_message: str | None = None
     status_code: int | None = None
 
-    def __rich_repr__(self) -> list[tuple[str, Any]]:
-        """Its fields as a repr shows them: 'access_token' masked."""
-        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
-        masked = ("access_token",)
-        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
-        return f"AccessToken({fields})"
+    __secrets__ = ("access_token",)
 
 
 class AccountList(TMDBStruct, kw_only=True, frozen=True):
@@ -161,7 +154,7 @@ class MovieSummary(TMDBStruct, kw_only=True, frozen=True, tag_field="media_type"
     account_rating: AccountRating | None = None
 
 
-class RequestToken(TMDBStruct, kw_only=True, frozen=True):
+class RequestToken(MaskedStruct, kw_only=True, frozen=True):
     """A request token for the user to approve (`TMDB.v4_approval_url(token)`), valid 15 minutes."""
 
     status_message: str | None = None
@@ -169,15 +162,7 @@ class RequestToken(TMDBStruct, kw_only=True, frozen=True):
     success: bool | None = None
     status_code: int | None = None
 
-    def __rich_repr__(self) -> list[tuple[str, Any]]:
-        """Its fields as a repr shows them: 'request_token' masked."""
-        fields = [(name, getattr(self, name)) for name in self.__struct_fields__]
-        masked = ("request_token",)
-        return [(n, "***" if v is not None and n in masked else v) for n, v in fields]
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
-        return f"RequestToken({fields})"
+    __secrets__ = ("request_token",)
 
 
 class StatusResponse(TMDBStruct, kw_only=True, frozen=True):
