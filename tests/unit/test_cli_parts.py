@@ -20,7 +20,7 @@ from tmdb_async._crawl import (
     json_line,
     windows,
 )
-from tmdb_async._crawl._jsonl import MAX_LINE
+from tmdb_async._crawl._jsonl import MAX_LINE, max_line_for
 from tmdb_async._operation import Operation
 from tmdb_async._options import OPTIONS, ClientOptions
 from tmdb_async._params import Param
@@ -120,8 +120,15 @@ def test_jsonl_file_appends_and_reads_back(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "tail",
-    [b'{"id":4,"tit', b'{"id":4, "credits": {"cast": [', b"\x00" * 300, b"{"],
-    ids=["torn", "torn-nested", "zeros", "brace"],
+    [
+        b'{"id":4,"tit',
+        b'{"id":4, "credits": {"cast": [',
+        b"\x00" * 300,
+        b"{",
+        b'{"id":4,"tit' + b"\x00" * 4000,
+        b'{"a":1e',
+    ],
+    ids=["torn", "torn-nested", "zeros", "brace", "torn-then-zeros", "in-a-number"],
 )
 def test_a_torn_last_line_is_cut_and_reported(tmp_path: Path, tail: bytes) -> None:
     path = tmp_path / "out.jsonl"
@@ -164,15 +171,61 @@ def test_a_foreign_line_leaves_the_file_untouched(
     assert path.stat().st_mtime_ns == before.st_mtime_ns
 
 
-def test_an_overlong_line_is_foreign_unless_torn(tmp_path: Path) -> None:
+def _refused_untouched(path: Path, match: str, max_line: int = MAX_LINE) -> None:
+    before = path.stat()
+    head = path.read_bytes()[:64]
+    with pytest.raises(ForeignFileError, match=match):
+        JsonLinesFile(path, max_line=max_line).open()
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert path.read_bytes()[:64] == head
+
+
+def test_a_line_longer_than_any_the_crawl_writes_is_foreign_with_or_without_newline(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "big.jsonl"
     path.write_bytes(b'{"id":1}\n' + b"x" * MAX_LINE + b"\n")
-    with pytest.raises(ForeignFileError, match=r"big\.jsonl:2 .*longer than any line"):
-        JsonLinesFile(path).open()
-    path.write_bytes(b'{"id":1}\n{"a":"' + b"x" * MAX_LINE)  # a torn line of any length
-    recovery = JsonLinesFile(path).open()
-    assert recovery.cut == MAX_LINE + 6
-    assert path.read_bytes() == b'{"id":1}\n'
+    _refused_untouched(path, r"big\.jsonl:2 .*longer than any line")
+    # 33 MiB of the start of a JSON object, no newline: no crash leaves that much of a line.
+    path.write_bytes(b'{"a":"' + b"x" * (33 * 2**20))
+    _refused_untouched(path, r"big\.jsonl:1 .*longer than any line")
+
+
+def test_a_file_of_zeros_is_foreign(tmp_path: Path) -> None:
+    disk = tmp_path / "disk.img"
+    with disk.open("wb") as image:  # `truncate -s 40M disk.img`: a sparse file of NULs
+        image.truncate(40 * 10**6)
+    _refused_untouched(disk, r"disk\.img:1 .*longer than any line")
+    # Even a short one: a power cut leaves NULs after the lines it had, not a file of them.
+    disk.write_bytes(b"\x00" * 300)
+    _refused_untouched(disk, r"disk\.img:1 is not a line this crawl writes")
+    # ... and not past the longest line the crawl writes.
+    disk.write_bytes(b'{"id":1}\n' + b"\x00" * 300)
+    _refused_untouched(disk, r"disk\.img:2 .*longer than any line", max_line=200)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"{garbage", b'{"id":1,}', b'{"id":"x","a', b'["id",1', b' {"id":1,"a', b'{"a":"x\x01\x00'],
+)
+def test_an_unterminated_line_that_no_line_of_ours_starts_with_is_foreign(
+    tmp_path: Path, tail: bytes
+) -> None:
+    path = tmp_path / "notes.jsonl"
+    path.write_bytes(b'{"id":1}\n' + tail)
+    _refused_untouched(path, r"notes\.jsonl:2 is not a line this crawl writes")
+
+
+def test_the_longest_line_follows_the_max_body_size(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    line = b'{"id":5,"a":"' + b"x" * (40 * 10**6) + b'"}\n'
+    path.write_bytes(line)
+    _refused_untouched(path, r"big\.jsonl:1 .*longer than any line")  # the default: 32 MiB
+    raised = max_line_for(64 * 2**20)
+    recovery = JsonLinesFile(path, max_line=raised).open()
+    assert (list(recovery.ids), recovery.cut) == ([5], 0)
+    assert path.read_bytes() == line
 
 
 def test_errors_file_lines_must_be_error_records(tmp_path: Path) -> None:

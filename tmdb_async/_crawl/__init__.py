@@ -13,6 +13,7 @@ from ._jsonl import (
     describe_file,
     fsync_directory,
     json_line,
+    max_line_for,
 )
 from ._loop import (
     EXIT_STATUS,
@@ -57,5 +58,6 @@ __all__ = [
     "fsync_directory",
     "json_line",
     "list_changes",
+    "max_line_for",
     "windows",
 ]

@@ -41,7 +41,7 @@ from .._errors import AuthenticationError, ParameterError, TMDBError
 from .._pagination import fetch_many
 from .._response import Response, fetch_response
 from .._stats import Stats
-from ._jsonl import JsonLinesFile, Keyed, Recovery, json_line
+from ._jsonl import MAX_LINE, JsonLinesFile, Keyed, Recovery, json_line
 from ._stdout import StdoutLines
 
 __all__ = [
@@ -62,9 +62,9 @@ __all__ = [
 
 ERRORS_SUFFIX: Final = ".errors.jsonl"
 EXIT_STATUS: Final = {signal.SIGINT: 130, signal.SIGTERM: 143}
+"""128 + the signal number, as shells report a process stopped by that signal."""
 TOP_UNKNOWN_KEYS: Final = 5
 """Unknown keys the summary names, the most frequent first."""
-"""128 + the signal number, as shells report a process stopped by that signal."""
 GRACE_SECONDS: Final = 1.0
 """After a first Ctrl-C, how long the requests in flight may take before they are dropped
 (behind a slow rate limit they could wait much longer; they are fetched again on resume)."""
@@ -251,10 +251,13 @@ class CrawlFiles:
         *,
         retry_errors: bool,
         announce: Callable[[str], None],
+        max_line: int = MAX_LINE,
     ) -> CrawlFiles:
         """Open `out` (None: stdout, not read back) and an existing `errors` file, checking
-        that every line of each is the crawl's own and cutting a torn last line."""
-        files = cls(StdoutLines() if out is None else JsonLinesFile(out), errors, announce)
+        that every line of each is the crawl's own and cutting a torn last line. `max_line`:
+        the longest line of `out` (`max_line_for` the client's `max_body_size`)."""
+        output = StdoutLines() if out is None else JsonLinesFile(out, max_line=max_line)
+        files = cls(output, errors, announce)
         try:
             # The errors file first: refused, it leaves no new output file behind.
             if errors is not None:

@@ -21,6 +21,7 @@ from .._crawl import (
     OutputClosedError,
     Report,
     errors_path,
+    max_line_for,
 )
 from .._errors import TMDBError
 from .._operation import Operation
@@ -137,7 +138,11 @@ async def run_bulk(
                     status = await on_dask(args, op, params, connected, source, progress, report)
                 else:
                     files = await CrawlFiles.open(
-                        out, errors, retry_errors=args.retry_errors, announce=announce
+                        out,
+                        errors,
+                        retry_errors=args.retry_errors,
+                        announce=announce,
+                        max_line=max_line_for(connected.tmdb.options.max_body_size),
                     )
                     try:
                         source = await make_source(connected, temporary, progress)
