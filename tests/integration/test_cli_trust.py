@@ -142,7 +142,8 @@ def test_a_big_file_that_is_not_a_crawl_is_refused_untouched(tmp_path: Path, kin
     done = run("crawl", "movie", "--ids", "2-3", "--fake", "--out", "big.json", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert "big.json:1 is not a line this crawl writes (longer than any line" in done.stderr
-    assert "repaired" not in done.stderr and "finished" not in done.stderr
+    assert "repaired" not in done.stderr
+    assert "finished" not in done.stderr
     assert (big.stat().st_size, big.stat().st_mtime_ns) == (size, mtime)
 
 
@@ -159,7 +160,8 @@ def test_a_line_as_long_as_a_raised_max_body_size_allows_is_the_crawls_own(
     assert done.returncode == 0, done.stderr
     assert "1 done, 0 failed, 1 skipped" in done.stderr
     after = out.read_bytes()
-    assert after.startswith(before) and json.loads(after[len(before) :])["id"] == 6
+    assert after.startswith(before)
+    assert json.loads(after[len(before) :])["id"] == 6
 
 
 def test_a_foreign_errors_file_is_refused_and_no_output_is_made(tmp_path: Path) -> None:

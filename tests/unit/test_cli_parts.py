@@ -13,11 +13,19 @@ import pytest
 from tmdb_async import ENDPOINTS
 from tmdb_async._crawl import (
     ErrorRecord,
+    ExportFilter,
     FileBusyError,
     ForeignFileError,
+    IdsError,
+    IdSource,
     JsonLinesFile,
+    _exports,
     errors_path,
+    export_file_name,
+    file_source,
     json_line,
+    parse_ids,
+    range_source,
     windows,
 )
 from tmdb_async._crawl._jsonl import MAX_LINE, max_line_for
@@ -25,17 +33,8 @@ from tmdb_async._operation import Operation
 from tmdb_async._options import OPTIONS, ClientOptions
 from tmdb_async._params import Param
 from tmdb_async._urls import build_request
-from tmdb_async.cli import _app, _client_flags, _get, _ids
+from tmdb_async.cli import _app, _client_flags, _get
 from tmdb_async.cli._client_flags import UsageError
-from tmdb_async.cli._ids import (
-    ExportFilter,
-    IdsError,
-    IdSource,
-    export_file_name,
-    file_source,
-    parse_ids,
-    range_source,
-)
 
 D = dt.date
 
@@ -271,7 +270,7 @@ def test_fsync_every_n_lines_or_seconds(tmp_path: Path) -> None:
 
 
 def test_export_filter() -> None:
-    decode = _ids._EXPORT_LINE.decode
+    decode = _exports._EXPORT_LINE.decode
     popular = ExportFilter(min_popularity=10)
     assert popular.accepts(decode(b'{"id":3,"popularity":50.5,"original_title":"x"}'))
     assert not popular.accepts(decode(b'{"id":4,"popularity":9.9}'))
