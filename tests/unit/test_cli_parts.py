@@ -319,19 +319,30 @@ SIGNED_OUT = [op for op in ENDPOINTS if op.namespace == "v4.auth"]
 """`login` and `logout` run these: `get` refuses them (their tokens stay off the command line)."""
 
 
+def _needs_a_secret(op: Operation[Any]) -> bool:
+    params = [*op.path_params, *(p for p in _get._params(op).values() if p.required)]
+    return any(p.name in _get.SECRET_PARAMS for p in params)
+
+
+SECRET_BEARING = [op for op in ENDPOINTS if _get.secret_params(op) and op not in SIGNED_OUT]
+
+
 @pytest.mark.parametrize(
-    "op", [op for op in ENDPOINTS if op not in SIGNED_OUT], ids=lambda op: op.qualified_name
+    "op",
+    [op for op in ENDPOINTS if op not in SIGNED_OUT and not _needs_a_secret(op)],
+    ids=lambda op: op.qualified_name,
 )
 def test_get_reaches_every_operation(op: Operation[Any]) -> None:
-    """`get NAMESPACE METHOD ARGS... name=value` builds the call of any operation, by Python
-    name or by TMDB's (dotted) name."""
+    """`get NAMESPACE METHOD ARGS... name=value` builds the call of any operation that needs
+    no secret, by Python name or by TMDB's (dotted) name."""
     required = [p for p in _get._params(op).values() if p.required]
     target = [op.namespace, op.name, *(_example(p, op) for p in op.path_params)]
     call = _get.resolve([*target, *(f"{p.wire}={_example(p.param, op)}" for p in required)])
     assert call.op is op
     assert len(call.args) == len(op.path_params)
     assert set(call.keywords) == {p.name for p in required}
-    for param in (p for p in _get._params(op).values() if not p.required):
+    optional = [p for p in _get._params(op).values() if not p.required]
+    for param in (p for p in optional if p.wire not in _get.SECRET_PARAMS):
         by_python = _get.resolve([*target, *(f"{p.name}={_example(p.param, op)}" for p in required),
                                   f"{param.name}={_example(param.param, op)}"])  # fmt: skip
         assert param.name in by_python.keywords
@@ -346,6 +357,26 @@ def test_get_takes_path_parameters_by_name_too() -> None:
     season = _get.resolve(["tv_seasons", "details", "season_number=2", "series_id=1399"])
     assert season.args == (1399, 2)
     assert _get.resolve(["tv_seasons", "details", "1399", "season_number=2"]).args == (1399, 2)
+
+
+@pytest.mark.parametrize("op", SECRET_BEARING, ids=lambda op: op.qualified_name)
+def test_get_refuses_every_parameter_that_carries_a_secret(op: Operation[Any]) -> None:
+    """No password, session id or token ever goes on the command line (issue 21)."""
+    assert SECRET_BEARING  # the secrets are found where they are: query, body and path
+    args = [op.namespace, op.name, *("1" for _ in op.path_params)]
+    for name in _get.secret_params(op):
+        with pytest.raises(UsageError, match=rf"takes .*{name}.*secrets never go on the command"):
+            _get.resolve([*args, f"{name}=SECRET"])
+    if _needs_a_secret(op):  # refused without it too: it cannot run without one
+        with pytest.raises(UsageError, match="a secret"):
+            _get.resolve(args)
+
+
+def test_the_secret_parameters_are_the_clients_own() -> None:
+    found = {name for op in SECRET_BEARING for name in _get.secret_params(op)}
+    assert found == {
+        "session_id", "guest_session_id", "request_token", "access_token", "password"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("op", SIGNED_OUT, ids=lambda op: op.qualified_name)
