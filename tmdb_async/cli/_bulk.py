@@ -28,7 +28,8 @@ DaskRun = Callable[..., Awaitable[int]]
 
 
 def add_bulk_options(parser: argparse.ArgumentParser) -> None:
-    """The output options of `crawl` and `changes`."""
+    """The output options of `crawl` and `changes` (`changes` adds `--append` here: its ids
+    come from the feed, not from `add_id_source_options`)."""
     parser.add_argument(
         "--out",
         required=True,
@@ -37,9 +38,6 @@ def add_bulk_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--errors", metavar="FILE", help="failed ids (default: OUT.errors.jsonl, made on need)"
-    )
-    parser.add_argument(
-        "--append", default="", help="append_to_response parts, e.g. credits,images"
     )
     parser.add_argument(
         "--concurrency",

@@ -41,6 +41,9 @@ def register(commands: Subcommands) -> None:
     parser.add_argument(
         "--max-pages", type=positive_int, help="read at most this many pages of each window"
     )
+    parser.add_argument(
+        "--append", default="", help="append_to_response parts, e.g. credits,images"
+    )
     add_bulk_options(parser)
 
 

@@ -14,8 +14,7 @@ from .._crawl import (
     ExportFilter,
     IdSource,
 )
-from ..distributed import DASK_HINT, SHARD_SIZE
-from ._arguments import cluster_argument, positive_int
+from ..distributed import DASK_HINT
 from ._bulk import add_bulk_options, run_bulk
 from ._client_flags import CREDENTIALS_HELP, UsageError
 from ._output import names_stdout
@@ -46,27 +45,14 @@ def register(commands: Subcommands) -> None:
         " is refused untouched. " + CREDENTIALS_HELP,
     )
     parser.add_argument("kind", choices=CRAWL_KINDS)
-    add_id_source_options(parser)
+    add_id_source_options(
+        parser,
+        adult="with --export: include adult entries",
+        dask="OUT is then a directory of part files and a manifest (see docs/distributed.md)",
+    )
     add_bulk_options(parser)
     parser.add_argument(
         "--min-popularity", type=float, help="with --export: skip ids below this popularity"
-    )
-    parser.add_argument(
-        "--adult",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="with --export: include adult entries (read the adult_* file too); default no",
-    )
-    parser.add_argument(
-        "--dask",
-        type=cluster_argument,
-        metavar="ADDRESS",
-        help="split the crawl into shards run by Dask (dask extra): local:N for N worker"
-        " processes here, or a scheduler such as tcp://scheduler:8786; OUT is then a"
-        " directory of part files and a manifest (see docs/distributed.md)",
-    )
-    parser.add_argument(
-        "--shard-size", type=positive_int, help=f"with --dask: ids per shard (default {SHARD_SIZE})"
     )
     parser.add_argument(
         "--export-base-url",

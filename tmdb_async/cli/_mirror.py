@@ -16,7 +16,7 @@ from .._constants import FETCH_MANY_CONCURRENCY
 from .._crawl import DEFAULT_EXPORT_BASE_URL, EXPORT_PREFIXES, ExportFilter, id_bitmap
 from .._errors import ParameterError
 from ..distributed import DASK_HINT, SHARD_SIZE
-from ._arguments import cluster_argument, date_argument, positive_int
+from ._arguments import date_argument, positive_int
 from ._bulk import append_parts, details_of
 from ._client_flags import (
     CREDENTIALS_HELP,
@@ -84,23 +84,10 @@ def register(commands: Subcommands) -> None:
     )
     add_client_flags(build)
     build.add_argument("kind", choices=MIRROR_KINDS)
-    add_id_source_options(build)
-    build.add_argument("--append", default="", help="append_to_response parts, e.g. credits")
-    build.add_argument(
-        "--adult",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="keep adult entries (with --export: read the adult_* file too); default no",
-    )
-    build.add_argument(
-        "--dask",
-        type=cluster_argument,
-        metavar="ADDRESS",
-        help="split the build into shards run by Dask (dask extra) that write to a"
-        " PostgreSQL --db directly: local:N or tcp://scheduler:8786",
-    )
-    build.add_argument(
-        "--shard-size", type=positive_int, help=f"with --dask: ids per shard (default {SHARD_SIZE})"
+    add_id_source_options(
+        build,
+        adult="keep adult entries",
+        dask="its shards write to a PostgreSQL --db directly",
     )
 
     update = actions.add_parser(

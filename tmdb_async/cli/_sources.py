@@ -9,7 +9,8 @@ from contextlib import ExitStack
 from typing import Final
 
 from .._crawl import ExportFilter, IdSource, Progress, export_source, file_source, range_source
-from ._arguments import date_argument, ids_argument
+from ..distributed import SHARD_SIZE
+from ._arguments import cluster_argument, date_argument, ids_argument, positive_int
 from ._client_flags import Backend
 
 __all__ = ["LATEST", "add_id_source_options", "id_source", "latest_export"]
@@ -23,8 +24,28 @@ def _export_argument(text: str) -> dt.date | str:
     return text if text == LATEST else date_argument(text)
 
 
-def add_id_source_options(parser: argparse.ArgumentParser) -> None:
-    """`--ids`, `--ids-file` or `--export [DATE]`: one of them, required."""
+def add_id_source_options(parser: argparse.ArgumentParser, *, adult: str, dask: str) -> None:
+    """`--ids`, `--ids-file` or `--export [DATE]` (one of them, required), `--adult` (what
+    it does: `adult`), `--dask` (what runs on the cluster: `dask`) and `--shard-size`."""
+    parser.add_argument(
+        "--append", default="", help="append_to_response parts, e.g. credits,images"
+    )
+    parser.add_argument(
+        "--adult",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help=f"{adult} (with --export: read the adult_* file too); default no",
+    )
+    parser.add_argument(
+        "--dask",
+        type=cluster_argument,
+        metavar="ADDRESS",
+        help=f"split the work into shards run by Dask (dask extra): local:N for N worker"
+        f" processes here, or a scheduler such as tcp://scheduler:8786; {dask}",
+    )
+    parser.add_argument(
+        "--shard-size", type=positive_int, help=f"with --dask: ids per shard (default {SHARD_SIZE})"
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--ids", type=ids_argument, help="ids and ranges, e.g. 1-5000,7,9-12")
     source.add_argument(
