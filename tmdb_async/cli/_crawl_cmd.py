@@ -47,7 +47,7 @@ def register(commands: Subcommands) -> None:
     parser.add_argument("kind", choices=CRAWL_KINDS)
     add_id_source_options(
         parser,
-        adult="with --export: include adult entries",
+        adult="include adult entries",
         dask="OUT is then a directory of part files and a manifest (see docs/distributed.md)",
     )
     add_bulk_options(parser)
