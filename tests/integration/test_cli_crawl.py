@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from tests._fake_process import EXPORT_SIZE, ROOT, TOKEN, Server, child_env
-from tmdb_async._crawl import IdItem
-from tmdb_async.cli._ids import LINES_PER_STEP, ExportFilter, export_source
+from tmdb_async._crawl import ExportFilter, IdItem, export_source
+from tmdb_async._crawl._sources import LINES_PER_STEP
 from tmdb_async.testing import FakeTMDB
 from tmdb_async.testing._data import export_lines
 

@@ -4,12 +4,16 @@ subprocess against FakeTMDB (in-process with `--fake`, or one this test serves).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import pty
 import re
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +153,45 @@ def test_get_sends_no_sign_in_operation(tmp_path: Path, operation: str) -> None:
     done = run(tmp_path, "get", "v4.auth", operation, "access_token=x", "--fake")
     assert done.returncode == 2
     assert "never go on the command line" in done.stderr
+
+
+async def test_ctrl_c_while_login_waits_for_enter_ends_it_at_once(
+    fake_tmdb: FakeTMDB, tmp_path: Path
+) -> None:
+    leader, terminal = pty.openpty()  # the user's terminal: nothing is typed into it
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tmdb_async",
+        "login",
+        env=env_for(
+            tmp_path, TMDB_BASE_URL=fake_tmdb.url, TMDB_ACCESS_TOKEN=fake_tmdb.access_token
+        ),
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    os.set_blocking(leader, False)
+
+    async def prompted() -> None:
+        shown = b""
+        while b"press Enter here" not in shown:
+            await asyncio.sleep(0.02)
+            with contextlib.suppress(BlockingIOError):
+                shown += os.read(leader, 4096)
+
+    try:
+        await asyncio.wait_for(prompted(), 60)
+        await asyncio.sleep(0.3)  # waiting in its read of the terminal
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        status = await asyncio.wait_for(process.wait(), 10)
+        took = time.monotonic() - sent
+    finally:
+        if process.returncode is None:
+            process.kill()
+        os.close(leader)
+    assert status == 130
+    assert took < 2.0
+    assert not (tmp_path / "tmdb-async" / "user-token.json").exists()

@@ -123,6 +123,47 @@ def test_a_file_with_a_foreign_line_is_refused_untouched(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.jsonl"]  # no errors file
 
 
+def _big_one_line_json(path: Path, size: int, *, newline: bool) -> None:
+    with path.open("wb") as out:
+        out.write(b'{"id":5,"a":"')
+        out.write(b"x" * size)
+        out.write(b'"}\n' if newline else b'"}')
+
+
+@pytest.mark.parametrize("kind", ["one-line-json", "zeros"])
+def test_a_big_file_that_is_not_a_crawl_is_refused_untouched(tmp_path: Path, kind: str) -> None:
+    big = tmp_path / "big.json"
+    if kind == "zeros":  # `truncate -s 100M disk.img`
+        with big.open("wb") as image:
+            image.truncate(100 * 2**20)
+    else:  # 38 MB of complete JSON without a newline
+        _big_one_line_json(big, 38 * 10**6, newline=False)
+    size, mtime = big.stat().st_size, big.stat().st_mtime_ns
+    done = run("crawl", "movie", "--ids", "2-3", "--fake", "--out", "big.json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "big.json:1 is not a line this crawl writes (longer than any line" in done.stderr
+    assert "repaired" not in done.stderr
+    assert "finished" not in done.stderr
+    assert (big.stat().st_size, big.stat().st_mtime_ns) == (size, mtime)
+
+
+def test_a_line_as_long_as_a_raised_max_body_size_allows_is_the_crawls_own(
+    fake: Server, tmp_path: Path
+) -> None:
+    out = tmp_path / "big.jsonl"
+    _big_one_line_json(out, 40 * 10**6, newline=True)  # id 5, as a crawl wrote it
+    before = out.read_bytes()
+    flags = ("--ids", "5-6", "--out", "big.jsonl", *against(fake))
+    refused = run("crawl", "movie", *flags, cwd=tmp_path)
+    assert refused.returncode == 1  # longer than a 32 MiB body: not a line of this crawl
+    done = run("crawl", "movie", *flags, "--max-body-size", str(64 * 2**20), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "1 done, 0 failed, 1 skipped" in done.stderr
+    after = out.read_bytes()
+    assert after.startswith(before)
+    assert json.loads(after[len(before) :])["id"] == 6
+
+
 def test_a_foreign_errors_file_is_refused_and_no_output_is_made(tmp_path: Path) -> None:
     errors = tmp_path / "movies.errors.jsonl"
     errors.write_bytes(b'{"id":13,"note":"my own list"}\n')

@@ -15,8 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tmdb_async import TMDB
-from tmdb_async._crawl import CrawlFiles, Interrupts, Report, crawl, errors_path
-from tmdb_async.cli._progress import NullProgress
+from tmdb_async._crawl import CrawlFiles, Interrupts, NullProgress, Report, crawl, errors_path
 from tmdb_async.models import MovieDetails
 
 

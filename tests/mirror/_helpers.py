@@ -8,9 +8,7 @@ from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from tmdb_async import TMDB
-from tmdb_async._crawl import Interrupts, Report
-from tmdb_async.cli._ids import ExportFilter, export_source
-from tmdb_async.cli._progress import NullProgress
+from tmdb_async._crawl import ExportFilter, Interrupts, NullProgress, Report, export_source
 from tmdb_async.mirror import KINDS
 from tmdb_async.mirror._store import State, Store
 from tmdb_async.mirror._sync import Export, Run, build, update

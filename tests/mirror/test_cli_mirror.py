@@ -8,11 +8,14 @@ import datetime as dt
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
+
+import pytest
 
 from tests._fake_process import TOKEN, child_env
 from tests.mirror._helpers import D, build_from_export, requested_ids, snapshot, state_of
@@ -254,22 +257,117 @@ def test_a_dask_build_of_more_ids_than_it_can_plan_is_refused_before_any_io(
     assert "at most 20,000,000 ids" in done.stderr
 
 
-def test_status_of_an_empty_database_and_usage_errors(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'empty.db'}"
+def test_update_and_status_of_a_database_that_is_no_mirror_fail_and_create_nothing(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    typo = tmp_path / "mirorr.db"
+    for action in ("status", "update"):
+        done = run(action, "--db", f"sqlite:///{typo}", *(["--fake"] * (action == "update")),
+                   cwd=tmp_path)  # fmt: skip
+        assert done.returncode == 1, done.stderr  # cron sees the typo
+        assert f"there is no mirror database {typo}" in done.stderr
+        assert "finished" not in done.stderr
+    assert not typo.exists()
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).close()  # a database, but no mirror
+    empty = postgres_server.database()
+    for db in (f"sqlite:///{other}", empty):
+        for action in ("status", "update"):
+            done = run(action, "--db", db, *(["--fake"] * (action == "update")), cwd=tmp_path)
+            assert done.returncode == 1, done.stderr
+            assert "holds no mirror: build one first" in done.stderr
+    assert asyncio.run(_tables(empty)) == set()
+    assert sqlite3.connect(other).execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+async def _tables(url: str) -> set[str]:
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from tmdb_async.mirror._store import engine_url
+
+    engine = create_async_engine(engine_url(url))
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda c: sa.inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+def test_a_mirror_without_kinds_has_nothing_to_update_and_usage_errors(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    built = run("build", "movie", "--ids-file", str(empty), "--db", db, "--fake", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
     status = run("status", "--db", db, cwd=tmp_path)
     assert status.returncode == 0, status.stderr
-    assert "empty" in status.stdout
+    nothing = run("update", "--db", db, "--kind", "tv", "--fake", cwd=tmp_path)
+    assert nothing.returncode == 1, nothing.stderr
+    assert "no tv mirror yet" in nothing.stderr
     bad = run("status", "--db", "mysql://u:secret@host/db", cwd=tmp_path)
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert "db must be sqlite:///FILE or postgresql://" in bad.stderr
     assert "secret" not in bad.stderr
     dask = run("build", "movie", "--ids", "1-5", "--db", db, "--fake", "--dask", "local:1",
                cwd=tmp_path)  # fmt: skip
     assert dask.returncode == 2
     assert "postgresql://" in dask.stderr
-    nothing = run("update", "--db", db, "--fake", cwd=tmp_path)
-    assert nothing.returncode == 0, nothing.stderr
-    assert "holds no mirror yet" in nothing.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        (("--append", "credts"), "append_to_response: unknown part(s) 'credts'"),
+        (("--language", "english"), "language must be like en or en-US"),
+    ],
+)
+def test_a_typo_in_the_first_build_is_a_usage_error_that_locks_nothing(
+    tmp_path: Path, flag: tuple[str, ...], message: str
+) -> None:
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    ids = ("movie", "--ids", "1-5", "--db", db, "--fake")
+    typo = run("build", *ids, *flag, cwd=tmp_path)
+    assert typo.returncode == 2, typo.stderr
+    assert message in typo.stderr
+    assert "finished" not in typo.stderr
+    fixed = run("build", *ids, "--append", "credits", "--language", "de-DE", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    state = asyncio.run(state_of(db))
+    assert (state.append, state.language) == (("credits",), "de-DE")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("then", ["update", "build"])
+async def test_a_build_stopped_midway_is_in_progress_until_update_or_build_finishes_it(
+    tmp_path: Path, signum: signal.Signals, then: str
+) -> None:
+    url, fresh = f"sqlite:///{tmp_path / 'm.db'}", f"sqlite:///{tmp_path / 'fresh.db'}"
+    async with FakeTMDB(timeline=Timeline(size=900), today=BUILT, history=100_000) as fake:
+        fake.inject(Latency(0.002))
+        build = mirror("build", "movie", "--export", BUILT.isoformat(), "--db", url)
+        build += _remote(fake)
+        status, stderr = await _run_until(build, fake, _count(fake, "movie-details")(100), signum)
+        assert status == (-9 if signum == signal.SIGKILL else 130), stderr
+        state = await state_of(url)
+        assert (state.building, state.build_export, state.export_date) == (True, BUILT, None)
+        shown = await asyncio.to_thread(run, "status", "--db", url, cwd=tmp_path)
+        line = next(line for line in shown.stdout.splitlines() if "movie" in line)
+        assert "build in progress" in line
+        assert "lag -" in line  # not "lag 0 d": the export is not applied yet
+        if then == "update":
+            until = (BUILT - dt.timedelta(days=1)).isoformat()
+            again = mirror("update", "--db", url, "--until", until, "--export", BUILT.isoformat())
+            again += _remote(fake)
+        else:
+            again = build
+        status, stderr = await _run_until(again, fake, None)
+        assert status == 0, stderr
+        await build_from_export(fake, fresh, BUILT)
+    after, expected = await snapshot(url), await snapshot(fresh)
+    assert after.alive == expected.alive  # same ids, same bodies
+    state = await state_of(url)
+    assert (state.building, state.build_export, state.export_date) == (False, None, BUILT)
 
 
 def test_without_the_extra_the_mirror_prints_an_install_hint(tmp_path: Path) -> None:

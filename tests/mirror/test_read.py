@@ -105,6 +105,28 @@ async def test_a_newer_schema_is_refused_and_migrations_are_recorded(db_url: str
         await Store.open(db_url)
 
 
+async def test_a_version_1_mirror_gets_the_build_job_columns(db_url: str) -> None:
+    store = await Store.open(db_url)
+    try:
+        await store.save_state("movie", append=("credits",), export_date=dt.date(2024, 3, 1))
+        async with store.transaction() as connection:  # as version 1 left it
+            for column in ("building", "build_export"):
+                await connection.execute(sa.text(f"ALTER TABLE sync_state DROP COLUMN {column}"))
+            await connection.execute(schema.delete().where(schema.c.version == 2))
+    finally:
+        await store.close()
+    store = await Store.open(db_url)
+    try:
+        state = await store.state("movie")
+        assert state is not None
+        assert (state.append, state.building, state.build_export) == (("credits",), False, None)
+        async with store.transaction() as connection:
+            versions = (await connection.execute(sa.select(schema.c.version))).scalars().all()
+        assert sorted(versions) == [1, 2]
+    finally:
+        await store.close()
+
+
 def test_database_urls() -> None:
     assert engine_url("sqlite:///m.db").drivername == "sqlite+aiosqlite"
     assert engine_url("postgresql://u@h/db").drivername == "postgresql+asyncpg"

@@ -21,9 +21,10 @@ from tests.mirror._helpers import (
     state_of,
     update_to,
 )
-from tmdb_async import ParameterError
-from tmdb_async.mirror import KINDS, MirrorError
+from tmdb_async import TMDB, AuthenticationError, ParameterError
+from tmdb_async.mirror import KINDS, Mirror, MirrorError
 from tmdb_async.mirror import build as mirror_build
+from tmdb_async.mirror import update as mirror_update
 from tmdb_async.mirror._store import Store
 from tmdb_async.mirror._sync import update
 from tmdb_async.testing import FakeTMDB, ServerError, Timeline
@@ -205,3 +206,33 @@ async def test_the_python_build_checks_its_ids_first_and_fetches_each_once(tmp_p
         again = await mirror_build(tmdb, db, "movie", range(1, 10))
         assert again.skipped == 3
         assert sorted(requested_ids(fake)) == list(range(1, 10))  # none of 3, 5, 9 again
+
+
+async def test_the_python_build_raises_the_clients_own_errors(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    async with FakeTMDB(timeline=MOVING, today=BUILT) as fake:
+        async with client(fake) as tmdb:
+            with pytest.raises(ParameterError, match="append_to_response: unknown part"):
+                await mirror_build(tmdb, db, "movie", range(1, 5), append=["credts"])
+        async with TMDB(access_token="wrong", base_url=fake.url, cache=None) as stranger:
+            with pytest.raises(AuthenticationError):
+                await mirror_build(stranger, db, "movie", range(1, 5))
+    async with Mirror(db) as mirror:  # the typo locked nothing: no row, no parts recorded
+        assert await mirror.count("movie") == 0
+
+
+async def test_the_parts_of_a_kind_may_change_while_it_has_no_row(db_url: str) -> None:
+    async with FakeTMDB(timeline=MOVING, today=BUILT) as fake, client(fake) as tmdb:
+        await mirror_build(tmdb, db_url, "movie", [], append=["credits"])  # no row written
+        await mirror_build(tmdb, db_url, "movie", range(1, 4), append=["images"])
+        with pytest.raises(MirrorError, match="append_to_response=images"):
+            await mirror_build(tmdb, db_url, "movie", range(1, 4), append=["credits"])
+    assert (await state_of(db_url)).append == ("images",)
+
+
+async def test_update_of_a_database_that_is_no_mirror_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    async with FakeTMDB(timeline=MOVING) as fake, client(fake) as tmdb:
+        with pytest.raises(MirrorError, match="no mirror database"):
+            await mirror_update(tmdb, f"sqlite:///{missing}", "movie")
+    assert not missing.exists()

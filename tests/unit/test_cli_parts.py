@@ -13,29 +13,28 @@ import pytest
 from tmdb_async import ENDPOINTS
 from tmdb_async._crawl import (
     ErrorRecord,
+    ExportFilter,
     FileBusyError,
     ForeignFileError,
+    IdsError,
+    IdSource,
     JsonLinesFile,
+    _exports,
     errors_path,
+    export_file_name,
+    file_source,
     json_line,
+    parse_ids,
+    range_source,
     windows,
 )
-from tmdb_async._crawl._jsonl import MAX_LINE
+from tmdb_async._crawl._jsonl import MAX_LINE, max_line_for
 from tmdb_async._operation import Operation
 from tmdb_async._options import OPTIONS, ClientOptions
 from tmdb_async._params import Param
 from tmdb_async._urls import build_request
-from tmdb_async.cli import _app, _client_flags, _get, _ids
+from tmdb_async.cli import _app, _client_flags, _get
 from tmdb_async.cli._client_flags import UsageError
-from tmdb_async.cli._ids import (
-    ExportFilter,
-    IdsError,
-    IdSource,
-    export_file_name,
-    file_source,
-    parse_ids,
-    range_source,
-)
 
 D = dt.date
 
@@ -120,8 +119,15 @@ def test_jsonl_file_appends_and_reads_back(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "tail",
-    [b'{"id":4,"tit', b'{"id":4, "credits": {"cast": [', b"\x00" * 300, b"{"],
-    ids=["torn", "torn-nested", "zeros", "brace"],
+    [
+        b'{"id":4,"tit',
+        b'{"id":4, "credits": {"cast": [',
+        b"\x00" * 300,
+        b"{",
+        b'{"id":4,"tit' + b"\x00" * 4000,
+        b'{"a":1e',
+    ],
+    ids=["torn", "torn-nested", "zeros", "brace", "torn-then-zeros", "in-a-number"],
 )
 def test_a_torn_last_line_is_cut_and_reported(tmp_path: Path, tail: bytes) -> None:
     path = tmp_path / "out.jsonl"
@@ -164,15 +170,61 @@ def test_a_foreign_line_leaves_the_file_untouched(
     assert path.stat().st_mtime_ns == before.st_mtime_ns
 
 
-def test_an_overlong_line_is_foreign_unless_torn(tmp_path: Path) -> None:
+def _refused_untouched(path: Path, match: str, max_line: int = MAX_LINE) -> None:
+    before = path.stat()
+    head = path.read_bytes()[:64]
+    with pytest.raises(ForeignFileError, match=match):
+        JsonLinesFile(path, max_line=max_line).open()
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert path.read_bytes()[:64] == head
+
+
+def test_a_line_longer_than_any_the_crawl_writes_is_foreign_with_or_without_newline(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "big.jsonl"
     path.write_bytes(b'{"id":1}\n' + b"x" * MAX_LINE + b"\n")
-    with pytest.raises(ForeignFileError, match=r"big\.jsonl:2 .*longer than any line"):
-        JsonLinesFile(path).open()
-    path.write_bytes(b'{"id":1}\n{"a":"' + b"x" * MAX_LINE)  # a torn line of any length
-    recovery = JsonLinesFile(path).open()
-    assert recovery.cut == MAX_LINE + 6
-    assert path.read_bytes() == b'{"id":1}\n'
+    _refused_untouched(path, r"big\.jsonl:2 .*longer than any line")
+    # 33 MiB of the start of a JSON object, no newline: no crash leaves that much of a line.
+    path.write_bytes(b'{"a":"' + b"x" * (33 * 2**20))
+    _refused_untouched(path, r"big\.jsonl:1 .*longer than any line")
+
+
+def test_a_file_of_zeros_is_foreign(tmp_path: Path) -> None:
+    disk = tmp_path / "disk.img"
+    with disk.open("wb") as image:  # `truncate -s 40M disk.img`: a sparse file of NULs
+        image.truncate(40 * 10**6)
+    _refused_untouched(disk, r"disk\.img:1 .*longer than any line")
+    # Even a short one: a power cut leaves NULs after the lines it had, not a file of them.
+    disk.write_bytes(b"\x00" * 300)
+    _refused_untouched(disk, r"disk\.img:1 is not a line this crawl writes")
+    # ... and not past the longest line the crawl writes.
+    disk.write_bytes(b'{"id":1}\n' + b"\x00" * 300)
+    _refused_untouched(disk, r"disk\.img:2 .*longer than any line", max_line=200)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"{garbage", b'{"id":1,}', b'{"id":"x","a', b'["id",1', b' {"id":1,"a', b'{"a":"x\x01\x00'],
+)
+def test_an_unterminated_line_that_no_line_of_ours_starts_with_is_foreign(
+    tmp_path: Path, tail: bytes
+) -> None:
+    path = tmp_path / "notes.jsonl"
+    path.write_bytes(b'{"id":1}\n' + tail)
+    _refused_untouched(path, r"notes\.jsonl:2 is not a line this crawl writes")
+
+
+def test_the_longest_line_follows_the_max_body_size(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    line = b'{"id":5,"a":"' + b"x" * (40 * 10**6) + b'"}\n'
+    path.write_bytes(line)
+    _refused_untouched(path, r"big\.jsonl:1 .*longer than any line")  # the default: 32 MiB
+    raised = max_line_for(64 * 2**20)
+    recovery = JsonLinesFile(path, max_line=raised).open()
+    assert (list(recovery.ids), recovery.cut) == ([5], 0)
+    assert path.read_bytes() == line
 
 
 def test_errors_file_lines_must_be_error_records(tmp_path: Path) -> None:
@@ -218,7 +270,7 @@ def test_fsync_every_n_lines_or_seconds(tmp_path: Path) -> None:
 
 
 def test_export_filter() -> None:
-    decode = _ids._EXPORT_LINE.decode
+    decode = _exports._EXPORT_LINE.decode
     popular = ExportFilter(min_popularity=10)
     assert popular.accepts(decode(b'{"id":3,"popularity":50.5,"original_title":"x"}'))
     assert not popular.accepts(decode(b'{"id":4,"popularity":9.9}'))
@@ -267,19 +319,30 @@ SIGNED_OUT = [op for op in ENDPOINTS if op.namespace == "v4.auth"]
 """`login` and `logout` run these: `get` refuses them (their tokens stay off the command line)."""
 
 
+def _needs_a_secret(op: Operation[Any]) -> bool:
+    params = [*op.path_params, *(p for p in _get._params(op).values() if p.required)]
+    return any(p.name in _get.SECRET_PARAMS for p in params)
+
+
+SECRET_BEARING = [op for op in ENDPOINTS if _get.secret_params(op) and op not in SIGNED_OUT]
+
+
 @pytest.mark.parametrize(
-    "op", [op for op in ENDPOINTS if op not in SIGNED_OUT], ids=lambda op: op.qualified_name
+    "op",
+    [op for op in ENDPOINTS if op not in SIGNED_OUT and not _needs_a_secret(op)],
+    ids=lambda op: op.qualified_name,
 )
 def test_get_reaches_every_operation(op: Operation[Any]) -> None:
-    """`get NAMESPACE METHOD ARGS... name=value` builds the call of any operation, by Python
-    name or by TMDB's (dotted) name."""
+    """`get NAMESPACE METHOD ARGS... name=value` builds the call of any operation that needs
+    no secret, by Python name or by TMDB's (dotted) name."""
     required = [p for p in _get._params(op).values() if p.required]
     target = [op.namespace, op.name, *(_example(p, op) for p in op.path_params)]
     call = _get.resolve([*target, *(f"{p.wire}={_example(p.param, op)}" for p in required)])
     assert call.op is op
     assert len(call.args) == len(op.path_params)
     assert set(call.keywords) == {p.name for p in required}
-    for param in (p for p in _get._params(op).values() if not p.required):
+    optional = [p for p in _get._params(op).values() if not p.required]
+    for param in (p for p in optional if p.wire not in _get.SECRET_PARAMS):
         by_python = _get.resolve([*target, *(f"{p.name}={_example(p.param, op)}" for p in required),
                                   f"{param.name}={_example(param.param, op)}"])  # fmt: skip
         assert param.name in by_python.keywords
@@ -294,6 +357,26 @@ def test_get_takes_path_parameters_by_name_too() -> None:
     season = _get.resolve(["tv_seasons", "details", "season_number=2", "series_id=1399"])
     assert season.args == (1399, 2)
     assert _get.resolve(["tv_seasons", "details", "1399", "season_number=2"]).args == (1399, 2)
+
+
+@pytest.mark.parametrize("op", SECRET_BEARING, ids=lambda op: op.qualified_name)
+def test_get_refuses_every_parameter_that_carries_a_secret(op: Operation[Any]) -> None:
+    """No password, session id or token ever goes on the command line (issue 21)."""
+    assert SECRET_BEARING  # the secrets are found where they are: query, body and path
+    args = [op.namespace, op.name, *("1" for _ in op.path_params)]
+    for name in _get.secret_params(op):
+        with pytest.raises(UsageError, match=rf"takes .*{name}.*secrets never go on the command"):
+            _get.resolve([*args, f"{name}=SECRET"])
+    if _needs_a_secret(op):  # refused without it too: it cannot run without one
+        with pytest.raises(UsageError, match="a secret"):
+            _get.resolve(args)
+
+
+def test_the_secret_parameters_are_the_clients_own() -> None:
+    found = {name for op in SECRET_BEARING for name in _get.secret_params(op)}
+    assert found == {
+        "session_id", "guest_session_id", "request_token", "access_token", "password"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("op", SIGNED_OUT, ids=lambda op: op.qualified_name)

@@ -125,11 +125,24 @@ def test_nothing_the_transport_reaches_knows_about_movies() -> None:
 def test_the_command_line_and_distributed_crawls_share_the_loop_not_each_other() -> None:
     loop_side = reachable(PACKAGE / "_crawl" / "__init__.py")
     assert PACKAGE / "_crawl" / "_jsonl.py" in loop_side
+    assert PACKAGE / "_crawl" / "_idfile.py" in loop_side
     for path in loop_side:
         assert not module_name(path).startswith(("tmdb_async.cli", "tmdb_async.distributed"))
-    for path in (PACKAGE / "distributed").glob("*.py"):
-        for found in reachable(path):
-            assert not module_name(found).startswith("tmdb_async.cli"), module_name(path)
+
+
+def test_nothing_but_the_command_line_imports_the_command_line() -> None:
+    """The mirror, the crawl loop and distributed crawls are libraries: the command line
+    uses them, never the reverse."""
+    libraries = [PACKAGE / name for name in ("mirror", "_crawl", "distributed")]
+    checked = 0
+    for folder in libraries:
+        for path in folder.glob("*.py"):
+            checked += 1
+            for found in reachable(path):
+                assert not module_name(found).startswith("tmdb_async.cli"), (
+                    f"{module_name(path)} reaches {module_name(found)}"
+                )
+    assert checked > 20  # the folders were found and walked
 
 
 def test_the_checker_sees_relative_imports() -> None:

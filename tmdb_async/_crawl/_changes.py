@@ -21,7 +21,7 @@ from .._client import TMDB
 from .._constants import LOGGER_NAME, MAX_PAGE, PAGINATE_CONCURRENCY
 from .._pagination import paginate
 from ..models import ChangedId, Page
-from ._loop import Phases
+from ._progress import Progress
 
 __all__ = [
     "CHANGES_KINDS",
@@ -112,7 +112,7 @@ async def changed_ids(
     until: dt.date,
     *,
     max_pages: int | None,
-    progress: Phases,
+    progress: Progress,
 ) -> list[int]:
     """Every id changed in `since..until`, deduplicated, in the order TMDB listed them."""
     listing = Listing()

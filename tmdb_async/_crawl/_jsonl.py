@@ -2,12 +2,14 @@
 
 Each record is written with one unbuffered `write()` of the whole line (newline included),
 so a process killed at any moment leaves at most one torn line: a last line without its
-newline. `open()` reads the file back as a stream (only the `id` of each line is decoded)
-and returns the ids it holds. It edits an existing file in one way only: it cuts a torn
-last line, and says so. Any complete line that is not a record of this file (an object with
-an integer `id`, as the crawl writes it) means the file is someone else's: `ForeignFileError`,
-and the file is left as it was. Lines are fsync'ed every `FSYNC_EVERY_LINES` lines or
-`FSYNC_EVERY_SECONDS`, and on close, so an OS crash loses at most that much.
+newline that a line of ours starts with (and, after a power cut, NULs in place of what was
+not on disk yet). `open()` reads the file back as a stream (only the `id` of each line is
+decoded) and returns the ids it holds. It edits an existing file in one way only: it cuts a
+torn last line, and says so. Any other line (a complete line that is not a record of this
+file, a line longer than any it writes, an unterminated line that no line of ours starts
+with) means the file is someone else's: `ForeignFileError`, and the file is left as it was.
+Lines are fsync'ed every `FSYNC_EVERY_LINES` lines or `FSYNC_EVERY_SECONDS`, and on close,
+so an OS crash loses at most that much.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Annotated, Final, TypeVar
+from typing import Annotated, Final, TypeVar
 
 import msgspec
 from pyroaring import BitMap64
@@ -40,6 +42,7 @@ __all__ = [
     "Recovery",
     "fsync_directory",
     "json_line",
+    "max_line_for",
 ]
 
 FSYNC_EVERY_LINES: Final = 1000
@@ -48,8 +51,19 @@ READ_BUFFER: Final = 1024 * 1024
 """Bytes of the read buffer when reading a (possibly large) file back."""
 LINES_PER_STEP: Final = 4096
 """Lines read back between two returns to the event loop (signals are handled there)."""
-MAX_LINE: Final = MAX_BODY_SIZE + 1
-"""The longest line the crawl writes: the largest body the client accepts, and a newline."""
+OBJECT_START: Final = b'{"'
+"""How every line the crawl writes starts: a JSON object with at least one key (`json_line`
+makes a body that starts otherwise start so)."""
+
+
+def max_line_for(max_body_size: int) -> int:
+    """The longest line a crawl writes with a client taking bodies of up to `max_body_size`
+    bytes: the body and a newline."""
+    return max_body_size + 1
+
+
+MAX_LINE: Final = max_line_for(MAX_BODY_SIZE)
+"""The longest line with the client's default `max_body_size`."""
 MAX_ID: Final = 2**63 - 1
 EXCERPT: Final = 60
 """Characters of a line quoted in a message."""
@@ -112,8 +126,10 @@ def json_line(body: bytes) -> bytes:
     JSON allows no raw line break inside a string, so a body holding one (pretty-printed,
     or ending in a newline) only has it as whitespace between tokens: msgspec removes that
     whitespace and copies every string and number as it is, so the content is unchanged.
+    So does a body that does not start with `{"` (whitespace first): every line starts so,
+    which tells a torn line of ours from someone else's.
     """
-    if b"\n" in body or b"\r" in body:
+    if b"\n" in body or b"\r" in body or not body.startswith(OBJECT_START):
         body = msgspec.json.format(body, indent=-1)
     return body + b"\n"
 
@@ -122,7 +138,7 @@ class JsonLinesFile:
     """`open()` (which reads back and repairs), then `write(line)` ..., `close()`.
 
     `record` is the shape every line must have (at least an integer `id`); `open` refuses a
-    file holding any other line.
+    file holding any other line, or one longer than `max_line` (see `max_line_for`).
     """
 
     def __init__(
@@ -130,19 +146,20 @@ class JsonLinesFile:
         path: Path,
         *,
         record: type[Keyed] = Keyed,
+        max_line: int = MAX_LINE,
         sync_lines: int = FSYNC_EVERY_LINES,
         sync_seconds: float = FSYNC_EVERY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = path
         self._decode = msgspec.json.Decoder(record).decode
+        self.max_line = max_line
         self._sync_lines = sync_lines
         self._sync_seconds = sync_seconds
         self._clock = clock
         self._file: int | None = None
         self._unsynced = 0
         self._synced_at = 0.0
-        self.lines_written = 0
 
     def open(self) -> Recovery:
         """Lock and open for appending (creating the file); the ids already in it."""
@@ -189,20 +206,20 @@ class JsonLinesFile:
         """Add the ids of the complete lines to `ids`; their length in bytes, and the start
         of a torn last line (None: there is none).
 
-        Streams the file: at most one line (`MAX_LINE`) is in memory at a time.
+        Streams the file: at most one line (`max_line`) is in memory at a time.
         """
         good = 0
         with self.path.open("rb", buffering=READ_BUFFER) as lines:
             for number in itertools.count(1):
                 if number % LINES_PER_STEP == 0:
                     yield
-                line = lines.readline(MAX_LINE)
+                line = lines.readline(self.max_line)
                 if not line:
                     return good, None
                 if not line.endswith(b"\n"):
-                    if len(line) == MAX_LINE and _skip_past_newline(lines):
+                    if len(line) == self.max_line:
                         raise self._foreign(number, line, "longer than any line it writes")
-                    if _torn(line, self._decode):
+                    if _torn(line, self._decode, after_lines=number > 1):
                         return good, line
                     raise self._foreign(number, line, "the last line, without a newline")
                 try:
@@ -227,7 +244,6 @@ class JsonLinesFile:
         while view:  # a regular file takes it whole unless the disk is full or a signal hits
             written = os.write(self._file, view)
             view = view[written:]
-        self.lines_written += 1
         self._unsynced += 1
         if (
             self._unsynced >= self._sync_lines
@@ -261,34 +277,39 @@ def _run(steps: Generator[None, None, T]) -> T:
             return finished.value  # type: ignore[no-any-return]
 
 
-def _skip_past_newline(lines: IO[bytes]) -> bool:
-    """Read past the rest of an overlong line; True if a newline ends it (not the end)."""
-    while chunk := lines.readline(READ_BUFFER):
-        if chunk.endswith(b"\n"):
-            return True
-    return False
+def _torn(line: bytes, decode: Callable[[bytes], object], *, after_lines: bool) -> bool:
+    """True if an unterminated last line (shorter than the longest line of the file) is
+    what a crash leaves of a line of ours.
 
-
-def _torn(line: bytes, decode: Callable[[bytes], object]) -> bool:
-    """True if an unterminated last line is what a crash leaves of a line of ours.
-
-    The crawl writes each line whole, newline included: a crash leaves the start of an
-    object (`{...`, never a complete one) or, after a power cut on some file systems, NUL
-    bytes. Anything else (a complete record, a user's note) is not ours to cut.
+    The crawl writes each line whole, newline included: a kill leaves a strict prefix of a
+    line (`{`, or `{"` and the start of an object that does not parse yet); a power cut on
+    some file systems leaves NULs where the last blocks were not written, after the complete
+    lines that were. Anything else (a complete object, text, a file of NULs) is not ours.
     """
-    if not line.strip(b"\x00"):
-        return True
-    if not line.startswith(b"{"):
-        return False
-    if len(line) == MAX_LINE:
-        return True
+    start = line.rstrip(b"\x00")
+    if len(start) < len(line) and not after_lines:
+        return False  # a power cut leaves NULs after lines that were written, not alone
+    return not start or start == b"{" or (start.startswith(OBJECT_START) and _prefix(start, decode))
+
+
+def _prefix(text: bytes, decode: Callable[[bytes], object]) -> bool:
+    """True if `text` is the start of a JSON object of the file's shape, and not all of it.
+
+    msgspec says "truncated" when the input ends inside a value, and calls a number cut
+    after its `e` or `-` malformed at the byte past the end (tests pin both messages).
+    """
     try:
-        decode(line)
-    except msgspec.ValidationError:  # complete JSON, but not a record: someone else's
+        decode(text)
+    except msgspec.ValidationError:  # a field that no line of ours has (an `id` of text)
         return False
-    except msgspec.DecodeError:  # the start of a JSON object: what a crash leaves
-        return True
-    return False
+    except msgspec.DecodeError as err:
+        message = str(err)
+        return message == TRUNCATED or message.endswith(f"(byte {len(text)})")
+    return False  # complete JSON: we always write the newline with it
+
+
+TRUNCATED: Final = "Input data was truncated"
+"""msgspec's message for JSON that ends inside a value."""
 
 
 def open_regular(path: Path, flags: int) -> int:

@@ -29,7 +29,7 @@ from collections.abc import (
     Iterable,
 )
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -41,19 +41,18 @@ from .._errors import AuthenticationError, ParameterError, TMDBError
 from .._pagination import fetch_many
 from .._response import Response, fetch_response
 from .._stats import Stats
-from ._jsonl import JsonLinesFile, Keyed, Recovery, json_line
+from ._jsonl import MAX_LINE, JsonLinesFile, Keyed, Recovery, json_line
+from ._progress import Progress
+from ._sources import IdItem
 from ._stdout import StdoutLines
 
 __all__ = [
     "EXIT_STATUS",
+    "FATAL_ERRORS",
     "GRACE_SECONDS",
     "CrawlFiles",
     "ErrorRecord",
-    "FatalError",
-    "IdItem",
     "Interrupts",
-    "Phases",
-    "Progress",
     "Report",
     "Sink",
     "crawl",
@@ -62,9 +61,12 @@ __all__ = [
 
 ERRORS_SUFFIX: Final = ".errors.jsonl"
 EXIT_STATUS: Final = {signal.SIGINT: 130, signal.SIGTERM: 143}
+"""128 + the signal number, as shells report a process stopped by that signal."""
 TOP_UNKNOWN_KEYS: Final = 5
 """Unknown keys the summary names, the most frequent first."""
-"""128 + the signal number, as shells report a process stopped by that signal."""
+FATAL_ERRORS: Final = (AuthenticationError, ParameterError)
+"""Failures that would repeat for every id (bad credentials, bad arguments): the crawl stops
+and raises them instead of recording one per id."""
 GRACE_SECONDS: Final = 1.0
 """After a first Ctrl-C, how long the requests in flight may take before they are dropped
 (behind a slow rate limit they could wait much longer; they are fetched again on resume)."""
@@ -72,23 +74,6 @@ CHUNK: Final = 65536
 """Ids of a range looked at as one block when skipping ids already done."""
 QUIET_IDS: Final = 4096
 """Ids skipped (done, or repeated) between two returns to the event loop."""
-
-IdItem = int | range
-"""What an id source yields: one id, or a range of ids (step 1) read lazily."""
-
-
-class Progress(Protocol):
-    """What the crawl loop reports: one step per id."""
-
-    def advance(self, *, failed: bool = False) -> None:
-        """One more item done (or failed)."""
-
-
-class Phases(Progress, Protocol):
-    """Progress in named phases: the windows of a changes feed, the steps of a mirror's sync."""
-
-    def phase(self, description: str, total: int | None = None) -> None:
-        """Start a new bar (`total=None`: a spinner with a count)."""
 
 
 class Sink(Protocol):
@@ -104,10 +89,6 @@ class Sink(Protocol):
 
     async def fail(self, ident: int, error: TMDBError) -> None:
         """One id that failed for good (after the client's retries)."""
-
-
-class FatalError(Exception):
-    """A failure that would repeat for every id (bad credentials, bad arguments): stop."""
 
 
 class ErrorRecord(Keyed, kw_only=True, gc=False):
@@ -191,13 +172,15 @@ class Report:
     interrupted: bool = False
     stopped: str | None = None
     """Why the run ended early, when not by a signal (e.g. the reader closed stdout)."""
-    started: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    """When the crawl started (None: it never did)."""
     finished: float | None = None
     stats: Stats | None = None
 
     def summary(self, command: str) -> str:
         """Two lines for stderr."""
-        elapsed = (self.finished or time.monotonic()) - self.started
+        now = time.monotonic()
+        elapsed = (self.finished or now) - (self.started or now)
         rate = (self.done + self.failed) / elapsed if elapsed > 0 else 0.0
         state = "interrupted" if self.interrupted else self.stopped or "finished"
         lines = [
@@ -251,10 +234,13 @@ class CrawlFiles:
         *,
         retry_errors: bool,
         announce: Callable[[str], None],
+        max_line: int = MAX_LINE,
     ) -> CrawlFiles:
         """Open `out` (None: stdout, not read back) and an existing `errors` file, checking
-        that every line of each is the crawl's own and cutting a torn last line."""
-        files = cls(StdoutLines() if out is None else JsonLinesFile(out), errors, announce)
+        that every line of each is the crawl's own and cutting a torn last line. `max_line`:
+        the longest line of `out` (`max_line_for` the client's `max_body_size`)."""
+        output = StdoutLines() if out is None else JsonLinesFile(out, max_line=max_line)
+        files = cls(output, errors, announce)
         try:
             # The errors file first: refused, it leaves no new output file behind.
             if errors is not None:
@@ -329,7 +315,9 @@ async def crawl(
     typed: bool = False,
 ) -> None:
     """Fetch every id of `ids` not in `sink.done` and hand each result to `sink`: TMDB's
-    body and the model (a `Response`), or with `typed` the model `method` returns."""
+    body and the model (a `Response`), or with `typed` the model `method` returns.
+
+    Raises the first of `FATAL_ERRORS` an id gets (the other failures go to `sink.fail`)."""
     report.started = time.monotonic()
     fetch: Callable[..., Awaitable[object]] = method if typed else partial(fetch_response, method)
     pending = _pending(ids, sink.done, interrupts, report)
@@ -338,8 +326,8 @@ async def crawl(
         results = fetch_many(fetch, pending, concurrency=concurrency, **params)
         async with aclosing(results), aclosing(pending):
             async for ident, result in results:
-                if isinstance(result, (AuthenticationError, ParameterError)):
-                    raise FatalError(f"{type(result).__name__}: {result}")
+                if isinstance(result, FATAL_ERRORS):
+                    raise result
                 if isinstance(result, TMDBError):
                     await sink.fail(ident, result)
                     report.failed += 1

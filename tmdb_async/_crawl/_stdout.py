@@ -69,7 +69,6 @@ class StdoutLines:
         self.fd = fd
         self._transport: asyncio.WriteTransport | None = None
         self._pipe: _Pipe | None = None
-        self.lines_written = 0
 
     async def open(self) -> None:
         """Connect a pipe or a socket to the event loop; anything else is written as is."""
@@ -89,7 +88,6 @@ class StdoutLines:
             await self._pipe.ready()  # raises once the pipe is closed, before a write
             self._transport.write(line)
             await self._pipe.ready()
-        self.lines_written += 1
 
     async def aclose(self, *, drain: bool = True) -> None:
         """Let go of standard output once the reader has taken every line (as long as it

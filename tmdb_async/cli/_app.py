@@ -12,10 +12,15 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from .. import __version__
-from .._crawl import FileBusyError, ForeignFileError, NotRegularFileError, OutputClosedError
+from .._crawl import (
+    FileBusyError,
+    ForeignFileError,
+    IdsError,
+    NotRegularFileError,
+    OutputClosedError,
+)
 from .._errors import TMDBError
 from . import _changes, _crawl_cmd, _fake_server, _get, _login, _logout, _mirror
-from ._bulk import EXIT_FAILURE, EXIT_SIGPIPE
 from ._client_flags import (
     CREDENTIALS_HELP,
     MissingCredentialsError,
@@ -24,10 +29,10 @@ from ._client_flags import (
     apply_defaults,
 )
 from ._crawl_cmd import MissingExtraError
-from ._ids import IdsError
 from ._login import NotApprovedError
 from ._progress import setup_logging
 from ._registry import Subcommands
+from ._runner import EXIT_FAILURE, EXIT_SIGPIPE
 from ._token_file import TokenFileError
 
 __all__ = ["SUBCOMMANDS", "main"]

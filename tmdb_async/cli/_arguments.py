@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from .._crawl import IdsError, parse_ids
 from ..distributed import parse_cluster
-from ._ids import IdsError, parse_ids
 
 __all__ = ["cluster_argument", "date_argument", "ids_argument", "positive_int"]
 

@@ -1,56 +1,35 @@
-"""What `crawl` and `changes` share: their output options and the run itself (open the files,
-stream the ids, crawl, print the summary), with Ctrl-C, SIGTERM and a closed pipe handled in
-every phase."""
+"""What `crawl` and `changes` share: their output options, the details call they make, and
+the run itself (check everything, open the files, stream the ids, crawl) through
+`run_command`."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
-import sys
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from .._constants import FETCH_MANY_CONCURRENCY
-from .._crawl import (
-    CrawlFiles,
-    FatalError,
-    Interrupts,
-    OutputClosedError,
-    Report,
-    errors_path,
-)
-from .._errors import TMDBError
+from .._crawl import CrawlFiles, IdSource, check_call, crawl_counted, errors_path, max_line_for
+from .._errors import ParameterError
 from .._operation import Operation
 from ..distributed import ManifestError
 from ._arguments import positive_int
-from ._client_flags import Backend, UsageError, backend, check_client_flags, require_credentials
-from ._counted import crawl_counted
+from ._client_flags import UsageError, check_client_flags, require_credentials
 from ._get import KIND_ALIASES, OPERATIONS
-from ._ids import IdSource
 from ._output import errors_target, output_target
-from ._progress import Progress, make_progress
+from ._runner import Session, announce, run_command
 
-__all__ = [
-    "EXIT_FAILURE",
-    "EXIT_SIGPIPE",
-    "SourceFactory",
-    "add_bulk_options",
-    "announce",
-    "run_bulk",
-]
+__all__ = ["SourceFactory", "add_bulk_options", "append_parts", "details_of", "run_bulk"]
 
-EXIT_FAILURE: Final = 1
-EXIT_SIGPIPE: Final = 128 + signal.SIGPIPE
-"""The status of a process ended by SIGPIPE; `main` ends the process by that signal."""
-
-SourceFactory = Callable[[Backend, ExitStack, Progress], Awaitable[IdSource]]
+SourceFactory = Callable[[Session, ExitStack], Awaitable[IdSource]]
+DaskRun = Callable[..., Awaitable[int]]
 
 
 def add_bulk_options(parser: argparse.ArgumentParser) -> None:
-    """The output options of `crawl` and `changes`."""
+    """The output options of `crawl` and `changes` (`changes` adds `--append` here: its ids
+    come from the feed, not from `add_id_source_options`)."""
     parser.add_argument(
         "--out",
         required=True,
@@ -59,9 +38,6 @@ def add_bulk_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--errors", metavar="FILE", help="failed ids (default: OUT.errors.jsonl, made on need)"
-    )
-    parser.add_argument(
-        "--append", default="", help="append_to_response parts, e.g. credits,images"
     )
     parser.add_argument(
         "--concurrency",
@@ -82,19 +58,25 @@ def add_bulk_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def announce(message: str) -> None:
-    """A line for the user on stderr."""
-    print(f"tmdb-async: {message}", file=sys.stderr, flush=True)
+def append_parts(args: argparse.Namespace) -> tuple[str, ...]:
+    """The parts of `--append credits,images`."""
+    return tuple(part.strip() for part in args.append.split(",") if part.strip())
 
 
-def details_of(args: argparse.Namespace) -> tuple[Operation[Any], dict[str, Any]]:
-    """The details operation of `args.kind` and its `--append` parameters."""
-    op = OPERATIONS[(KIND_ALIASES[args.kind], "details")]
+def details_of(args: argparse.Namespace, kind: str) -> tuple[Operation[Any], dict[str, Any]]:
+    """The details operation of `kind` and its `--append` parameters, checked with
+    `--language` as the client will check them (UsageError before any work)."""
+    op = OPERATIONS[(KIND_ALIASES[kind], "details")]
     params: dict[str, Any] = {}
-    if parts := [part.strip() for part in args.append.split(",") if part.strip()]:
+    if parts := append_parts(args):
         if not op.append_parts:
-            raise UsageError(f"{args.kind} details take no --append")
-        params["append_to_response"] = parts
+            raise UsageError(f"{kind} details take no --append")
+        params["append_to_response"] = list(parts)
+    language = {"language": args.language} if args.language else {}
+    try:
+        check_call(op, {**params, **language})
+    except ParameterError as err:
+        raise UsageError(str(err)) from None
     return op, params
 
 
@@ -114,67 +96,51 @@ async def run_bulk(
     args: argparse.Namespace,
     command: str,
     make_source: SourceFactory,
-    on_dask: Callable[..., Awaitable[int]] | None = None,
+    on_dask: DaskRun | None = None,
 ) -> int:
     """Check the arguments, open the files, crawl the ids of `make_source`; the exit status.
 
     `on_dask` runs a `--dask` crawl instead (its own output directory).
     """
-    op, params = details_of(args)
     check_client_flags(args)
+    op, params = details_of(args, args.kind)
     out, errors = (None, None) if on_dask is not None else _targets(args)
     require_credentials(args)
-    report = Report()
-    interrupts = Interrupts.install(announce)
-    progress = make_progress(not args.no_progress)
-    status = 0
-    try:
+
+    async def work(session: Session) -> int:
+        report = session.report(command)
+        tmdb = session.backend.tmdb
         with ExitStack() as temporary:
-            async with backend(args, max_connections=args.concurrency) as connected:
-                report.stats = connected.tmdb.stats
-                if on_dask is not None:
-                    source = await make_source(connected, temporary, progress)
-                    status = await on_dask(args, op, params, connected, source, progress, report)
-                else:
-                    files = await CrawlFiles.open(
-                        out, errors, retry_errors=args.retry_errors, announce=announce
-                    )
-                    try:
-                        source = await make_source(connected, temporary, progress)
-                        method = getattr(getattr(connected.tmdb, op.namespace), op.name)
-                        label = "stdout" if out is None else out.name
-                        await crawl_counted(
-                            method,
-                            source,
-                            files,
-                            label,
-                            concurrency=args.concurrency,
-                            params=params,
-                            progress=progress,
-                            interrupts=interrupts,
-                            report=report,
-                            typed=args.typed,
-                        )
-                    finally:
-                        await files.aclose(drain=not interrupts.requested)
-    except asyncio.CancelledError:
-        if not interrupts.requested:
-            raise
-        interrupts.acknowledge()
-        report.interrupted = True
-    except OutputClosedError:
-        report.stopped = "stopped (the reader closed standard output)"
-        status = EXIT_SIGPIPE
-    except FatalError as err:
-        announce(f"stopped: {err}")
-        status = EXIT_FAILURE
-    except TMDBError as err:  # listing the changes, or a bad option of the client
-        announce(f"{type(err).__name__}: {err}")
-        status = EXIT_FAILURE
-    except ManifestError as err:
-        announce(str(err))
-        status = EXIT_FAILURE
-    finally:
-        progress.stop()
-    print(report.summary(command), file=sys.stderr, flush=True)
-    return interrupts.exit_status if report.interrupted else status
+            if on_dask is not None:
+                source = await make_source(session, temporary)
+                return await on_dask(
+                    args, op, params, session.backend, source, session.progress, report
+                )
+            files = await CrawlFiles.open(
+                out,
+                errors,
+                retry_errors=args.retry_errors,
+                announce=announce,
+                max_line=max_line_for(tmdb.options.max_body_size),
+            )
+            try:
+                source = await make_source(session, temporary)
+                await crawl_counted(
+                    getattr(getattr(tmdb, op.namespace), op.name),
+                    source,
+                    files,
+                    "stdout" if out is None else out.name,
+                    concurrency=args.concurrency,
+                    params=params,
+                    progress=session.progress,
+                    interrupts=session.interrupts,
+                    report=report,
+                    typed=args.typed,
+                )
+            finally:
+                await files.aclose(drain=not session.interrupts.requested)
+        return 0
+
+    return await run_command(
+        args, work, failures={ManifestError: ""}, max_connections=args.concurrency
+    )

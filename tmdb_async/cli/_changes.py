@@ -13,13 +13,13 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 
-from .._crawl import CHANGES_KINDS, IdItem, changed_ids
+from .._crawl import CHANGES_KINDS, IdItem, IdSource, changed_ids
 from ._arguments import date_argument, positive_int
-from ._bulk import add_bulk_options, announce, run_bulk
-from ._client_flags import CREDENTIALS_HELP, Backend, UsageError
-from ._ids import IdSource
-from ._progress import Progress
+from ._bulk import add_bulk_options, run_bulk
+from ._client_flags import CREDENTIALS_HELP, UsageError
+from ._output import names_stdout
 from ._registry import Subcommands
+from ._runner import Session, announce
 
 __all__ = ["register"]
 
@@ -41,6 +41,9 @@ def register(commands: Subcommands) -> None:
     parser.add_argument(
         "--max-pages", type=positive_int, help="read at most this many pages of each window"
     )
+    parser.add_argument(
+        "--append", default="", help="append_to_response parts, e.g. credits,images"
+    )
     add_bulk_options(parser)
 
 
@@ -49,9 +52,14 @@ async def _changes(args: argparse.Namespace) -> int:
     if until < args.since:
         raise UsageError(f"--until {until} is before --since {args.since}")
 
-    async def make_source(backend: Backend, files: ExitStack, progress: Progress) -> IdSource:
+    async def make_source(session: Session, files: ExitStack) -> IdSource:
         ids = await changed_ids(
-            backend.tmdb, args.kind, args.since, until, max_pages=args.max_pages, progress=progress
+            session.backend.tmdb,
+            args.kind,
+            args.since,
+            until,
+            max_pages=args.max_pages,
+            progress=session.progress,
         )
 
         async def read() -> AsyncIterator[IdItem]:
@@ -62,7 +70,7 @@ async def _changes(args: argparse.Namespace) -> int:
 
     status = await run_bulk(args, "changes", make_source)
     if status == 0:  # the watermark: --since of the next run
-        if args.out == "-":  # stdout holds the lines
+        if names_stdout(args.out):  # stdout holds the lines
             announce(f"watermark {until.isoformat()} (pass it as --since next time)")
         else:
             print(until.isoformat(), file=sys.stdout, flush=True)

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._client import TMDB
 from .._constants import ACCESS_TOKEN_ENV, API_KEY_ENV, RATE_LIMIT
-from .._options import OPTIONS, Option
+from .._crawl import DEFAULT_EXPORT_BASE_URL
+from .._errors import ParameterError
+from .._options import OPTIONS, Option, resolve_options
 from ._arguments import ids_argument
-from ._ids import DEFAULT_EXPORT_BASE_URL
 
 if TYPE_CHECKING:
     from ..testing import FakeTMDB
@@ -196,17 +197,7 @@ async def backend(
 ) -> AsyncIterator[Backend]:
     """The client (and, with `--fake`, the in-process FakeTMDB it talks to; with
     `fake_timeline`, one whose catalogue moves day by day, for the mirror)."""
-    options: dict[str, Any] = {
-        flag.option: getattr(args, flag.dest)
-        for flag in CLIENT_FLAGS
-        if flag.option is not None and getattr(args, flag.dest) is not None
-    }
-    if options.get("cache") == "none":
-        options["cache"] = None
-    if "rate_limit" in options:
-        options["rate_limit"] = options["rate_limit"] or None  # 0: no limit
-    elif args.fake:
-        options["rate_limit"] = None  # the fake has no limit: offline runs go as fast as they can
+    options = _client_options(args)
     if max_connections is not None:
         options["max_connections"] = max_connections
     exports_url = getattr(args, "export_base_url", None) or DEFAULT_EXPORT_BASE_URL
@@ -226,9 +217,43 @@ async def backend(
         yield Backend(tmdb, exports_url, worker_env, fake)
 
 
+def _client_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `TMDB(...)` keywords of the client flags given (credentials aside)."""
+    options: dict[str, Any] = {
+        flag.option: getattr(args, flag.dest)
+        for flag in CLIENT_FLAGS
+        if flag.option is not None and getattr(args, flag.dest) is not None
+    }
+    if options.get("cache") == "none":
+        options["cache"] = None
+    if "rate_limit" in options:
+        options["rate_limit"] = options["rate_limit"] or None  # 0: no limit
+    elif args.fake:
+        options["rate_limit"] = None  # the fake has no limit: offline runs go as fast as they can
+    return options
+
+
 def check_client_flags(args: argparse.Namespace) -> None:
-    """UsageError for client flags that do not go together."""
+    """UsageError for client flags that do not go together, or that the client refuses
+    (each option's own check, as `TMDB(...)` runs it), before anything is opened."""
     if args.fake and args.base_url:
         raise UsageError("--fake runs its own server: drop --base-url")
     if args.fake_missing and not args.fake:
         raise UsageError("--fake-missing needs --fake")
+    try:
+        # The environment (credentials, proxies) is checked when the client is made.
+        resolve_options({}, access_token=_CHECKED_APART, **_client_options(args))
+    except ParameterError as err:
+        raise UsageError(f"{_flag_of(str(err))}{err}") from None
+
+
+_CHECKED_APART: Final = "credentials-are-checked-by-require-credentials"
+"""A stand-in token: the flags are checked without the environment's credentials."""
+
+
+def _flag_of(message: str) -> str:
+    """`--rate: ` for a message about `rate_limit`: the flag the user typed."""
+    for flag in CLIENT_FLAGS:
+        if flag.option is not None and message.startswith(flag.option):
+            return f"{flag.names[0]}: "
+    return ""

@@ -7,23 +7,21 @@ import importlib.util
 from contextlib import ExitStack
 from typing import Final
 
-from ..distributed import DASK_HINT, SHARD_SIZE
-from ._arguments import cluster_argument, date_argument, ids_argument, positive_int
-from ._bulk import add_bulk_options, run_bulk
-from ._client_flags import CREDENTIALS_HELP, Backend, UsageError
-from ._ids import (
+from .._crawl import (
     DEFAULT_EXPORT_BASE_URL,
     EXPORT_PREFIXES,
     POPULARITY_EXPORTS,
     ExportFilter,
     IdSource,
-    export_source,
-    file_source,
-    range_source,
 )
-from ._progress import Progress
+from ..distributed import DASK_HINT
+from ._bulk import add_bulk_options, run_bulk
+from ._client_flags import CREDENTIALS_HELP, UsageError
+from ._output import names_stdout
 from ._registry import Subcommands
+from ._runner import Session
 from ._sharded import crawl_on_dask
+from ._sources import add_id_source_options, id_source
 
 __all__ = ["CRAWL_KINDS", "MissingExtraError", "register"]
 
@@ -47,34 +45,14 @@ def register(commands: Subcommands) -> None:
         " is refused untouched. " + CREDENTIALS_HELP,
     )
     parser.add_argument("kind", choices=CRAWL_KINDS)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--ids", type=ids_argument, help="ids and ranges, e.g. 1-5000,7,9-12")
-    source.add_argument(
-        "--ids-file", metavar="FILE", help="one id per line, # comments; - for stdin, or a FIFO"
-    )
-    source.add_argument(
-        "--export", type=date_argument, metavar="DATE", help="every id of TMDB's export of DATE"
+    add_id_source_options(
+        parser,
+        adult="include adult entries",
+        dask="OUT is then a directory of part files and a manifest (see docs/distributed.md)",
     )
     add_bulk_options(parser)
     parser.add_argument(
         "--min-popularity", type=float, help="with --export: skip ids below this popularity"
-    )
-    parser.add_argument(
-        "--adult",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="with --export: include adult entries (read the adult_* file too); default no",
-    )
-    parser.add_argument(
-        "--dask",
-        type=cluster_argument,
-        metavar="ADDRESS",
-        help="split the crawl into shards run by Dask (dask extra): local:N for N worker"
-        " processes here, or a scheduler such as tcp://scheduler:8786; OUT is then a"
-        " directory of part files and a manifest (see docs/distributed.md)",
-    )
-    parser.add_argument(
-        "--shard-size", type=positive_int, help=f"with --dask: ids per shard (default {SHARD_SIZE})"
     )
     parser.add_argument(
         "--export-base-url",
@@ -90,7 +68,7 @@ def _check(args: argparse.Namespace) -> None:
     if args.dask is not None:
         if args.errors is not None:
             raise UsageError("with --dask each part has its own errors file: drop --errors")
-        if args.out == "-":
+        if names_stdout(args.out):
             raise UsageError("with --dask, --out is a directory of part files, not stdout")
         if args.fake and not args.dask.startswith("local:"):
             raise UsageError("--fake serves on this machine only: use --dask local:N")
@@ -105,14 +83,10 @@ def _check(args: argparse.Namespace) -> None:
 async def _crawl(args: argparse.Namespace) -> int:
     _check(args)
 
-    async def make_source(backend: Backend, files: ExitStack, progress: Progress) -> IdSource:
-        if args.ids is not None:
-            return range_source(args.ids)
-        if args.ids_file is not None:
-            return file_source(args.ids_file)
-        progress.phase(f"downloading the {args.kind} export of {args.export}")
+    async def make_source(session: Session, files: ExitStack) -> IdSource:
         keep = ExportFilter(min_popularity=args.min_popularity, adult=args.adult)
-        return await export_source(args.kind, args.export, backend.exports_url, keep, files)
+        _, source = await id_source(args, args.kind, session.backend, session.progress, files, keep)
+        return source
 
     return await run_bulk(
         args, "crawl", make_source, on_dask=None if args.dask is None else crawl_on_dask

@@ -27,6 +27,7 @@ from typing import Any, Final
 import msgspec
 
 from .._client import TMDB
+from .._constants import SECRET_QUERY_PARAMS
 from .._crawl import StdoutLines, json_line
 from .._errors import ParameterError
 from .._generated import ENDPOINTS
@@ -42,10 +43,21 @@ from ._client_flags import (
 from ._registry import Subcommands
 from ._token_file import TokenFileError, add_token_file_flag, read_user, token_file
 
-__all__ = ["KIND_ALIASES", "OPERATIONS", "Call", "register", "resolve"]
+__all__ = [
+    "KIND_ALIASES",
+    "OPERATIONS",
+    "SECRET_PARAMS",
+    "Call",
+    "register",
+    "resolve",
+    "secret_params",
+]
 
 OPERATIONS: Final = {(op.namespace, op.name): op for op in ENDPOINTS}
 NAMESPACES: Final = sorted({op.namespace for op in ENDPOINTS})
+SECRET_PARAMS: Final = SECRET_QUERY_PARAMS | {"password"}
+"""Parameters whose value is a secret: the client's own secret query parameters, and the
+body fields that carry one."""
 SIGN_IN: Final = "v4.auth"
 """Its operations take and answer tokens: `tmdb-async login` and `logout` run them."""
 KIND_ALIASES: Final = {
@@ -174,11 +186,36 @@ def resolve(target: Sequence[str]) -> Call:
             f"there is no namespace or kind {head!r}{_closest(head, known)}"
             " (`tmdb-async get --help` lists them)"
         )
+    _refuse_secrets(op, [m["name"] for m in named])
     pairs = [(m["name"], m["value"]) for m in named]
     path_names = {p.name for p in op.path_params}
     by_name = dict(pair for pair in pairs if pair[0] in path_names)
     keywords = _keywords(op, [pair for pair in pairs if pair[0] not in path_names])
     return Call(op, _path_args(op, rest, by_name), keywords)
+
+
+def secret_params(op: Operation[Any]) -> list[str]:
+    """The parameters of `op` that carry a secret (a session, a token, a password)."""
+    names = [p.name for p in op.path_params] + [q.name for q in op.query_params]
+    names += [b.name for b in op.body_params]
+    return [name for name in names if name in SECRET_PARAMS]
+
+
+def _refuse_secrets(op: Operation[Any], given: list[str]) -> None:
+    """UsageError for an operation that takes a secret here: given, or needed by it."""
+    secrets = secret_params(op)
+    needed = set(_required_keywords(op)) | {p.name for p in op.path_params}
+    named = {p.name: p for p in _params(op).values()}
+    wire = {p.wire: p.name for p in named.values()}
+    sent = {wire.get(name, name) for name in given}
+    found = [name for name in secrets if name in sent or name in needed]
+    if found:
+        raise UsageError(
+            f"{op.namespace} {op.name} takes {' and '.join(found)}: a secret, and secrets never"
+            " go on the command line (shell history, `ps`). Call it from Python"
+            f" (`tmdb.{op.namespace}.{op.name}(...)`) with the secret"
+            " from your own store; `tmdb-async login` signs a user in (v4)"
+        )
 
 
 def _path_args(op: Operation[Any], raw: list[str], by_name: dict[str, str]) -> tuple[object, ...]:

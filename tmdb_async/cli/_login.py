@@ -10,12 +10,12 @@ for its account 1 at once: no browser, no Enter. The token is never printed.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from typing import Final
 
 from .._constants import ACCESS_TOKEN_ENV
+from .._crawl import in_daemon_thread
 from ._client_flags import MissingCredentialsError, backend, check_client_flags
 from ._registry import Subcommands
 from ._token_file import StoredUser, add_token_file_flag, check_writable, token_file, write_user
@@ -52,11 +52,22 @@ def register(commands: Subcommands) -> None:
 
 
 async def _approved_by_user() -> None:
-    """Wait for Enter on stdin (the user approved the token in their browser)."""
+    """Wait for Enter on stdin (the user approved the token in their browser); Ctrl-C ends
+    the wait at once (the reading thread is left behind)."""
     print("Approve the request there, then press Enter here.", file=sys.stderr, flush=True)
-    line = await asyncio.to_thread(sys.stdin.readline)
-    if not line:
+    if not await in_daemon_thread(_read_a_line):
         raise NotApprovedError("no approval: stdin closed before Enter")
+
+
+def _read_a_line() -> bytes:
+    """Standard input up to a newline (or its end), read from the file descriptor: a thread
+    blocked here holds no lock of `sys.stdin` that the interpreter's exit would wait on."""
+    read = b""
+    while chunk := os.read(0, 1024):
+        read += chunk
+        if b"\n" in chunk:
+            break
+    return read
 
 
 async def _login(args: argparse.Namespace) -> int:

@@ -6,56 +6,37 @@ the rest of the command line work without it; without it a command prints the in
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import importlib.util
-import sys
 import time
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._constants import FETCH_MANY_CONCURRENCY
-from .._crawl import FatalError, Interrupts, Report
-from .._errors import TMDBError
+from .._crawl import DEFAULT_EXPORT_BASE_URL, EXPORT_PREFIXES, ExportFilter, id_bitmap
+from .._errors import ParameterError
 from ..distributed import DASK_HINT, SHARD_SIZE
-from ._arguments import cluster_argument, date_argument, ids_argument, positive_int
-from ._bulk import EXIT_FAILURE, announce
+from ._arguments import date_argument, positive_int
+from ._bulk import append_parts, details_of
 from ._client_flags import (
     CREDENTIALS_HELP,
-    Backend,
     UsageError,
     add_client_flags,
-    backend,
     check_client_flags,
     require_credentials,
 )
 from ._crawl_cmd import MissingExtraError
-from ._ids import (
-    DEFAULT_EXPORT_BASE_URL,
-    EXPORT_PREFIXES,
-    ExportFilter,
-    IdSource,
-    export_source,
-    file_source,
-    id_bitmap,
-    range_source,
-)
-from ._progress import Progress, make_progress
 from ._registry import Subcommands
+from ._runner import EXIT_FAILURE, Session, announce, run_command
 from ._sharded import MAX_DASK_IDS, TOO_MANY_FOR_DASK
+from ._sources import add_id_source_options, id_source, latest_export
 
 if TYPE_CHECKING:
-    from ..mirror._store import Store
+    from ..mirror._store import State, Store
 
-__all__ = ["MIRROR_KINDS", "latest_export", "register"]
+__all__ = ["MIRROR_KINDS", "register"]
 
-EXPORTS_READY_HOUR: Final = 8
-"""TMDB publishes the day's exports by 08:00 UTC."""
 MIRROR_KINDS: Final = tuple(EXPORT_PREFIXES)
-
-
-def _export_argument(text: str) -> dt.date | str:
-    return text if text == "latest" else date_argument(text)
 
 
 def register(commands: Subcommands) -> None:
@@ -103,35 +84,10 @@ def register(commands: Subcommands) -> None:
     )
     add_client_flags(build)
     build.add_argument("kind", choices=MIRROR_KINDS)
-    source = build.add_mutually_exclusive_group(required=True)
-    source.add_argument(
-        "--export",
-        nargs="?",
-        const="latest",
-        type=_export_argument,
-        metavar="DATE",
-        help="the ids of TMDB's daily export of DATE (default: the latest published)",
-    )
-    source.add_argument("--ids", type=ids_argument, help="ids and ranges, e.g. 1-5000,7")
-    source.add_argument(
-        "--ids-file", metavar="FILE", help="one id per line, # comments; - for stdin, or a FIFO"
-    )
-    build.add_argument("--append", default="", help="append_to_response parts, e.g. credits")
-    build.add_argument(
-        "--adult",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="keep adult entries (with --export: read the adult_* file too); default no",
-    )
-    build.add_argument(
-        "--dask",
-        type=cluster_argument,
-        metavar="ADDRESS",
-        help="split the build into shards run by Dask (dask extra) that write to a"
-        " PostgreSQL --db directly: local:N or tcp://scheduler:8786",
-    )
-    build.add_argument(
-        "--shard-size", type=positive_int, help=f"with --dask: ids per shard (default {SHARD_SIZE})"
+    add_id_source_options(
+        build,
+        adult="keep adult entries",
+        dask="its shards write to a PostgreSQL --db directly",
     )
 
     update = actions.add_parser(
@@ -180,70 +136,51 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def latest_export(now: dt.datetime) -> dt.date:
-    """The newest daily export at `now` (UTC): today's from 08:00, else yesterday's."""
-    today = now.date()
-    return today if now.hour >= EXPORTS_READY_HOUR else today - dt.timedelta(days=1)
-
-
 async def _mirror(args: argparse.Namespace) -> int:
     """Run `mirror build|update|status`; the exit status."""
     # Without the extra: ImportError with the install hint (the command line prints it).
-    from ..mirror._store import MirrorError, SQLAlchemyError, Store
+    from ..mirror._store import MirrorError, SQLAlchemyError, Store, engine_url
 
+    try:
+        engine_url(args.db)
+    except ParameterError as err:
+        raise UsageError(str(err)) from None
+    failures: dict[type[BaseException], str] = {
+        MirrorError: "",
+        SQLAlchemyError: "database error: ",
+    }
     if args.mirror_command == "status":
         try:
             return await _status(args.db)
         except (MirrorError, SQLAlchemyError) as err:
-            announce(str(err))
+            prefix = "" if isinstance(err, MirrorError) else failures[SQLAlchemyError]
+            announce(f"{prefix}{err}")
             return EXIT_FAILURE
     check_client_flags(args)
-    if args.mirror_command == "build":
+    building = args.mirror_command == "build"
+    if building:
         _check_build(args)
     require_credentials(args)
-    interrupts = Interrupts.install(announce)
-    progress = make_progress(not args.no_progress)
-    reports: list[tuple[str, Report]] = []
-    status = 0
-    try:
-        async with backend(args, max_connections=args.concurrency, fake_timeline=True) as opened:
-            store = await Store.open(args.db)
-            try:
-                if args.mirror_command == "build":
-                    await _build(args, opened, store, progress, interrupts, reports)
-                else:
-                    await _update(args, opened, store, progress, interrupts, reports)
-            finally:
-                await store.close()
-    except asyncio.CancelledError:
-        if not interrupts.requested:
-            raise
-        interrupts.acknowledge()
-    except FatalError as err:
-        announce(f"stopped: {err}")
-        status = EXIT_FAILURE
-    except MirrorError as err:
-        announce(str(err))
-        status = EXIT_FAILURE
-    except SQLAlchemyError as err:
-        announce(f"database error: {err}")
-        status = EXIT_FAILURE
-    except TMDBError as err:  # listing the changes, or a bad option of the client
-        announce(f"{type(err).__name__}: {err}")
-        status = EXIT_FAILURE
-    finally:
-        progress.stop()
-    if interrupts.requested and reports:
-        reports[-1][1].interrupted = True
-    for command, report in reports:
-        print(report.summary(command), file=sys.stderr, flush=True)
-    return interrupts.exit_status if interrupts.requested else status
+
+    async def work(session: Session) -> int:
+        store = await Store.open(args.db, create=building)
+        try:
+            if building:
+                return await _build(args, session, store)
+            return await _update(args, session, store)
+        finally:
+            await store.close()
+
+    return await run_command(
+        args, work, failures=failures, max_connections=args.concurrency, fake_timeline=True
+    )
 
 
 def _check_build(args: argparse.Namespace) -> None:
     """Usage errors of `build`, before anything starts."""
     from ..mirror._store import engine_url
 
+    details_of(args, args.kind)  # --append and --language, as the client checks them
     if args.dask is None:
         if args.shard_size is not None:
             raise UsageError("--shard-size splits a --dask build")
@@ -260,81 +197,56 @@ def _check_build(args: argparse.Namespace) -> None:
         raise MissingExtraError(DASK_HINT)
 
 
-def _append_parts(args: argparse.Namespace) -> tuple[str, ...]:
-    return tuple(part.strip() for part in args.append.split(",") if part.strip())
-
-
-async def _build(
-    args: argparse.Namespace,
-    backend: Backend,
-    store: Store,
-    progress: Progress,
-    interrupts: Interrupts,
-    reports: list[tuple[str, Report]],
-) -> None:
+async def _build(args: argparse.Namespace, session: Session, store: Store) -> int:
     from ..mirror import KINDS
     from ..mirror._sync import Run, build
 
-    report = Report(stats=backend.tmdb.stats)
-    reports.append((f"mirror build {args.kind}", report))
+    report = session.report(f"mirror build {args.kind}")
     with ExitStack() as files:
-        export_date, source = await _build_source(args, backend, progress, files)
+        keep = ExportFilter(adult=args.adult)
+        export_date, source = await id_source(
+            args, args.kind, session.backend, session.progress, files, keep
+        )
         if args.dask is not None:
-            await _build_on_dask(args, backend, store, source, export_date, progress, report)
-            return
-        run = Run(backend.tmdb, args.concurrency, progress, interrupts, report, announce)
+            return await _build_on_dask(args, session, store, source, export_date, report)
+        tmdb = session.backend.tmdb
+        run = Run(tmdb, args.concurrency, session.progress, session.interrupts, report, announce)
         await build(
             run,
             store,
             KINDS[args.kind],
             source,
-            append=_append_parts(args),
+            append=append_parts(args),
             adult=args.adult,
             export_date=export_date,
             today=_utc_now().date(),
         )
-
-
-async def _build_source(
-    args: argparse.Namespace, backend: Backend, progress: Progress, files: ExitStack
-) -> tuple[dt.date | None, IdSource]:
-    """The export's date (None for ids) and the ids of a build."""
-    if args.ids is not None:
-        return None, range_source(args.ids)
-    if args.ids_file is not None:
-        return None, file_source(args.ids_file)
-    date: dt.date = args.export
-    if args.export == "latest":
-        date = _utc_now().date() if args.fake else latest_export(_utc_now())
-    progress.phase(f"downloading the {args.kind} export of {date}")
-    keep = ExportFilter(adult=args.adult)
-    return date, await export_source(args.kind, date, backend.exports_url, keep, files)
+    return 0
 
 
 async def _build_on_dask(
     args: argparse.Namespace,
-    backend: Backend,
+    session: Session,
     store: Store,
-    source: IdSource,
+    source: Any,
     export_date: dt.date | None,
-    progress: Progress,
-    report: Report,
-) -> None:
+    report: Any,
+) -> int:
     """Every shard is planned before the first starts: the ids are listed (compressed) here,
     as many as `crawl --dask` takes."""
     from ..mirror import KINDS
     from ..mirror._dask import build_on_cluster
-    from ..mirror._sync import begin_build, mirror_params
+    from ..mirror._sync import begin_build, finish_build, mirror_params
 
     ids = await id_bitmap(source)  # ranges: checked by _check_build
     if len(ids) > MAX_DASK_IDS:
         raise UsageError(TOO_MANY_FOR_DASK)
-    kind = KINDS[args.kind]
+    kind, tmdb, progress = KINDS[args.kind], session.backend.tmdb, session.progress
     state = await begin_build(
         store,
         kind,
-        append=_append_parts(args),
-        language=backend.tmdb.options.language,
+        append=append_parts(args),
+        language=tmdb.options.language,
         adult=args.adult,
         export_date=export_date,
         today=_utc_now().date(),
@@ -350,11 +262,11 @@ async def _build_on_dask(
             db=args.db,
             adult=args.adult,
             params=mirror_params(state),
-            client_options=backend.tmdb.options.keywords(),
+            client_options=tmdb.options.keywords(),
             concurrency=args.concurrency,
             shard_size=args.shard_size or SHARD_SIZE,
             on_progress=progress.advance_by,
-            worker_env=backend.worker_env,
+            worker_env=session.backend.worker_env,
         )
     finally:
         report.finished = time.monotonic()
@@ -362,16 +274,13 @@ async def _build_on_dask(
     report.stats = summary.stats
     for error in summary.shard_errors:
         announce(f"{error} (run the command again to retry it)")
+    if summary.shard_errors:
+        return EXIT_FAILURE
+    await finish_build(store, kind, state)
+    return 0
 
 
-async def _update(
-    args: argparse.Namespace,
-    backend: Backend,
-    store: Store,
-    progress: Progress,
-    interrupts: Interrupts,
-    reports: list[tuple[str, Report]],
-) -> None:
+async def _update(args: argparse.Namespace, session: Session, store: Store) -> int:
     from ..mirror import KINDS
     from ..mirror._sync import Export, Run, update
 
@@ -383,27 +292,40 @@ async def _update(
     kinds = args.kind or [state.kind for state in await store.states()]
     if not kinds:
         announce(f"{store.url} holds no mirror yet: run `tmdb-async mirror build KIND` first")
+        return EXIT_FAILURE
+    exports_url = session.backend.exports_url
     for name in dict.fromkeys(kinds):
-        export = None
-        if export_date is not None:
-            export = Export.daily(name, export_date, backend.exports_url)
-        report = Report(stats=backend.tmdb.stats)
-        reports.append((f"mirror update {name}", report))
-        run = Run(backend.tmdb, args.concurrency, progress, interrupts, report, announce)
+        export = None if export_date is None else Export.daily(name, export_date, exports_url)
+        run = Run(
+            session.backend.tmdb,
+            args.concurrency,
+            session.progress,
+            session.interrupts,
+            session.report(f"mirror update {name}"),
+            announce,
+        )
         state = await update(run, store, KINDS[name], until=until, export=export, adult=args.adult)
-        if interrupts.requested:
-            return
+        if session.interrupts.requested:
+            return 0
         announce(
             f"{name}: changes through {state.changes_through or '-'},"
-            f" export {state.export_date or '-'}"
+            f" export {state.export_date or '-'}{_building(state)}"
         )
+    return 0
+
+
+def _building(state: State) -> str:
+    if not state.building:
+        return ""
+    source = f"the export of {state.build_export}" if state.build_export else "ids"
+    return f"  (build in progress, from {source}: run it again to finish it)"
 
 
 async def _status(url: str) -> int:
     from ..mirror import Mirror
 
     today = _utc_now().date()
-    async with Mirror(url) as mirror:
+    async with Mirror(url, create=False) as mirror:
         kinds = await mirror.status()
         print(f"{mirror.store.url}")
         if not kinds:
@@ -421,6 +343,7 @@ async def _status(url: str) -> int:
                 line += f"  {kind.pending} pending ({kind.failing} failing)"
             if state.changes_job_until or state.export_job:
                 line += "  (a sync is in progress: run update to finish it)"
+            line += _building(state)
             if state.unlisted:
                 line += f"  {state.unlisted} ids past the feed's 500 pages"
             print(line)

@@ -12,13 +12,14 @@ from typing import Final
 from .._crawl import describe_file
 from ._client_flags import UsageError
 
-__all__ = ["STDOUT", "errors_target", "output_target"]
+__all__ = ["STDOUT", "errors_target", "names_stdout", "output_target"]
 
 STDOUT: Final = "-"
 STDOUT_NAMES: Final = frozenset({STDOUT, "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
+ERRORS_TO_STDERR: Final = "without --errors, the failures of --out - go to stderr"
 
 
-def _is_stdout(path: Path, status: os.stat_result) -> bool:
+def _is_stdout(status: os.stat_result) -> bool:
     try:
         out = os.fstat(1)
     except OSError:  # standard output is closed
@@ -26,10 +27,31 @@ def _is_stdout(path: Path, status: os.stat_result) -> bool:
     return (status.st_dev, status.st_ino) == (out.st_dev, out.st_ino)
 
 
-def output_target(text: str, flag: str = "--out") -> Path | None:
-    """The regular file to write, or None for standard output; UsageError otherwise."""
+def names_stdout(text: str) -> bool:
+    """True if `text` names standard output: `-`, `/dev/stdout`, or any path that is it."""
     if text in STDOUT_NAMES:
+        return True
+    try:
+        return _is_stdout(Path(text).stat())
+    except OSError:
+        return False
+
+
+def output_target(text: str) -> Path | None:
+    """The regular file of `--out`, or None for standard output; UsageError otherwise."""
+    if names_stdout(text):
         return None
+    return _regular_file(text, "--out", "or --out - for standard output")
+
+
+def errors_target(text: str) -> Path:
+    """The errors file: a regular file (or one to create); UsageError otherwise."""
+    if names_stdout(text):
+        raise UsageError(f"--errors takes a file: {ERRORS_TO_STDERR}")
+    return _regular_file(text, "--errors", ERRORS_TO_STDERR)
+
+
+def _regular_file(text: str, flag: str, instead: str) -> Path:
     path = Path(text)
     try:
         status = path.stat()
@@ -39,19 +61,7 @@ def output_target(text: str, flag: str = "--out") -> Path | None:
         return path
     if stat.S_ISREG(status.st_mode):
         return path
-    if _is_stdout(path, status):
-        return None
     raise UsageError(
         f"{flag} {text} is {describe_file(status.st_mode)}: the crawl appends to a regular"
-        f" file that it can read back to resume (or {flag} - for standard output)"
+        f" file that it can read back to resume ({instead})"
     )
-
-
-def errors_target(text: str) -> Path:
-    """The errors file: a regular file (or one to create); UsageError otherwise."""
-    path = output_target(text, "--errors")
-    if path is None:
-        raise UsageError(
-            "--errors takes a file: without --errors, failures of --out - go to stderr"
-        )
-    return path

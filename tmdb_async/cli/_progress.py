@@ -1,4 +1,4 @@
-"""The progress bar (rich, on stderr) and logging that does not tear it.
+"""The progress bar (rich, on stderr: a `_crawl.Progress`) and logging that does not tear it.
 
 rich is imported only here and only when a bar is shown, so the rest of the command line,
 and `import tmdb_async`, work without the `cli` extra.
@@ -8,53 +8,18 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final
 
 from .._constants import LOGGER_NAME
-from .._crawl import Progress as CrawlProgress
+from .._crawl import NullProgress, Progress
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
 
-__all__ = ["NullProgress", "Progress", "make_progress", "setup_logging"]
+__all__ = ["make_progress", "setup_logging"]
 
 REFRESH_PER_SECOND: Final = 4
-
-
-class Progress(CrawlProgress, Protocol):
-    """What the commands report: phases with an optional total, then steps."""
-
-    def phase(self, description: str, total: int | None = None) -> None:
-        """Start a new bar (`total=None`: a spinner with a count, until `set_total`)."""
-
-    def advance_by(self, items: int, failed: int = 0) -> None:
-        """`items` more done, `failed` of them failed (negative: work lost, to be done again)."""
-
-    def set_total(self, total: int) -> None:
-        """The total of the current phase, once known."""
-
-    def stop(self) -> None:
-        """Remove the bar from the terminal; idempotent."""
-
-
-class NullProgress:
-    """No bar: stderr is not a terminal, or `--no-progress`."""
-
-    def phase(self, description: str, total: int | None = None) -> None:
-        """Do nothing."""
-
-    def advance(self, *, failed: bool = False) -> None:
-        """Do nothing."""
-
-    def advance_by(self, items: int, failed: int = 0) -> None:
-        """Do nothing."""
-
-    def set_total(self, total: int) -> None:
-        """Do nothing."""
-
-    def stop(self) -> None:
-        """Do nothing."""
 
 
 class _RichProgress:

@@ -8,12 +8,10 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from .._crawl import IdItem, Report
+from .._crawl import IdItem, IdSource, Progress, Report
 from .._operation import Operation
 from ..distributed import SHARD_SIZE, ShardedCrawl, check_cluster
 from ._client_flags import Backend, UsageError
-from ._ids import IdSource
-from ._progress import Progress
 
 __all__ = ["MAX_DASK_IDS", "TOO_MANY_FOR_DASK", "crawl_on_dask"]
 
@@ -42,9 +40,7 @@ async def crawl_on_dask(
         raise UsageError(TOO_MANY_FOR_DASK)
     options = backend.tmdb.options.keywords()  # every option but credentials and session
     check_cluster(args.dask, options)  # before the output directory is made
-    ids = [
-        i async for item in source.read() for i in (item if isinstance(item, range) else (item,))
-    ]
+    ids = [i async for item in source.read() for i in _ids_of(item)]
     out = Path(args.out)
     sharded = ShardedCrawl(
         f"{op.namespace}.{op.name}",

@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from .._constants import FETCH_MANY_CONCURRENCY, RATE_LIMIT
-from .._crawl import FatalError
+from .._crawl import FATAL_ERRORS
 from .._errors import ParameterError
 from .._options import resolve_options
 from .._stats import Stats
@@ -301,9 +301,10 @@ class ShardedCrawl:
 
         Nothing is started when nothing is left. `worker_env`: extra environment of the
         worker processes of a `local:N` cluster. A shard task that fails (not an id: the
-        task itself) is listed in `summary.shard_errors` and the others go on; a FatalError
-        (bad credentials) stops the crawl, as does cancelling this call (Ctrl-C): the shards
-        still running stop too (see the module docstring) and none of them is written.
+        task itself) is listed in `summary.shard_errors` and the others go on; a fatal error
+        (bad credentials: the `AuthenticationError` itself) is raised and stops the crawl,
+        as does cancelling this call (Ctrl-C): the shards still running stop too (see the
+        module docstring) and none of them is written.
         """
         summary = self.summary
         if not self.jobs:
@@ -370,9 +371,10 @@ async def run_on_cluster(
     each complete outcome as it comes.
 
     A shard task that fails (not an id: the task itself) is listed in
-    `summary.shard_errors` and the others go on; a FatalError (bad credentials) stops the
-    run, as does cancelling this call (Ctrl-C): the shards still running stop too (the
-    module docstring says how) and none of them counts as finished.
+    `summary.shard_errors` and the others go on; a fatal error (`FATAL_ERRORS`: bad
+    credentials, a bad argument) is raised and stops the run, as does cancelling this call
+    (Ctrl-C): the shards still running stop too (the module docstring says how) and none of
+    them counts as finished.
     """
     distributed = _import_distributed()
     bar = _Bar(on_progress)
@@ -390,7 +392,7 @@ async def run_on_cluster(
                 index = pending.pop(future)
                 if future.status != "finished":
                     error = await future.exception()
-                    if isinstance(error, FatalError):
+                    if isinstance(error, FATAL_ERRORS):
                         raise error
                     bar.lost(index)
                     summary.shard_errors.append(f"shard {index}: {type(error).__name__}: {error}")

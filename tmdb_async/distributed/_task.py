@@ -24,8 +24,7 @@ from typing import Any, Final
 
 from .._client import TMDB
 from .._constants import LOGGER_NAME, RATE_LIMIT
-from .._crawl import CrawlFiles, FatalError, Interrupts, Report, Sink, crawl, errors_path
-from .._errors import TMDBError
+from .._crawl import CrawlFiles, Interrupts, NullProgress, Report, Sink, crawl, errors_path
 from .._stats import Stats
 
 __all__ = [
@@ -110,13 +109,10 @@ def shard_share(task: ShardTask, slots: int) -> tuple[dict[str, Any], int]:
 
 def shard_client(task: ShardTask, slots: int) -> tuple[TMDB, int]:
     """The client of one of `slots` shards behind one IP, made from the task's options and
-    this process's credentials, and its concurrency. FatalError when it cannot be made (no
-    credentials in this worker's environment...)."""
+    this process's credentials, and its concurrency. ParameterError when it cannot be made
+    (no credentials in this worker's environment...): the driver stops the whole crawl."""
     options, concurrency = shard_share(task, slots)
-    try:
-        return TMDB(**options), concurrency
-    except TMDBError as err:
-        raise FatalError(f"{type(err).__name__}: {err}") from None
+    return TMDB(**options), concurrency
 
 
 def shares_one_ip(client_options: Mapping[str, Any]) -> bool:
@@ -172,8 +168,9 @@ def shard_place(task: ShardTask) -> ShardPlace:
     return ShardPlace(worker, slots, stop)
 
 
-class _EventProgress:
-    """The crawl loop's progress, sent as Dask events (cumulative, at most every 0.5 s)."""
+class _EventProgress(NullProgress):
+    """The crawl loop's progress, sent as Dask events (cumulative, at most every 0.5 s);
+    phases and totals are not shown on a worker."""
 
     def __init__(self, topic: str | None, index: int, worker: Any) -> None:
         self._topic = topic
@@ -182,9 +179,6 @@ class _EventProgress:
         self._done = self._failed = 0
         self._sent = time.monotonic()
         self._worker = None if topic is None else worker
-
-    def phase(self, description: str, total: int | None = None) -> None:
-        """Nothing to show on the worker."""
 
     def advance(self, *, failed: bool = False) -> None:
         self._done += 1

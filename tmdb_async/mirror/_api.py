@@ -13,17 +13,18 @@ from pyroaring import BitMap64
 
 from .._client import TMDB
 from .._constants import FETCH_MANY_CONCURRENCY, LOGGER_NAME
-from .._crawl import Interrupts, Report
-from .._errors import ParameterError
-from ..cli._ids import (
+from .._crawl import (
     DEFAULT_EXPORT_BASE_URL,
     ExportFilter,
     IdSource,
+    Interrupts,
+    NullProgress,
+    Report,
     bitmap_source,
     export_source,
     range_source,
 )
-from ..cli._progress import NullProgress
+from .._errors import ParameterError
 from ._read import kind_of
 from ._store import State, Store
 from ._sync import Export, Run
@@ -74,7 +75,10 @@ async def build(
     concurrency: int = FETCH_MANY_CONCURRENCY,
 ) -> Report:
     """Fetch every id of `ids` (or of the daily export of `export`) without a row into the
-    mirror at `db`; resumable. Returns what the run did (`done`, `failed`, `skipped`)."""
+    mirror at `db`; resumable. Returns what the run did (`done`, `failed`, `skipped`).
+
+    ParameterError for an `append` part or a client language the details call refuses,
+    before anything is written; AuthenticationError (bad credentials) stops it."""
     info = kind_of(kind)
     if (ids is None) == (export is None):
         raise ParameterError("build takes ids or export (a date), not both nor neither")
@@ -114,13 +118,14 @@ async def update(
 ) -> State:
     """Apply the changes feed through `until` (default: yesterday, UTC) and, if given, the
     daily export of `export` to the mirror's `kind`; resumable. Returns its sync state.
+    MirrorError when `db` does not exist or holds no mirror of `kind` (nothing is created).
 
     `tmdb` must not cache (`cache=None`): a cached body may be older than its change.
     """
     info = kind_of(kind)
     run = _run(tmdb, concurrency)
     reader = None if export is None else Export.daily(info.name, export, exports_url)
-    store = await Store.open(db)
+    store = await Store.open(db, create=False)
     try:
         return await _update(
             run,

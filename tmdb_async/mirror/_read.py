@@ -70,9 +70,11 @@ class KindStatus:
     state: State
 
     def lag(self, today: dt.date) -> int | None:
-        """Days of the changes feed not applied yet (None for a kind without a feed)."""
+        """Days of the changes feed not applied yet (None for a kind without a feed, or
+        whose first build has not finished)."""
         through = self.state.changes_through
-        if not KINDS[self.kind].changes or through is None:
+        first_build = self.state.building and self.state.export_date is None
+        if not KINDS[self.kind].changes or through is None or first_build:
             return None
         return max(0, (today - through).days - 1)
 
@@ -140,8 +142,11 @@ class Mirror(TypedReads):
     ```
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        """`create=False`: `open()` raises MirrorError for a database that does not exist
+        (no SQLite file is created) or holds no mirror."""
         self.url = url
+        self.create = create
         self._store: Store | None = None
         self._append: dict[str, tuple[str, ...]] = {}
 
@@ -153,9 +158,9 @@ class Mirror(TypedReads):
         await self.close()
 
     async def open(self) -> None:
-        """Connect (the schema is created or migrated if needed)."""
+        """Connect (the schema is created, unless `create=False`, or migrated if needed)."""
         if self._store is None:
-            self._store = await Store.open(self.url)
+            self._store = await Store.open(self.url, create=self.create)
 
     async def close(self) -> None:
         """Close every connection; idempotent."""

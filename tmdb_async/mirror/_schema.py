@@ -16,12 +16,14 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import UserDefinedType
 
 from ._kinds import KINDS, Kind
 
 __all__ = [
     "MIGRATIONS",
+    "SCHEMA",
     "SCHEMA_VERSION",
     "TABLES",
     "metadata",
@@ -55,8 +57,10 @@ class _PostgresJson(UserDefinedType[str]):
 
 metadata = sa.MetaData()
 
+SCHEMA: Final = "mirror_schema"
+
 schema = sa.Table(
-    "mirror_schema",
+    SCHEMA,
     metadata,
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
@@ -76,11 +80,14 @@ sync_state = sa.Table(
     sa.Column("export_job", sa.Date),
     sa.Column("unlisted", sa.Integer, nullable=False, default=0),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("building", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("build_export", sa.Date),
 )
 """Per kind: the parameters of its bodies (`append`, `language`, `adult`); the last export
 applied and the last day of the changes feed applied; the sync in progress: the day its
 changes go to and how far their listing got, the export it applies; `unlisted`: ids the
-feed had past its 500 pages (never listed)."""
+feed had past its 500 pages (never listed); `building`: a build started and has not
+finished uninterrupted yet, from the export `build_export` (None: from ids)."""
 
 pending = sa.Table(
     "pending",
@@ -119,6 +126,16 @@ def _create_all(connection: sa.Connection) -> None:
         table.create(connection)
 
 
-MIGRATIONS: Final[list[Callable[[sa.Connection], None]]] = [_create_all]
+def _add_build_job(connection: sa.Connection) -> None:
+    """Version 2: the build in progress (`building`, `build_export`) in `sync_state`. A
+    database made by this version's step 1 has them already."""
+    have = {column["name"] for column in sa.inspect(connection).get_columns(sync_state.name)}
+    for column in (sync_state.c.building, sync_state.c.build_export):
+        if column.name not in have:
+            definition = CreateColumn(column).compile(dialect=connection.dialect)
+            connection.execute(sa.text(f"ALTER TABLE {sync_state.name} ADD COLUMN {definition}"))
+
+
+MIGRATIONS: Final[list[Callable[[sa.Connection], None]]] = [_create_all, _add_build_job]
 """Step N (1-based) takes a database from version N-1 to N."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)

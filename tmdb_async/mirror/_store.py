@@ -13,7 +13,9 @@ import itertools
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from pyroaring import BitMap64
@@ -24,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from .._errors import ParameterError
 from ._kinds import KINDS
-from ._schema import MIGRATIONS, SCHEMA_VERSION, TABLES, pending, schema, sync_state
+from ._schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, TABLES, pending, schema, sync_state
 
 __all__ = [
     "MirrorError",
@@ -93,6 +95,8 @@ class State:
     export_job: dt.date | None = None
     unlisted: int = 0
     updated_at: dt.datetime | None = None
+    building: bool = False
+    build_export: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -131,17 +135,23 @@ class Store:
         self.dialect = engine.dialect.name
 
     @classmethod
-    async def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect, and bring the schema to this version (`migrate=False`: only check it)."""
+    async def open(cls, url: str, *, migrate: bool = True, create: bool = True) -> Store:
+        """Connect, and bring the schema to this version (`migrate=False`: only check it).
+
+        `create=False`: MirrorError for a database that does not exist (an SQLite file is
+        opened read-write, never created) or that holds no mirror.
+        """
         target = engine_url(url)
         if target.get_backend_name() == "sqlite":
+            if not create:
+                target = _existing_file(target)
             engine = create_async_engine(target)
             sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:  # bodies pass as text both ways: asyncpg's json codec, told not to parse
             engine = create_async_engine(target, json_serializer=_same, json_deserializer=_same)
         store = cls(engine)
         try:
-            await store._schema(migrate)
+            await store._schema(migrate, create)
         except BaseException:
             await engine.dispose()
             raise
@@ -162,8 +172,15 @@ class Store:
         async with self.engine.begin() as connection:
             yield connection
 
-    async def _schema(self, migrate: bool) -> None:
+    async def _schema(self, migrate: bool, create: bool) -> None:
         async with self.transaction() as connection:
+            if not create:
+                found = await connection.run_sync(lambda sync: sa.inspect(sync).has_table(SCHEMA))
+                if not found:
+                    raise MirrorError(
+                        f"{self.url} holds no mirror: build one first"
+                        " (tmdb-async mirror build KIND --db ...)"
+                    )
             await connection.run_sync(lambda sync: schema.create(sync, checkfirst=True))
             if self.dialect == "postgresql":  # one migrating process at a time
                 await connection.execute(sa.text("LOCK TABLE mirror_schema IN EXCLUSIVE MODE"))
@@ -235,6 +252,13 @@ class Store:
                 query = sa.select(table.c.id).where(table.c.id.in_(among[start : start + CHUNK]))
                 found.update((await connection.execute(query)).scalars())
         return found
+
+    async def has_rows(self, kind: str) -> bool:
+        """True once a row of `kind` was written (alive or tombstoned)."""
+        table = TABLES[kind]
+        async with self.engine.connect() as connection:
+            found = await connection.execute(sa.select(table.c.id).limit(1))
+            return found.first() is not None
 
     def alive(self, kind: str) -> AsyncIterator[tuple[int, dt.date | None]]:
         """`(id, changed_at)` of every row not tombstoned, streamed."""
@@ -420,6 +444,14 @@ def _later(stored: Any, new: Any) -> Any:
     return sa.case(
         (stored.is_(None), new), (new.is_(None), stored), (new > stored, new), else_=stored
     )
+
+
+def _existing_file(target: sa.URL) -> sa.URL:
+    """The URL of an SQLite file opened read-write only: MirrorError if there is none."""
+    path = Path(target.database or "").absolute()
+    if not path.is_file():
+        raise MirrorError(f"there is no mirror database {path}: build one first")
+    return target.set(database=f"file:{quote(str(path))}", query={"mode": "rw", "uri": "true"})
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

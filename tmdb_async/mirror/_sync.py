@@ -3,7 +3,11 @@ daily export through a journal of pending ids, so that a sync killed anywhere re
 
 A build is the crawl loop (`_crawl.crawl`) into a `MirrorSink`: it fetches the ids of its
 source that have no row yet and writes them in batched transactions (upserts); a killed
-build loses only its last uncommitted batch.
+build loses only its last uncommitted batch. It is a job too: `building` (and its export)
+is recorded before the first row and cleared when the crawl ends uninterrupted, and only
+then does the first build's export become the kind's `export_date`. Until then an update
+applies its export in full (every exported id without a row is fetched), which finishes
+the build as running it again does.
 
 An update of a kind is a job recorded in `sync_state`:
 
@@ -32,12 +36,23 @@ from typing import Any, Final
 from pyroaring import BitMap64
 
 from .._client import TMDB
-from .._crawl import MAX_WINDOW_DAYS, Interrupts, Listing, Report, list_changes
+from .._crawl import (
+    MAX_WINDOW_DAYS,
+    ExportFilter,
+    IdSource,
+    Interrupts,
+    Listing,
+    Progress,
+    Report,
+    bitmap_source,
+    check_call,
+    crawl_counted,
+    export_source,
+    id_bitmap,
+    list_changes,
+)
 from .._errors import NotFoundError, ParameterError, TMDBError
 from .._response import Response
-from ..cli._counted import crawl_counted
-from ..cli._ids import ExportFilter, IdSource, bitmap_source, export_source, id_bitmap
-from ..cli._progress import Progress
 from ._kinds import Kind
 from ._store import MirrorError, Pending, Row, State, Store
 
@@ -49,6 +64,7 @@ __all__ = [
     "Run",
     "begin_build",
     "build",
+    "finish_build",
     "mirror_params",
     "update",
 ]
@@ -81,7 +97,7 @@ class Export:
 
     date: dt.date
     source: Callable[[bool, ExitStack], Awaitable[IdSource]]
-    """`await source(adult, stack)` -> its ids (see `tmdb_async.cli._ids.export_source`)."""
+    """`await source(adult, stack)` -> its ids (see `tmdb_async._crawl.export_source`)."""
 
     @classmethod
     def daily(cls, kind: str, date: dt.date, base_url: str) -> Export:
@@ -176,11 +192,15 @@ class MirrorSink:
 
 def mirror_params(state: State) -> dict[str, Any]:
     """The keywords of a kind's details calls: its `append_to_response` and language."""
+    return _details_params(state.append, state.language)
+
+
+def _details_params(append: Sequence[str], language: str | None) -> dict[str, Any]:
     params: dict[str, Any] = {}
-    if state.append:
-        params["append_to_response"] = list(state.append)
-    if state.language:
-        params["language"] = state.language
+    if append:
+        params["append_to_response"] = list(append)
+    if language:
+        params["language"] = language
     return params
 
 
@@ -194,11 +214,16 @@ async def begin_build(
     export_date: dt.date | None,
     today: dt.date,
 ) -> State:
-    """The sync state of a build: created on the first, checked on the next ones.
+    """The sync state of a build, recorded as in progress: created on the first build,
+    checked on the next ones. ParameterError for parameters the client would refuse, before
+    anything is written.
 
     The changes feed of a new mirror starts on the day of its export (or today): a body
-    fetched later has every change since, so at worst a few ids are fetched twice.
+    fetched later has every change since, so at worst a few ids are fetched twice. The
+    parts and language a kind's rows hold may change only while it has no row.
     """
+    check_call(kind.operation, _details_params(append, language))
+    job: dict[str, Any] = {"building": True, "build_export": export_date}
     state = await store.state(kind.name)
     if state is None:
         start = export_date or today
@@ -207,22 +232,30 @@ async def begin_build(
             append=append,
             language=language,
             adult=adult,
-            export_date=export_date,
             changes_through=start - ONE_DAY,
+            **job,
         )
     else:
-        if state.append != append or state.language != language:
-            raise MirrorError(
-                f"the {kind.name} rows of {store.url} hold"
-                f" append_to_response={','.join(state.append) or '(none)'}"
-                f" and language={state.language or '(default)'}: build with the same,"
-                " or into another database (one table holds one kind of body)"
-            )
-        if adult != state.adult:
-            await store.save_state(kind.name, adult=adult)
-    found = await store.state(kind.name)
-    assert found is not None
-    return found
+        if (state.append, state.language) != (append, language):
+            if await store.has_rows(kind.name):
+                raise MirrorError(
+                    f"the {kind.name} rows of {store.url} hold"
+                    f" append_to_response={','.join(state.append) or '(none)'}"
+                    f" and language={state.language or '(default)'}: build with the same,"
+                    " or into another database (one table holds one kind of body)"
+                )
+            job.update(append=append, language=language)
+        await store.save_state(kind.name, adult=adult, **job)
+    return await _reload(store, kind)
+
+
+async def finish_build(store: Store, kind: Kind, state: State) -> None:
+    """Record that the build of `state` ended uninterrupted: the first build's export
+    becomes the kind's `export_date`."""
+    done: dict[str, Any] = {"building": False, "build_export": None}
+    if state.export_date is None and state.build_export is not None:
+        done["export_date"] = state.build_export
+    await store.save_state(kind.name, **done)
 
 
 async def build(
@@ -247,6 +280,8 @@ async def build(
         today=today,
     )
     await _crawl(run, kind, state, source, await MirrorSink.open(store, kind, adult=adult))
+    if not run.interrupts.requested:
+        await finish_build(store, kind, state)
 
 
 async def _crawl(run: Run, kind: Kind, state: State, source: IdSource, sink: MirrorSink) -> None:
@@ -406,6 +441,9 @@ async def _fetch_pending(run: Run, store: Store, kind: Kind, state: State) -> St
         )
     if state.export_job is not None:
         done.update(export_date=state.export_job, export_job=None)
+        if state.building and state.build_export and state.build_export <= state.export_job:
+            # Every id of a newer export has its row: what the build had left is done.
+            done.update(building=False, build_export=None)
     if done:
         await store.save_state(kind.name, **done)
     return await _reload(store, kind)

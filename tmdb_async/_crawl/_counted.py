@@ -1,5 +1,5 @@
 """A crawl of an id source into a sink, the progress bar's total counted alongside: what
-`crawl`, `changes` and the mirror's builds and updates share."""
+`tmdb-async crawl`, `changes` and the mirror's builds and updates share."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .._crawl import Interrupts, Report, Sink, crawl
-from ._ids import IdsError, IdSource, count_to_fetch
+from ._loop import Interrupts, Report, Sink, crawl
 from ._progress import Progress
+from ._sources import IdsError, IdSource, count_to_fetch
 
 __all__ = ["crawl_counted"]
 
